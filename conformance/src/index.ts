@@ -1,0 +1,14 @@
+export { runProviderConformance, type RunProviderConformanceOptions } from './run-provider-conformance.ts';
+export type { ProviderConformanceOptions, TestFunction } from './options.ts';
+export { roundTripTests } from './groups/round-trip.ts';
+export { streamingTests } from './groups/streaming.ts';
+export { rangeTests } from './groups/ranges.ts';
+export { listingTests } from './groups/listing.ts';
+export { deletionTests } from './groups/deletion.ts';
+export { abortTests } from './groups/abort.ts';
+export { concurrencyTests } from './groups/concurrency.ts';
+export { keyTests } from './groups/keys.ts';
+export { locationTests } from './groups/locations.ts';
+export { isolationTests } from './groups/isolation.ts';
+export { progressTests } from './groups/progress.ts';
+export { initializeTests } from './groups/initialize.ts';

@@ -1,0 +1,65 @@
+/**
+ * Stable error codes. Callers and tests branch on `code`, never on message text;
+ * messages are for people and may change in any release.
+ */
+export const ErrorCode = {
+  /** The object, backup, collection or operation does not exist. */
+  NOT_FOUND: 'NOT_FOUND',
+  /** Something with that name exists and must not be replaced. */
+  ALREADY_EXISTS: 'ALREADY_EXISTS',
+  /** The operation was cancelled through its `AbortSignal`. */
+  ABORTED: 'ABORTED',
+  /** Credentials are missing, wrong or lack a permission. */
+  ACCESS_DENIED: 'ACCESS_DENIED',
+  /** The caller passed something malformed: a bad key, id, range or option. */
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  /** The provider or store cannot do this (see its capability manifest). */
+  NOT_SUPPORTED: 'NOT_SUPPORTED',
+  /** The request is valid but clashes with current state (e.g. a backup already running). */
+  CONFLICT: 'CONFLICT',
+  /** Stored data failed verification: a checksum, size or descriptor mismatch. */
+  CORRUPT: 'CORRUPT',
+  /** Configuration is missing or invalid (e.g. a required environment variable). */
+  CONFIG: 'CONFIG',
+  /** The backend is temporarily unreachable or throttling, and retries ran out. */
+  UNAVAILABLE: 'UNAVAILABLE',
+  /** Any other I/O failure of the backend or the local disk. */
+  IO: 'IO',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** The one error class of the project. `cause` carries the SDK or system error it wraps. */
+export class BackupError extends Error {
+  override readonly name = 'BackupError';
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+
+  /** True when `error` is a BackupError, and (if given) carries `code`. */
+  static is(error: unknown, code?: ErrorCode): error is BackupError {
+    return error instanceof BackupError && (code === undefined || error.code === code);
+  }
+}
+
+/** The ABORTED error for a signal, keeping the signal's reason as the cause. */
+export function abortError(signal: AbortSignal | undefined, what = 'operation'): BackupError {
+  const reason: unknown = signal?.reason;
+  if (BackupError.is(reason)) return reason;
+  return new BackupError(ErrorCode.ABORTED, `${what} was aborted`, { cause: reason });
+}
+
+/** Throws the ABORTED error if `signal` has fired. */
+export function throwIfAborted(signal: AbortSignal | undefined, what?: string): void {
+  if (signal?.aborted) throw abortError(signal, what);
+}
+
+/** True for errors that mean "cancelled", whoever raised them (us, Node streams, SDKs). */
+export function isAbortLike(error: unknown): boolean {
+  if (BackupError.is(error, ErrorCode.ABORTED)) return true;
+  if (!(error instanceof Error)) return false;
+  return error.name === 'AbortError' || (error as { code?: unknown }).code === 'ABORT_ERR';
+}

@@ -1,0 +1,144 @@
+import type { Readable } from 'node:stream';
+import type { ProviderCapabilities } from './capabilities.ts';
+
+/**
+ * Where, inside a provider, a call operates. Each field overrides the value
+ * the provider was configured with, for this call only: `bucket` is the
+ * bucket or container (ignored by the filesystem provider), `path` the root
+ * prefix (for the filesystem provider, an absolute directory).
+ */
+export interface Location {
+  readonly bucket?: string | undefined;
+  readonly path?: string | undefined;
+}
+
+/** Options every call accepts. */
+export interface CallOptions {
+  readonly location?: Location | undefined;
+  /** Cancels the call; it then rejects with `BackupError` code `ABORTED`. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface WriteOptions extends CallOptions {
+  /** Called with the running total of bytes consumed from the body. */
+  readonly onProgress?: ((bytesWritten: number) => void) | undefined;
+  /** Expected size if known; a hint for choosing part sizes, never trusted. */
+  readonly sizeHint?: number | undefined;
+}
+
+/** A byte range: `length` bytes from `offset`, or to the end when `length` is absent. */
+export interface ByteRange {
+  readonly offset: number;
+  readonly length?: number | undefined;
+}
+
+export interface ReadOptions extends CallOptions {
+  readonly range?: ByteRange | undefined;
+}
+
+export interface ListOptions extends CallOptions {}
+
+export interface ObjectInfo {
+  /** The key as it was written, relative to the location's root. */
+  readonly key: string;
+  /** Size in bytes. */
+  readonly size: number;
+  readonly lastModified?: Date | undefined;
+}
+
+export interface WriteResult {
+  /** Bytes stored. */
+  readonly size: number;
+}
+
+/** A body for `write`: a Node readable stream or any (async) iterable of bytes. */
+export type WriteBody = Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
+/**
+ * Where backup bytes go. One instance serves one configured bucket and root
+ * path; every call may override them through `location`.
+ *
+ * Obligations, each proven by `@backup/conformance`:
+ * - Keys are relative '/'-separated paths, validated by core before a provider
+ *   sees them (see `normalizeKey`); a provider never writes outside its root.
+ * - Every failure rejects with a `BackupError` whose `code` says what happened
+ *   and whose `cause` is the original error.
+ * - Every call honours `signal`: once it fires, the call rejects with `ABORTED`
+ *   promptly and releases what it holds.
+ * - Memory does not grow with object size: bodies are streamed.
+ */
+export interface BackupProvider {
+  /** The name users select it by: `filesystem`, `s3`, `gcs`, `azure`, ... */
+  readonly name: string;
+  /** What this instance can do; frozen. */
+  readonly capabilities: ProviderCapabilities;
+
+  /**
+   * Probes access: writes a small object under the root and removes it.
+   * Rejects with `ACCESS_DENIED` for bad credentials or permissions,
+   * `NOT_FOUND` for a missing bucket, with a message a person can act on.
+   */
+  initialize(options?: CallOptions): Promise<void>;
+
+  /**
+   * The backup's home as users see it, e.g. `s3://bucket/root/<id>` or
+   * `/abs/root/<id>`. Pure: does no I/O.
+   */
+  homeDir(backupId: string, location?: Location): string;
+
+  /** Stores a small object (a descriptor) whole, replacing any previous one. */
+  put(key: string, data: Uint8Array | string, options?: CallOptions): Promise<void>;
+
+  /** Returns a small object whole. Rejects with `NOT_FOUND` if it is missing. */
+  get(key: string, options?: CallOptions): Promise<Buffer>;
+
+  /**
+   * Streams `body` (of unknown length) into the object `key`.
+   * - Atomic: the object becomes visible, with all its bytes, only when the
+   *   promise resolves. If the write fails or is aborted, `key` holds what it
+   *   held before (nothing, or the previous object) and, when
+   *   `capabilities.abortCleansUp`, nothing of the failed write remains.
+   * - `onProgress` is called with running totals; the last call equals the
+   *   resolved `size`, which equals the bytes the body produced.
+   * - An error thrown by the body rejects the write with that error as cause.
+   */
+  write(key: string, body: WriteBody, options?: WriteOptions): Promise<WriteResult>;
+
+  /**
+   * Opens the object for streaming. Rejects with `NOT_FOUND` before returning
+   * a stream if the object is missing. With `range`, yields exactly those
+   * bytes (clipped at the end of the object); an offset past the end yields
+   * nothing. A stream error is a `BackupError`.
+   */
+  read(key: string, options?: ReadOptions): Promise<Readable>;
+
+  /** Size and time of one object. Rejects with `NOT_FOUND` if it is missing. */
+  stat(key: string, options?: CallOptions): Promise<ObjectInfo>;
+
+  /** Whether the object exists. */
+  exists(key: string, options?: CallOptions): Promise<boolean>;
+
+  /**
+   * Every object whose key starts with `prefix` (a plain string prefix, not a
+   * directory), across as many backend pages as needed, in no particular
+   * order. Keys are relative to the root, like the keys given to `put`.
+   */
+  list(prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo>;
+
+  /** Removes the object. Removing a missing object succeeds. */
+  delete(key: string, options?: CallOptions): Promise<void>;
+
+  /** Releases clients and sockets. The instance is unusable afterwards. */
+  close(): Promise<void>;
+}
+
+/**
+ * What a provider package exports as `backupModule`, so that
+ * `ENABLE_MODULES=backup-<name>` can enable it from the environment.
+ */
+export interface ProviderModule {
+  /** The backend name, e.g. `s3`; users enable it as `backup-<name>`. */
+  readonly name: string;
+  /** Builds a provider from environment variables; a missing required one rejects with CONFIG, naming it. */
+  fromEnv(env: NodeJS.ProcessEnv): BackupProvider;
+}

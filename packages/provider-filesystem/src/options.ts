@@ -1,0 +1,29 @@
+import { isAbsolute, resolve } from 'node:path';
+import { BackupError, ErrorCode } from '@backup/core';
+
+export interface FilesystemProviderOptions {
+  /** Absolute directory that holds all backups; created if missing. */
+  readonly path: string;
+  /** Directory entries read per batch while listing (default 32). */
+  readonly listPageSize?: number;
+}
+
+/** Reads `BACKUP_FILESYSTEM_PATH`, the only setting of this provider. */
+export function filesystemOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): FilesystemProviderOptions {
+  const path = env.BACKUP_FILESYSTEM_PATH;
+  if (path === undefined || path.trim() === '') {
+    throw new BackupError(
+      ErrorCode.CONFIG,
+      'BACKUP_FILESYSTEM_PATH is required by backup-filesystem: set it to an absolute directory for backups',
+    );
+  }
+  return { path: checkRoot(path, 'BACKUP_FILESYSTEM_PATH') };
+}
+
+/** Returns `path` resolved, or fails if it is not absolute. */
+export function checkRoot(path: string, what: string): string {
+  if (!isAbsolute(path)) {
+    throw new BackupError(ErrorCode.INVALID_ARGUMENT, `${what} must be an absolute path, got ${JSON.stringify(path)}`);
+  }
+  return resolve(path);
+}

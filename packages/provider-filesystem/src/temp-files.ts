@@ -1,0 +1,14 @@
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+
+// A write goes to a hidden sibling first and is renamed into place when it is
+// complete and synced, so readers never see a partial object.
+const TEMP_NAME = /^\..+\.~partial-[0-9a-f]{12}$/;
+
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.~partial-${randomBytes(6).toString('hex')}`);
+}
+
+export function isTempName(name: string): boolean {
+  return TEMP_NAME.test(name);
+}

@@ -1,0 +1,21 @@
+// The whole exported conformance suite, against a tmpfs folder.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, test } from 'vitest';
+import { FilesystemProvider } from '../src/index.ts';
+import { runProviderConformance } from '@backup/conformance';
+import { rawEntries, scratchRoot } from './scratch.ts';
+
+const root = mkdtempSync(join(scratchRoot(), 'conformance-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+let instances = 0;
+const factory = () => new FilesystemProvider({ path: join(root, `instance-${++instances}`), listPageSize: 4 });
+
+runProviderConformance({
+  test,
+  factory,
+  capabilities: factory().capabilities,
+  alternateLocation: () => ({ path: join(root, `override-${++instances}`) }),
+  inspect: async (provider) => rawEntries((provider as FilesystemProvider).root),
+});

@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# Placeholder until the emulator issues land: nothing to build yet.
+exit 0
