@@ -49,7 +49,7 @@ ensure_workspace() {
   cd "$repo_root"
   local frozen=()
   if [ "${CI:-}" = "true" ]; then frozen=(--frozen-lockfile); fi
-  pnpm install --prefer-offline --reporter=silent "${frozen[@]}"
+  pnpm install --prefer-offline "${frozen[@]}" >&2
 }
 
 ensure_node
