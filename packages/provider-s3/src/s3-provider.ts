@@ -1,0 +1,175 @@
+import { Readable } from 'node:stream';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import {
+  AbstractBackupProvider,
+  defineCapabilities,
+  joinKey,
+  normalizeRootPath,
+  type ByteRange,
+  type ErrorContext,
+  type InternalCallOptions,
+  type InternalReadOptions,
+  type InternalWriteOptions,
+  type Location,
+  type ObjectInfo,
+  type ProviderCapabilities,
+} from '@backup/core';
+import { createS3Client, describeEndpoint } from './client.ts';
+import { isInvalidRange, mapS3Error } from './errors.ts';
+import { resolveS3Options, S3_LIMITS, type ResolvedS3Options, type S3ProviderOptions } from './options.ts';
+import { uploadStream } from './upload.ts';
+
+/**
+ * Stores backups in an S3 bucket (AWS S3, MinIO, or any S3-compatible
+ * service) under a root prefix. Streams of unknown length go up as multipart
+ * uploads; a failed or aborted write leaves no parts behind. `location.bucket`
+ * and `location.path` override the bucket and root prefix per call.
+ */
+export class S3Provider extends AbstractBackupProvider {
+  readonly name = 's3';
+  readonly capabilities: ProviderCapabilities;
+  /** The SDK client every call goes through. */
+  readonly client: S3Client;
+  /** The settings in force, defaults applied. */
+  readonly options: ResolvedS3Options;
+  readonly #ownsClient: boolean;
+
+  constructor(options: S3ProviderOptions) {
+    super();
+    this.options = resolveS3Options(options);
+    this.client = options.client ?? createS3Client(this.options);
+    this.#ownsClient = options.client === undefined;
+    const { partSize, queueSize, listPageSize } = this.options;
+    this.capabilities = defineCapabilities({
+      rangedReads: true,
+      abortCleansUp: true,
+      multipart: {
+        minPartSize: S3_LIMITS.minPartSize,
+        maxPartSize: S3_LIMITS.maxPartSize,
+        maxParts: S3_LIMITS.maxParts,
+        partSize,
+        queueSize,
+      },
+      // What any write can hold without a size hint; a hint grows the parts up to S3's 5 TiB.
+      maxObjectSize: Math.min(partSize * S3_LIMITS.maxParts, S3_LIMITS.maxObjectSize),
+      listPageSize,
+    });
+  }
+
+  /** The bucket's name (`BACKUP_S3_BUCKET`), as configured. */
+  get bucket(): string {
+    return this.options.bucket;
+  }
+
+  /** `s3://<bucket>/<path>/<backupId>`. */
+  homeDir(backupId: string, location?: Location): string {
+    return `s3://${this.bucketFor(location)}/${joinKey(this.rootFor(location), backupId)}`;
+  }
+
+  protected override mapError(error: unknown, context: ErrorContext) {
+    return mapS3Error(error, context, { bucket: this.options.bucket, endpoint: describeEndpoint(this.options) });
+  }
+
+  protected async _put(key: string, data: Buffer, options: InternalCallOptions): Promise<void> {
+    await this.client.send(
+      new PutObjectCommand({ ...this.address(key, options.location), Body: data, ContentLength: data.byteLength }),
+      { abortSignal: options.signal },
+    );
+  }
+
+  protected async _get(key: string, options: InternalCallOptions): Promise<Buffer> {
+    const output = await this.client.send(new GetObjectCommand(this.address(key, options.location)), {
+      abortSignal: options.signal,
+    });
+    return output.Body === undefined ? Buffer.alloc(0) : Buffer.from(await output.Body.transformToByteArray());
+  }
+
+  protected async _write(key: string, body: Readable, options: InternalWriteOptions): Promise<void> {
+    const { Bucket, Key } = this.address(key, options.location);
+    await uploadStream(this.client, {
+      bucket: Bucket,
+      key: Key,
+      body,
+      partSize: this.options.partSize,
+      queueSize: this.options.queueSize,
+      sizeHint: options.sizeHint,
+      signal: options.signal,
+    });
+  }
+
+  protected async _read(key: string, options: InternalReadOptions): Promise<Readable> {
+    const command = new GetObjectCommand({ ...this.address(key, options.location), Range: rangeHeader(options.range) });
+    try {
+      const output = await this.client.send(command, { abortSignal: options.signal });
+      return output.Body === undefined ? Readable.from([]) : (output.Body as Readable);
+    } catch (error) {
+      // 416: the object exists, and the range starts at or past its end.
+      if (options.range !== undefined && isInvalidRange(error)) return Readable.from([]);
+      throw error;
+    }
+  }
+
+  protected async _stat(key: string, options: InternalCallOptions): Promise<ObjectInfo> {
+    const output = await this.client.send(new HeadObjectCommand(this.address(key, options.location)), {
+      abortSignal: options.signal,
+    });
+    return { key, size: output.ContentLength ?? 0, lastModified: output.LastModified };
+  }
+
+  protected async *_list(prefix: string, options: InternalCallOptions): AsyncIterable<ObjectInfo> {
+    const root = this.rootFor(options.location);
+    const base = root === '' ? '' : `${root}/`;
+    let ContinuationToken: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.bucketFor(options.location),
+          Prefix: base + prefix,
+          MaxKeys: this.options.listPageSize,
+          ContinuationToken,
+        }),
+        { abortSignal: options.signal },
+      );
+      for (const object of page.Contents ?? []) {
+        if (object.Key === undefined || !object.Key.startsWith(base)) continue;
+        yield { key: object.Key.slice(base.length), size: object.Size ?? 0, lastModified: object.LastModified };
+      }
+      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (ContinuationToken !== undefined);
+  }
+
+  protected async _delete(key: string, options: InternalCallOptions): Promise<void> {
+    await this.client.send(new DeleteObjectCommand(this.address(key, options.location)), { abortSignal: options.signal });
+  }
+
+  protected override async _close(): Promise<void> {
+    if (this.#ownsClient) this.client.destroy();
+  }
+
+  private bucketFor(location: Location | undefined): string {
+    return location?.bucket ?? this.options.bucket;
+  }
+
+  private rootFor(location: Location | undefined): string {
+    return location?.path === undefined ? this.options.path : normalizeRootPath(location.path);
+  }
+
+  /** Bucket and full object key of `key` (already validated by core), for `location`. */
+  private address(key: string, location: Location | undefined): { Bucket: string; Key: string } {
+    return { Bucket: this.bucketFor(location), Key: joinKey(this.rootFor(location), key) };
+  }
+}
+
+/** `bytes=a-b` for a validated, non-empty range (core answers zero-length ranges itself). */
+function rangeHeader(range: ByteRange | undefined): string | undefined {
+  if (range === undefined) return undefined;
+  const end = range.length === undefined ? '' : String(range.offset + range.length - 1);
+  return `bytes=${range.offset}-${end}`;
+}

@@ -1,0 +1,23 @@
+// The whole exported conformance suite, against MinIO: each instance gets its
+// own prefix in the test bucket and a page size of 7, so listing pages.
+import { afterAll, test } from 'vitest';
+import { runProviderConformance } from '@backup/conformance';
+import type { S3Provider } from '../src/index.ts';
+import { connection, minioProvider, rawClient, rawEntries, uniquePath } from './minio.ts';
+
+const client = rawClient();
+afterAll(() => client.destroy());
+
+const factory = () => minioProvider({ listPageSize: 7 });
+
+runProviderConformance({
+  test,
+  factory,
+  capabilities: factory().capabilities,
+  alternateLocation: () => ({ bucket: connection().alternateBucket, path: uniquePath('override') }),
+  // Objects and unfinished multipart uploads under the instance's prefix.
+  inspect: async (provider) => {
+    const { bucket, path } = (provider as S3Provider).options;
+    return await rawEntries(client, bucket, `${path}/`);
+  },
+});
