@@ -38,6 +38,17 @@ export async function rejectsWithCode(promise: Promise<unknown>, code: ErrorCode
   return outcome;
 }
 
+/**
+ * Asserts two byte strings are equal without asking assert to diff them
+ * (a failing deepEqual of large buffers can take gigabytes to describe).
+ */
+export function assertSameBytes(actual: Uint8Array, expected: Uint8Array, what: string): void {
+  if (Buffer.from(actual.buffer, actual.byteOffset, actual.byteLength).equals(expected)) return;
+  let first = 0;
+  while (first < actual.length && first < expected.length && actual[first] === expected[first]) first++;
+  assert.fail(`${what}: got ${actual.length} bytes, expected ${expected.length}; first difference at byte ${first}`);
+}
+
 export async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);

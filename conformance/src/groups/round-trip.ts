@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { ErrorCode } from '@backup/core';
-import { providerTest, rejectsWithCode } from '../helpers.ts';
+import { assertSameBytes, providerTest, rejectsWithCode } from '../helpers.ts';
 import { resolveOptions, type ProviderConformanceOptions } from '../options.ts';
 
 /** put/get, overwrite, stat/exists and NOT_FOUND for small objects. */
@@ -12,7 +12,7 @@ export function roundTripTests(input: ProviderConformanceOptions): void {
     const bytes = Buffer.from([0, 1, 2, 253, 254, 255]);
     await provider.put('descriptors/binary', bytes);
     assert.equal((await provider.get('descriptors/text.json')).toString('utf8'), '{"status":"STARTED"}');
-    assert.deepEqual(await provider.get('descriptors/binary'), bytes);
+    assertSameBytes(await provider.get('descriptors/binary'), bytes, 'descriptors/binary');
   });
 
   providerTest(options, 'round trip: put replaces an existing object', async (provider) => {
