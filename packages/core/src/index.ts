@@ -29,3 +29,53 @@ export type {
   SkippedShard,
   RestoreTarget,
 } from './source.ts';
+
+// Engine: backups and restores of one node.
+export { BackupEngine, toGiB } from './engine/engine.ts';
+export type { BackupEngineOptions, Cluster, EngineLogger } from './engine/engine.ts';
+export { BackupStatus, isFinalStatus } from './engine/status.ts';
+export { CompressionLevel } from './engine/compression.ts';
+export type { Codec, CompressionSpec } from './engine/compression.ts';
+export type {
+  BackupConfig,
+  CreateBackupRequest,
+  CreateBackupResult,
+  BackupStatusReport,
+  ListBackupsOptions,
+  RestoreConfig,
+  RestoreRequest,
+  RestoreResult,
+  RestoreStatusReport,
+  SkippedShardReport,
+} from './engine/types.ts';
+export type {
+  Participant,
+  NodeBackupRequest,
+  NodeRestoreRequest,
+  BackupProgress,
+  RestoreProgress,
+} from './engine/participant.ts';
+export { LocalParticipant } from './engine/local-participant.ts';
+export type { RecoveryReport } from './engine/recovery.ts';
+export { FORMAT_VERSION } from './engine/descriptors.ts';
+export type {
+  GlobalDescriptor,
+  NodeDescriptor,
+  RestoreDescriptor,
+  CollectionRecord,
+  ChunkRecord,
+  ChunkEntryRecord,
+  FileRecord,
+} from './engine/descriptors.ts';
+
+// HTTP: the /v1/backups endpoints, framework-neutral.
+export { createBackupApi } from './http/backup-api.ts';
+export type { BackupApi, BackupApiRequest, BackupApiResponse } from './http/backup-api.ts';
+export { httpStatusFor } from './http/error-status.ts';
+
+// Configuration: providers from ENABLE_MODULES, or plain objects.
+export { providersFromEnv } from './config/providers-from-env.ts';
+export type { ProvidersFromEnvOptions } from './config/providers-from-env.ts';
+export { ProviderRegistry, backendName } from './config/provider-registry.ts';
+export type { ProvidersInput } from './config/provider-registry.ts';
+export { candidatePackages } from './config/module-resolution.ts';

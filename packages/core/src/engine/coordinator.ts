@@ -1,0 +1,151 @@
+import { BackupError, ErrorCode, abortError } from '../errors.ts';
+import type { NodeDescriptor } from './descriptors.ts';
+import type { NodeBackupRequest, NodeRestoreRequest, Participant } from './participant.ts';
+import { BackupStatus } from './status.ts';
+
+/** How long a participant may take to answer phase 1 (can-commit). */
+export const DEFAULT_CAN_COMMIT_TIMEOUT_MS = 30_000;
+
+export interface CoordinationHooks {
+  /** Records a status change (in memory and in the stored descriptor). */
+  readonly onStatus: (status: BackupStatus) => Promise<void>;
+  readonly onBytes?: ((bytes: number) => void) | undefined;
+}
+
+/**
+ * Runs `task` on every participant with a shared signal; the first failure
+ * aborts the others, and once all have settled it is thrown. A single node is
+ * a cluster of one, so this is the whole of single-node coordination too.
+ */
+async function onEveryNode<T>(
+  participants: readonly Participant[],
+  signal: AbortSignal,
+  task: (participant: Participant, signal: AbortSignal) => Promise<T>,
+): Promise<T[]> {
+  const controller = new AbortController();
+  const forward = (): void => controller.abort(signal.reason);
+  if (signal.aborted) forward();
+  signal.addEventListener('abort', forward, { once: true });
+  try {
+    const results = await Promise.allSettled(
+      participants.map(async (participant) => {
+        try {
+          return await task(participant, controller.signal);
+        } catch (error) {
+          controller.abort(error);
+          throw error;
+        }
+      }),
+    );
+    if (signal.aborted) throw abortError(signal);
+    const failure = results.find((result) => result.status === 'rejected');
+    if (failure) throw failure.reason;
+    return results.map((result) => (result as PromiseFulfilledResult<T>).value);
+  } finally {
+    signal.removeEventListener('abort', forward);
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, node: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new BackupError(ErrorCode.UNAVAILABLE, `node ${node} did not answer within ${ms} ms`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Phase 1 of a backup: every participant must accept within the timeout. */
+export async function canCommitBackup(
+  participants: readonly Participant[],
+  request: NodeBackupRequest,
+  signal: AbortSignal,
+  timeoutMs = DEFAULT_CAN_COMMIT_TIMEOUT_MS,
+): Promise<void> {
+  await onEveryNode(participants, signal, (participant, nodeSignal) =>
+    withTimeout(participant.canCommitBackup(request, { signal: nodeSignal }), timeoutMs, participant.node),
+  );
+}
+
+/**
+ * Phase 2 of a backup: every participant snapshots and uploads its shards and
+ * writes its node descriptor. TRANSFERRING once all have their snapshots,
+ * TRANSFERRED once all descriptors are written.
+ */
+export async function commitBackup(
+  participants: readonly Participant[],
+  request: NodeBackupRequest,
+  signal: AbortSignal,
+  hooks: CoordinationHooks,
+): Promise<NodeDescriptor[]> {
+  let transferring = 0;
+  let statusWrite: Promise<void> = Promise.resolve();
+  const descriptors = await onEveryNode(participants, signal, (participant, nodeSignal) =>
+    participant.commitBackup(request, {
+      signal: nodeSignal,
+      onBytes: hooks.onBytes,
+      onTransferring: () => {
+        if (++transferring === participants.length) statusWrite = hooks.onStatus(BackupStatus.TRANSFERRING);
+      },
+    }),
+  );
+  await statusWrite;
+  await hooks.onStatus(BackupStatus.TRANSFERRED);
+  return descriptors;
+}
+
+/** Fail-fast restore checks on every node, before anything is downloaded. */
+export async function canRestore(
+  requests: ReadonlyMap<Participant, NodeRestoreRequest>,
+  signal: AbortSignal,
+  timeoutMs = DEFAULT_CAN_COMMIT_TIMEOUT_MS,
+): Promise<void> {
+  await onEveryNode([...requests.keys()], signal, (participant, nodeSignal) =>
+    withTimeout(participant.canRestore(requests.get(participant) as NodeRestoreRequest, { signal: nodeSignal }), timeoutMs, participant.node),
+  );
+}
+
+/**
+ * A restore across nodes: stage everywhere (TRANSFERRING → TRANSFERRED), then
+ * install everywhere (FINALIZING). A failure while staging aborts every node;
+ * installing is not interrupted by cancellation.
+ */
+export async function runRestore(
+  requests: ReadonlyMap<Participant, NodeRestoreRequest>,
+  signal: AbortSignal,
+  hooks: CoordinationHooks & { readonly onStaging?: (directories: readonly string[]) => Promise<void> },
+): Promise<void> {
+  const participants = [...requests.keys()];
+  await hooks.onStatus(BackupStatus.TRANSFERRING);
+  try {
+    await onEveryNode(participants, signal, (participant, nodeSignal) =>
+      participant.stageRestore(requests.get(participant) as NodeRestoreRequest, {
+        signal: nodeSignal,
+        onBytes: hooks.onBytes,
+        onStaging: hooks.onStaging,
+      }),
+    );
+    if (signal.aborted) throw abortError(signal);
+    await hooks.onStatus(BackupStatus.TRANSFERRED);
+    if (signal.aborted) throw abortError(signal);
+  } catch (error) {
+    await Promise.allSettled(participants.map((participant) => participant.abortRestore(requestId(requests, participant))));
+    throw error;
+  }
+  await hooks.onStatus(BackupStatus.FINALIZING);
+  const results = await Promise.allSettled(
+    participants.map((participant) => participant.finalizeRestore(requestId(requests, participant))),
+  );
+  const failure = results.find((result) => result.status === 'rejected');
+  if (failure) throw failure.reason;
+}
+
+function requestId(requests: ReadonlyMap<Participant, NodeRestoreRequest>, participant: Participant): string {
+  return (requests.get(participant) as NodeRestoreRequest).id;
+}

@@ -1,0 +1,211 @@
+import { BackupError, ErrorCode } from '../errors.ts';
+import { joinKey } from '../keys.ts';
+import type { CollectionMetadata, ShardStatus } from '../source.ts';
+import type { CompressionSpec } from './compression.ts';
+import { isBackupStatus, type BackupStatus } from './status.ts';
+
+/**
+ * Descriptor format version, `MAJOR.MINOR`. A reader accepts any minor of its
+ * own or an older major, and refuses a newer major (it could not know what
+ * changed). Bump MINOR for additive fields, MAJOR for anything else.
+ */
+export const FORMAT_VERSION = '2.0';
+const SUPPORTED_MAJOR = 2;
+
+/** `<id>/backup_config.json`: written first (STARTED), on every status change, and last. */
+export function globalDescriptorKey(id: string): string {
+  return joinKey(id, 'backup_config.json');
+}
+
+/** `<id>/<node>/backup.json`: written after all of that node's chunks. */
+export function nodeDescriptorKey(id: string, node: string): string {
+  return joinKey(id, node, 'backup.json');
+}
+
+/** `<id>/restore_config.json`: the last restore of this backup. */
+export function restoreDescriptorKey(id: string): string {
+  return joinKey(id, 'restore_config.json');
+}
+
+/** `<id>/<node>/<collection>/chunk-<n>` */
+export function chunkKey(id: string, node: string, collection: string, index: number): string {
+  return joinKey(id, node, collection, `chunk-${index}`);
+}
+
+/** One tar entry of a chunk: a whole file, or a part of a file larger than a chunk. */
+export interface ChunkEntryRecord {
+  readonly path: string;
+  /** Where in the file this entry's bytes start. */
+  readonly offset: number;
+  readonly length: number;
+  /** sha256 of these bytes, hex. */
+  readonly sha256: string;
+}
+
+export interface ChunkRecord {
+  /** Object key relative to the root, e.g. `my-id/node1/Article/chunk-0`. */
+  readonly key: string;
+  /** Stored (compressed) bytes and their sha256, hex. */
+  readonly size: number;
+  readonly sha256: string;
+  /** Bytes of file data before compression. */
+  readonly rawSize: number;
+  readonly entries: readonly ChunkEntryRecord[];
+}
+
+export interface FileRecord {
+  readonly path: string;
+  readonly shard: string;
+  readonly size: number;
+  readonly sha256: string;
+  /** Keys of the chunks holding it; more than one when it was split into parts. */
+  readonly chunks: readonly string[];
+}
+
+export interface ShardRecord {
+  readonly name: string;
+  readonly status: ShardStatus;
+  readonly writerStallMs: number;
+}
+
+export interface SkippedShardRecord {
+  readonly shard: string;
+  readonly reason: string;
+}
+
+export interface CollectionRecord {
+  readonly name: string;
+  readonly metadata: CollectionMetadata;
+  readonly shards: readonly ShardRecord[];
+  readonly skipped: readonly SkippedShardRecord[];
+  readonly files: readonly FileRecord[];
+  readonly chunks: readonly ChunkRecord[];
+  readonly rawSize: number;
+  readonly storedSize: number;
+}
+
+/** `<id>/<node>/backup.json` */
+export interface NodeDescriptor {
+  readonly version: string;
+  readonly id: string;
+  readonly node: string;
+  readonly status: BackupStatus;
+  readonly error: string;
+  readonly startedAt: string;
+  readonly completedAt: string;
+  readonly compression: CompressionSpec;
+  readonly chunkSizeBytes: number;
+  readonly pipelines: number;
+  /** Bytes before compression, and stored. */
+  readonly preCompressionSizeBytes: number;
+  readonly storedSizeBytes: number;
+  readonly collections: readonly CollectionRecord[];
+}
+
+export interface NodeSummary {
+  readonly classes: readonly string[];
+  readonly status: BackupStatus;
+  readonly error: string;
+  readonly preCompressionSizeBytes: number;
+  readonly skipped: readonly { readonly collection: string; readonly shard: string; readonly reason: string }[];
+}
+
+/** `<id>/backup_config.json` */
+export interface GlobalDescriptor {
+  readonly version: string;
+  readonly id: string;
+  readonly backend: string;
+  readonly status: BackupStatus;
+  readonly error: string;
+  readonly startedAt: string;
+  readonly completedAt?: string | undefined;
+  readonly classes: readonly string[];
+  /** The node that coordinated the backup. */
+  readonly coordinator: string;
+  readonly nodes: Readonly<Record<string, NodeSummary>>;
+  readonly compression: CompressionSpec;
+  readonly chunkSizeBytes: number;
+  readonly cpuPercentage: number;
+  readonly preCompressionSizeBytes: number;
+}
+
+/** `<id>/restore_config.json` */
+export interface RestoreDescriptor {
+  readonly version: string;
+  readonly id: string;
+  readonly backend: string;
+  readonly status: BackupStatus;
+  readonly error: string;
+  readonly startedAt: string;
+  readonly completedAt?: string | undefined;
+  readonly classes: readonly string[];
+  readonly nodeMapping: Readonly<Record<string, string>>;
+}
+
+export function encodeDescriptor(descriptor: GlobalDescriptor | NodeDescriptor | RestoreDescriptor): string {
+  return `${JSON.stringify(descriptor, null, 2)}\n`;
+}
+
+/** Rejects a descriptor from a newer major version with NOT_SUPPORTED, garbage with CORRUPT. */
+function checkVersion(value: unknown, what: string): void {
+  const match = typeof value === 'string' ? /^(\d+)\.(\d+)$/.exec(value) : null;
+  if (!match) throw new BackupError(ErrorCode.CORRUPT, `${what} has no valid format version`);
+  const major = Number(match[1]);
+  if (major > SUPPORTED_MAJOR) {
+    throw new BackupError(
+      ErrorCode.NOT_SUPPORTED,
+      `${what} has format version ${String(value)}, newer than this node supports (${SUPPORTED_MAJOR}.x): upgrade to restore it`,
+    );
+  }
+  if (major < SUPPORTED_MAJOR) {
+    throw new BackupError(ErrorCode.NOT_SUPPORTED, `${what} has format version ${String(value)}, older than ${SUPPORTED_MAJOR}.x`);
+  }
+}
+
+function parseJson(bytes: Uint8Array, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (error) {
+    throw new BackupError(ErrorCode.CORRUPT, `${what} is not valid JSON`, { cause: error });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new BackupError(ErrorCode.CORRUPT, `${what} is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function requireFields(value: Record<string, unknown>, what: string, fields: Readonly<Record<string, string>>): void {
+  for (const [field, type] of Object.entries(fields)) {
+    const actual = Array.isArray(value[field]) ? 'array' : typeof value[field];
+    if (actual !== type) throw new BackupError(ErrorCode.CORRUPT, `${what} is corrupt: field "${field}" is missing or not ${type}`);
+  }
+  if (!isBackupStatus(value.status)) throw new BackupError(ErrorCode.CORRUPT, `${what} is corrupt: unknown status`);
+}
+
+export function decodeGlobalDescriptor(bytes: Uint8Array, what = 'backup descriptor'): GlobalDescriptor {
+  const value = parseJson(bytes, what);
+  checkVersion(value.version, what);
+  requireFields(value, what, { id: 'string', status: 'string', startedAt: 'string', classes: 'array', nodes: 'object' });
+  return value as unknown as GlobalDescriptor;
+}
+
+export function decodeNodeDescriptor(bytes: Uint8Array, what = 'node descriptor'): NodeDescriptor {
+  const value = parseJson(bytes, what);
+  checkVersion(value.version, what);
+  requireFields(value, what, { id: 'string', node: 'string', status: 'string', collections: 'array', compression: 'object' });
+  for (const collection of value.collections as unknown[]) {
+    const record = collection as Partial<CollectionRecord>;
+    if (typeof record?.name !== 'string' || !Array.isArray(record.chunks) || !Array.isArray(record.files)) {
+      throw new BackupError(ErrorCode.CORRUPT, `${what} is corrupt: a collection record is malformed`);
+    }
+  }
+  return value as unknown as NodeDescriptor;
+}
+
+export function decodeRestoreDescriptor(bytes: Uint8Array, what = 'restore descriptor'): RestoreDescriptor {
+  const value = parseJson(bytes, what);
+  checkVersion(value.version, what);
+  requireFields(value, what, { id: 'string', status: 'string', startedAt: 'string', classes: 'array' });
+  return value as unknown as RestoreDescriptor;
+}

@@ -1,0 +1,716 @@
+import { mkdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { ProviderRegistry, backendName, type ProvidersInput } from '../config/provider-registry.ts';
+import { BackupError, ErrorCode } from '../errors.ts';
+import type { BackupProvider, Location } from '../provider.ts';
+import type { BackupSource } from '../source.ts';
+import { selectCollections } from './collection-selection.ts';
+import { canCommitBackup, canRestore, commitBackup, runRestore, DEFAULT_CAN_COMMIT_TIMEOUT_MS } from './coordinator.ts';
+import {
+  FORMAT_VERSION,
+  decodeGlobalDescriptor,
+  decodeRestoreDescriptor,
+  encodeDescriptor,
+  globalDescriptorKey,
+  restoreDescriptorKey,
+  type GlobalDescriptor,
+  type NodeDescriptor,
+  type NodeSummary,
+  type RestoreDescriptor,
+} from './descriptors.ts';
+import { Journal } from './journal.ts';
+import { LocalParticipant } from './local-participant.ts';
+import { Operation } from './operation.ts';
+import type { NodeBackupRequest, NodeRestoreRequest, Participant } from './participant.ts';
+import { recoverInterrupted, type RecoveryReport } from './recovery.ts';
+import {
+  resolveBackupConfig,
+  resolveRestoreConfig,
+  validateBackupId,
+  validateSelection,
+  type ResolvedBackupConfig,
+} from './request-validation.ts';
+import { Scheduler, type OperationKind, type Slot } from './scheduler.ts';
+import { BackupStatus, isFinalStatus } from './status.ts';
+import { removeBackupObjects } from './storage-cleanup.ts';
+import type {
+  BackupStatusReport,
+  CreateBackupRequest,
+  CreateBackupResult,
+  ListBackupsOptions,
+  RestoreRequest,
+  RestoreResult,
+  RestoreStatusReport,
+  SkippedShardReport,
+} from './types.ts';
+
+/**
+ * The nodes of a cluster, for multi-node backups. A single node needs none:
+ * it is a cluster of one with a `LocalParticipant`.
+ */
+export interface Cluster {
+  /** Every node name, this one included. */
+  readonly nodes: readonly string[];
+  /** The participant for `node`; undefined if it is unknown. */
+  participant(node: string): Participant | undefined;
+}
+
+/** Where the engine reports what it does not throw (recovery, cleanup failures). */
+export interface EngineLogger {
+  warn(message: string): void;
+  info?(message: string): void;
+}
+
+export interface BackupEngineOptions {
+  /** The host store. */
+  readonly source: BackupSource;
+  /** Enabled providers: a registry (see `providersFromEnv`), `{ name: provider }` or a list. */
+  readonly providers: ProvidersInput;
+  /** Directory for the engine's small crash journal, e.g. `<data>/.backup-state`. Created if missing. */
+  readonly stateDir: string;
+  /** This node's name; default `source.nodeName`. */
+  readonly nodeName?: string | undefined;
+  /** Cores to size `CPUPercentage` against; default `os.availableParallelism()`. */
+  readonly cpuCount?: number | undefined;
+  /** Other nodes; default: this node alone. */
+  readonly cluster?: Cluster | undefined;
+  /** How long phase 1 may take per node (default 30 s). */
+  readonly canCommitTimeoutMs?: number | undefined;
+  readonly logger?: EngineLogger | undefined;
+}
+
+const GIB = 1024 ** 3;
+
+/**
+ * Backups and restores of one node: validates requests, schedules one backup
+ * and one restore at a time, coordinates the participants, records every
+ * status in the storage backend, and on `start()` ends whatever a previous
+ * process left running. Framework-neutral; `createBackupApi` puts HTTP on it.
+ */
+export class BackupEngine {
+  readonly nodeName: string;
+  readonly providers: ProviderRegistry;
+  readonly #source: BackupSource;
+  readonly #journal: Journal;
+  readonly #stateDir: string;
+  readonly #cluster: Cluster;
+  readonly #scheduler = new Scheduler();
+  readonly #operations = new Map<string, Operation>();
+  readonly #canCommitTimeoutMs: number;
+  readonly #logger: EngineLogger;
+  #state: 'new' | 'started' | 'closed' = 'new';
+
+  constructor(options: BackupEngineOptions) {
+    this.#source = options.source;
+    this.providers = ProviderRegistry.from(options.providers);
+    this.nodeName = options.nodeName ?? options.source.nodeName;
+    this.#stateDir = options.stateDir;
+    this.#journal = new Journal(join(options.stateDir, 'journal'));
+    this.#canCommitTimeoutMs = options.canCommitTimeoutMs ?? DEFAULT_CAN_COMMIT_TIMEOUT_MS;
+    this.#logger = options.logger ?? { warn: (message) => process.emitWarning(message, 'BackupEngine') };
+    const local = new LocalParticipant({
+      source: options.source,
+      providers: this.providers,
+      node: this.nodeName,
+      cpuCount: options.cpuCount ?? availableParallelism(),
+    });
+    this.#cluster = options.cluster ?? {
+      nodes: [this.nodeName],
+      participant: (node) => (node === this.nodeName ? local : undefined),
+    };
+  }
+
+  /**
+   * Prepares the state directory and ends every operation a previous process
+   * left running (FAILED with a reason, partial objects and staged files
+   * removed). Call once before serving requests.
+   */
+  async start(): Promise<RecoveryReport> {
+    if (this.#state !== 'new') throw new BackupError(ErrorCode.CONFLICT, 'the backup engine was already started');
+    await mkdir(this.#stateDir, { recursive: true });
+    const report = await recoverInterrupted(this.#journal, this.providers);
+    for (const item of report.recovered) this.#logger.info?.(`${item.kind} ${item.id} was interrupted by a restart: now FAILED`);
+    for (const item of report.pending) {
+      this.#logger.warn(`could not settle interrupted ${item.kind} ${item.id} on ${item.backend}: ${item.reason}`);
+    }
+    this.#state = 'started';
+    return report;
+  }
+
+  /**
+   * Aborts running work cleanly (each ends FAILED: "the node shut down") and
+   * waits for it. Providers stay open: whoever created them closes them.
+   */
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    const running = [...this.#operations.values()].filter((operation) => operation.running);
+    for (const operation of running) {
+      operation.controller.abort(new BackupError(ErrorCode.ABORTED, `the node shut down while the ${operation.kind} was running`));
+    }
+    await Promise.all(running.map((operation) => operation.done));
+  }
+
+  // ---------------------------------------------------------------- backups
+
+  /** Validates and starts a backup; resolves once it is STARTED (work continues in the background). */
+  async createBackup(request: CreateBackupRequest): Promise<CreateBackupResult> {
+    this.#assertStarted();
+    const { provider, backend } = this.#provider(request.backend);
+    const id = validateBackupId(request.id);
+    validateSelection(request.include, request.exclude);
+    const config = resolveBackupConfig(request.config);
+    const location = config.location;
+    if (provider.name === 'filesystem' && this.#cluster.nodes.length > 1) {
+      throw new BackupError(
+        ErrorCode.NOT_SUPPORTED,
+        `backup-filesystem works on a single node only; this cluster has ${this.#cluster.nodes.length}: use s3, gcs or azure`,
+      );
+    }
+    const slot = this.#scheduler.acquire('backup', id);
+    try {
+      const available = (await this.#source.listCollections()).map((collection) => collection.name);
+      const classes = selectCollections(available, request.include, request.exclude, {
+        unknown: (name) => `class ${name} doesn't exist`,
+      });
+      if (classes.length === 0) {
+        throw new BackupError(ErrorCode.INVALID_ARGUMENT, 'nothing to back up: no class matches the request');
+      }
+      await this.#checkAccess(provider, location);
+      await this.#checkIdIsFree(provider, id, location);
+      const operation = new Operation('backup', id, backend, location, provider.homeDir(id, location), classes);
+      const nodeRequest: NodeBackupRequest = {
+        id,
+        backend,
+        location,
+        collections: classes,
+        chunkSizeBytes: config.chunkSizeBytes,
+        compression: config.compression,
+        cpuPercentage: config.cpuPercentage,
+        startedAt: operation.startedAt.toISOString(),
+      };
+      const participants = this.#backupParticipants();
+      await canCommitBackup(participants, nodeRequest, operation.controller.signal, this.#canCommitTimeoutMs);
+      await this.#journal.record(this.#journalEntry(operation, 'backup'));
+      try {
+        await this.#storeGlobal(provider, operation, config, {});
+      } catch (error) {
+        await this.#journal.remove('backup', backend, id);
+        throw error;
+      }
+      this.#operations.set(Operation.key('backup', backend, id, location), operation);
+      operation.done = this.#runBackup(operation, provider, config, nodeRequest, participants, slot);
+      return {
+        id,
+        backend,
+        classes,
+        path: operation.path,
+        bucket: bucketOf(provider, id, location),
+        status: BackupStatus.STARTED,
+        error: '',
+      };
+    } catch (error) {
+      slot.release();
+      throw error;
+    }
+  }
+
+  /** Status of a backup: the running one in memory, else its stored descriptor. NOT_FOUND if there is none. */
+  async backupStatus(backend: string, id: string, location: Location = {}): Promise<BackupStatusReport> {
+    const { provider, backend: name } = this.#provider(backend);
+    const operation = this.#operations.get(Operation.key('backup', name, id, normalizeLocation(location)));
+    if (operation?.running) return backupReport(operation);
+    const descriptor = await this.#readGlobal(provider, id, normalizeLocation(location));
+    return reportFromGlobal(descriptor, name, provider.homeDir(id, normalizeLocation(location)));
+  }
+
+  /** Every backup stored at the backend's root, by start time (default newest first). */
+  async listBackups(backend: string, options: ListBackupsOptions = {}): Promise<BackupStatusReport[]> {
+    const { provider, backend: name } = this.#provider(backend);
+    const location = normalizeLocation(options.location ?? {});
+    const reports = new Map<string, BackupStatusReport>();
+    for await (const object of provider.list('', { location })) {
+      const match = /^([a-z0-9_-]+)\/backup_config\.json$/.exec(object.key);
+      if (!match) continue;
+      const id = match[1] as string;
+      try {
+        const descriptor = await this.#readGlobal(provider, id, location);
+        reports.set(id, reportFromGlobal(descriptor, name, provider.homeDir(id, location)));
+      } catch (error) {
+        if (!BackupError.is(error, ErrorCode.NOT_FOUND)) this.#logger.warn(`listing skips backup ${id}: ${describe(error)}`);
+      }
+    }
+    for (const operation of this.#operations.values()) {
+      if (operation.kind === 'backup' && operation.backend === name && operation.running && sameLocation(operation.location, location)) {
+        reports.set(operation.id, backupReport(operation));
+      }
+    }
+    const direction = options.order === 'asc' ? 1 : -1;
+    return [...reports.values()].sort((a, b) => direction * ((a.startedAt?.getTime() ?? 0) - (b.startedAt?.getTime() ?? 0)));
+  }
+
+  /**
+   * Cancels a backup: a running one is aborted (snapshots released, uploads
+   * aborted, partial objects removed) and ends CANCELED before this resolves.
+   * CONFLICT if it already succeeded; a no-op if it already ended otherwise.
+   */
+  async cancelBackup(backend: string, id: string, location: Location = {}): Promise<void> {
+    const { provider, backend: name } = this.#provider(backend);
+    const where = normalizeLocation(location);
+    const operation = this.#operations.get(Operation.key('backup', name, id, where));
+    if (operation?.running) {
+      if (!operation.finishing) {
+        operation.cancelRequested = true;
+        operation.controller.abort(new BackupError(ErrorCode.ABORTED, `backup ${id} was canceled`));
+      }
+      await operation.done;
+      if (operation.status === BackupStatus.SUCCESS) throw alreadySucceeded(id);
+      return;
+    }
+    const descriptor = await this.#readGlobal(provider, id, where);
+    if (descriptor.status === BackupStatus.SUCCESS) throw alreadySucceeded(id);
+    if (isFinalStatus(descriptor.status)) return;
+    // In progress by the record but not running here: an orphan of a node
+    // that is gone. Cancelling it means cleaning it up.
+    await removeBackupObjects(provider, id, where);
+    await provider.put(
+      globalDescriptorKey(id),
+      encodeDescriptor({
+        ...descriptor,
+        status: BackupStatus.CANCELED,
+        error: `backup ${id} was canceled`,
+        completedAt: new Date().toISOString(),
+      }),
+      { location: where },
+    );
+  }
+
+  // --------------------------------------------------------------- restores
+
+  /**
+   * Validates and starts a restore. Every check that can fail does so here,
+   * before anything is downloaded: the backup exists (NOT_FOUND) and
+   * succeeded, its format is supported, every requested collection is in it,
+   * and none exists on the target.
+   */
+  async restore(request: RestoreRequest): Promise<RestoreResult> {
+    this.#assertStarted();
+    const { provider, backend } = this.#provider(request.backend);
+    const id = validateBackupId(request.id);
+    validateSelection(request.include, request.exclude);
+    const config = resolveRestoreConfig(request.config);
+    const location = config.location;
+    const descriptor = await this.#readGlobal(provider, id, location);
+    if (descriptor.status !== BackupStatus.SUCCESS) {
+      throw new BackupError(
+        ErrorCode.CONFLICT,
+        `backup ${id} has status ${descriptor.status}: only a backup with status SUCCESS can be restored`,
+      );
+    }
+    const classes = selectCollections(descriptor.classes, request.include, request.exclude, {
+      unknown: (name) => `class ${name} is not in backup ${id}`,
+    });
+    if (classes.length === 0) throw new BackupError(ErrorCode.INVALID_ARGUMENT, 'nothing to restore: no class matches the request');
+    const requests = this.#restoreRequests(descriptor, id, backend, location, classes, config.cpuPercentage, request.nodeMapping);
+
+    const slot = this.#scheduler.acquire('restore', id);
+    try {
+      const operation = new Operation('restore', id, backend, location, provider.homeDir(id, location), classes);
+      await canRestore(requests, operation.controller.signal, this.#canCommitTimeoutMs);
+      await this.#journal.record(this.#journalEntry(operation, 'STARTED'));
+      const nodeMapping = { ...(request.nodeMapping ?? {}) };
+      try {
+        await this.#storeRestore(provider, operation, nodeMapping);
+      } catch (error) {
+        await this.#journal.remove('restore', backend, id);
+        throw error;
+      }
+      this.#operations.set(Operation.key('restore', backend, id, location), operation);
+      operation.done = this.#runRestore(operation, provider, requests, nodeMapping, slot);
+      return { id, backend, classes, path: operation.path, status: BackupStatus.STARTED, error: '' };
+    } catch (error) {
+      slot.release();
+      throw error;
+    }
+  }
+
+  /** Status of the last restore of a backup. NOT_FOUND if it was never restored. */
+  async restoreStatus(backend: string, id: string, location: Location = {}): Promise<RestoreStatusReport> {
+    const { provider, backend: name } = this.#provider(backend);
+    const where = normalizeLocation(location);
+    const operation = this.#operations.get(Operation.key('restore', name, id, where));
+    if (operation?.running) return restoreReport(operation);
+    const descriptor = await this.#readRestore(provider, id, where);
+    return {
+      id,
+      backend: name,
+      path: provider.homeDir(id, where),
+      status: descriptor.status,
+      error: descriptor.error,
+      classes: [...descriptor.classes],
+      startedAt: parseDate(descriptor.startedAt),
+      completedAt: parseDate(descriptor.completedAt),
+    };
+  }
+
+  /**
+   * Cancels a running restore: downloads stop, staged files are removed,
+   * nothing is installed; it ends CANCELED before this resolves. CONFLICT
+   * once installing began or after SUCCESS.
+   */
+  async cancelRestore(backend: string, id: string, location: Location = {}): Promise<void> {
+    const { provider, backend: name } = this.#provider(backend);
+    const where = normalizeLocation(location);
+    const operation = this.#operations.get(Operation.key('restore', name, id, where));
+    if (operation?.running) {
+      if (operation.finishing || operation.status === BackupStatus.FINALIZING) {
+        throw new BackupError(ErrorCode.CONFLICT, `restore of backup ${id} is installing the collections and cannot be canceled`);
+      }
+      operation.cancelRequested = true;
+      operation.status = BackupStatus.CANCELLING;
+      operation.controller.abort(new BackupError(ErrorCode.ABORTED, `restore of backup ${id} was canceled`));
+      await operation.done;
+      return;
+    }
+    const descriptor = await this.#readRestore(provider, id, where);
+    if (descriptor.status === BackupStatus.SUCCESS) {
+      throw new BackupError(ErrorCode.CONFLICT, `restore of backup ${id} already succeeded`);
+    }
+  }
+
+  // ------------------------------------------------------------- internals
+
+  async #runBackup(
+    operation: Operation,
+    provider: BackupProvider,
+    config: ResolvedBackupConfig,
+    request: NodeBackupRequest,
+    participants: Participant[],
+    slot: Slot,
+  ): Promise<void> {
+    const signal = operation.controller.signal;
+    let nodes: Record<string, NodeSummary> = {};
+    try {
+      const descriptors = await commitBackup(participants, request, signal, {
+        onStatus: async (status) => {
+          operation.status = status;
+          await this.#storeGlobal(provider, operation, config, nodes);
+        },
+        onBytes: (bytes) => (operation.sizeBytes += bytes),
+      });
+      nodes = Object.fromEntries(descriptors.map((descriptor) => [descriptor.node, nodeSummary(descriptor)]));
+      operation.sizeBytes = descriptors.reduce((sum, descriptor) => sum + descriptor.preCompressionSizeBytes, 0);
+      operation.skipped = descriptors.flatMap((descriptor) => skippedOf(descriptor));
+      if (signal.aborted) throw signal.reason;
+      operation.finishing = true;
+      operation.status = BackupStatus.SUCCESS;
+      operation.completedAt = new Date();
+      await this.#storeGlobal(provider, operation, config, nodes);
+    } catch (error) {
+      operation.finishing = true;
+      operation.status = operation.cancelRequested ? BackupStatus.CANCELED : BackupStatus.FAILED;
+      operation.error = describe(signal.aborted ? signal.reason : error);
+      operation.completedAt = new Date();
+      try {
+        await removeBackupObjects(provider, operation.id, operation.location);
+        await this.#storeGlobal(provider, operation, config, nodes);
+      } catch (cleanupError) {
+        // The journal entry stays, so the next start finishes the cleanup.
+        this.#logger.warn(`backup ${operation.id} ended ${operation.status} but cleanup failed: ${describe(cleanupError)}`);
+        slot.release();
+        return;
+      }
+    }
+    await this.#journal.remove('backup', operation.backend, operation.id).catch((error: unknown) => {
+      this.#logger.warn(`could not clear the journal of backup ${operation.id}: ${describe(error)}`);
+    });
+    slot.release();
+  }
+
+  async #runRestore(
+    operation: Operation,
+    provider: BackupProvider,
+    requests: Map<Participant, NodeRestoreRequest>,
+    nodeMapping: Record<string, string>,
+    slot: Slot,
+  ): Promise<void> {
+    const signal = operation.controller.signal;
+    let staging: readonly string[] = [];
+    try {
+      await runRestore(requests, signal, {
+        onStatus: async (status) => {
+          if (operation.cancelRequested) return;
+          operation.status = status;
+          if (status === BackupStatus.FINALIZING) {
+            operation.finishing = true;
+            await this.#journal.record(this.#journalEntry(operation, status, staging));
+          }
+          await this.#storeRestore(provider, operation, nodeMapping);
+        },
+        onBytes: (bytes) => (operation.sizeBytes += bytes),
+        onStaging: async (directories) => {
+          staging = [...staging, ...directories];
+          await this.#journal.record(this.#journalEntry(operation, operation.status, staging));
+        },
+      });
+      operation.status = BackupStatus.SUCCESS;
+    } catch (error) {
+      operation.status = operation.cancelRequested ? BackupStatus.CANCELED : BackupStatus.FAILED;
+      operation.error = describe(signal.aborted ? signal.reason : error);
+    }
+    operation.completedAt = new Date();
+    try {
+      await this.#storeRestore(provider, operation, nodeMapping);
+      await this.#journal.remove('restore', operation.backend, operation.id);
+    } catch (error) {
+      this.#logger.warn(`restore ${operation.id} ended ${operation.status} but recording it failed: ${describe(error)}`);
+    }
+    slot.release();
+  }
+
+  #restoreRequests(
+    descriptor: GlobalDescriptor,
+    id: string,
+    backend: string,
+    location: Location,
+    classes: string[],
+    cpuPercentage: number,
+    nodeMapping: Readonly<Record<string, string>> | undefined,
+  ): Map<Participant, NodeRestoreRequest> {
+    const requests = new Map<Participant, NodeRestoreRequest>();
+    for (const [sourceNode, summary] of Object.entries(descriptor.nodes)) {
+      const collections = summary.classes.filter((name) => classes.includes(name));
+      if (collections.length === 0) continue;
+      const targetNode = nodeMapping?.[sourceNode] ?? sourceNode;
+      const participant = this.#cluster.participant(targetNode);
+      if (!participant) {
+        throw new BackupError(
+          ErrorCode.INVALID_ARGUMENT,
+          `backup ${id} holds data of node ${sourceNode}, which is not in this cluster (nodes: ${this.#cluster.nodes.join(', ')}): map it with node_mapping`,
+        );
+      }
+      if (requests.has(participant)) {
+        throw new BackupError(ErrorCode.INVALID_ARGUMENT, `node_mapping maps two backup nodes onto node ${targetNode}`);
+      }
+      requests.set(participant, { id, backend, location, sourceNode, collections, cpuPercentage });
+    }
+    return requests;
+  }
+
+  #backupParticipants(): Participant[] {
+    return this.#cluster.nodes.map((node) => {
+      const participant = this.#cluster.participant(node);
+      if (!participant) throw new BackupError(ErrorCode.UNAVAILABLE, `node ${node} is not reachable`);
+      return participant;
+    });
+  }
+
+  #provider(name: string): { provider: BackupProvider; backend: string } {
+    if (typeof name !== 'string' || name === '') throw new BackupError(ErrorCode.INVALID_ARGUMENT, 'a backend name is required');
+    return { provider: this.providers.get(name), backend: backendName(name) };
+  }
+
+  #assertStarted(): void {
+    if (this.#state === 'new') throw new BackupError(ErrorCode.CONFLICT, 'the backup engine is not started: call start() first');
+    if (this.#state === 'closed') throw new BackupError(ErrorCode.UNAVAILABLE, 'the backup engine is closed');
+  }
+
+  async #checkAccess(provider: BackupProvider, location: Location): Promise<void> {
+    try {
+      await provider.initialize({ location });
+    } catch (error) {
+      if (!BackupError.is(error, ErrorCode.NOT_FOUND)) throw error;
+      throw new BackupError(ErrorCode.CONFIG, `backend ${provider.name} is not usable: ${error.message}`, { cause: error });
+    }
+  }
+
+  async #checkIdIsFree(provider: BackupProvider, id: string, location: Location): Promise<void> {
+    let existing: GlobalDescriptor | undefined;
+    try {
+      existing = await this.#readGlobal(provider, id, location);
+    } catch (error) {
+      if (BackupError.is(error, ErrorCode.NOT_FOUND)) return;
+      throw error;
+    }
+    if (existing.status !== BackupStatus.CANCELED) {
+      throw new BackupError(ErrorCode.ALREADY_EXISTS, `backup "${id}" already exists at "${provider.homeDir(id, location)}"`);
+    }
+    await removeBackupObjects(provider, id, location); // leftovers of the canceled attempt, if any
+  }
+
+  async #readGlobal(provider: BackupProvider, id: string, location: Location): Promise<GlobalDescriptor> {
+    const key = globalDescriptorKey(id);
+    try {
+      return decodeGlobalDescriptor(await provider.get(key, { location }), `descriptor of backup ${id}`);
+    } catch (error) {
+      if (BackupError.is(error, ErrorCode.NOT_FOUND)) {
+        throw new BackupError(ErrorCode.NOT_FOUND, `backup "${id}" does not exist at "${provider.homeDir(id, location)}"`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  async #readRestore(provider: BackupProvider, id: string, location: Location): Promise<RestoreDescriptor> {
+    const key = restoreDescriptorKey(id);
+    try {
+      return decodeRestoreDescriptor(await provider.get(key, { location }), `restore descriptor of backup ${id}`);
+    } catch (error) {
+      if (BackupError.is(error, ErrorCode.NOT_FOUND)) {
+        throw new BackupError(ErrorCode.NOT_FOUND, `no restore of backup "${id}" is known`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  async #storeGlobal(
+    provider: BackupProvider,
+    operation: Operation,
+    config: ResolvedBackupConfig,
+    nodes: Record<string, NodeSummary>,
+  ): Promise<void> {
+    const descriptor: GlobalDescriptor = {
+      version: FORMAT_VERSION,
+      id: operation.id,
+      backend: operation.backend,
+      status: operation.status,
+      error: operation.error,
+      startedAt: operation.startedAt.toISOString(),
+      ...(operation.completedAt ? { completedAt: operation.completedAt.toISOString() } : {}),
+      classes: operation.classes,
+      coordinator: this.nodeName,
+      nodes,
+      compression: config.compression,
+      chunkSizeBytes: config.chunkSizeBytes,
+      cpuPercentage: config.cpuPercentage,
+      preCompressionSizeBytes: operation.sizeBytes,
+    };
+    await provider.put(globalDescriptorKey(operation.id), encodeDescriptor(descriptor), { location: operation.location });
+  }
+
+  async #storeRestore(provider: BackupProvider, operation: Operation, nodeMapping: Record<string, string>): Promise<void> {
+    const descriptor: RestoreDescriptor = {
+      version: FORMAT_VERSION,
+      id: operation.id,
+      backend: operation.backend,
+      status: operation.status,
+      error: operation.error,
+      startedAt: operation.startedAt.toISOString(),
+      ...(operation.completedAt ? { completedAt: operation.completedAt.toISOString() } : {}),
+      classes: operation.classes,
+      nodeMapping,
+    };
+    await provider.put(restoreDescriptorKey(operation.id), encodeDescriptor(descriptor), { location: operation.location });
+  }
+
+  #journalEntry(operation: Operation, phase: string, stagingDirectories: readonly string[] = []) {
+    return {
+      kind: operation.kind as OperationKind,
+      id: operation.id,
+      backend: operation.backend,
+      location: operation.location,
+      node: this.nodeName,
+      startedAt: operation.startedAt.toISOString(),
+      phase,
+      stagingDirectories,
+    };
+  }
+}
+
+function alreadySucceeded(id: string): BackupError {
+  return new BackupError(ErrorCode.CONFLICT, `backup "${id}" already succeeded`);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function parseDate(value: string | undefined): Date | undefined {
+  if (value === undefined || value === '') return undefined;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+function normalizeLocation(location: Location): Location {
+  return {
+    ...(location.bucket ? { bucket: location.bucket } : {}),
+    ...(location.path ? { path: location.path } : {}),
+  };
+}
+
+function sameLocation(a: Location, b: Location): boolean {
+  return (a.bucket ?? '') === (b.bucket ?? '') && (a.path ?? '') === (b.path ?? '');
+}
+
+/** The bucket shown to users: the override, else the host part of a `scheme://bucket/...` home. */
+function bucketOf(provider: BackupProvider, id: string, location: Location): string {
+  if (location.bucket) return location.bucket;
+  const match = /^[a-z][a-z0-9+.-]*:\/\/([^/]+)/i.exec(provider.homeDir(id, location));
+  return match?.[1] ?? '';
+}
+
+function nodeSummary(descriptor: NodeDescriptor): NodeSummary {
+  return {
+    classes: descriptor.collections.map((collection) => collection.name),
+    status: descriptor.status,
+    error: descriptor.error,
+    preCompressionSizeBytes: descriptor.preCompressionSizeBytes,
+    skipped: skippedOf(descriptor),
+  };
+}
+
+function skippedOf(descriptor: NodeDescriptor): SkippedShardReport[] {
+  return descriptor.collections.flatMap((collection) =>
+    collection.skipped.map((skipped) => ({ collection: collection.name, shard: skipped.shard, reason: skipped.reason })),
+  );
+}
+
+function backupReport(operation: Operation): BackupStatusReport {
+  return {
+    id: operation.id,
+    backend: operation.backend,
+    path: operation.path,
+    status: operation.status,
+    error: operation.error,
+    classes: [...operation.classes],
+    startedAt: operation.startedAt,
+    completedAt: operation.completedAt,
+    sizeBytes: operation.sizeBytes,
+    skipped: operation.skipped,
+  };
+}
+
+function restoreReport(operation: Operation): RestoreStatusReport {
+  return {
+    id: operation.id,
+    backend: operation.backend,
+    path: operation.path,
+    status: operation.status,
+    error: operation.error,
+    classes: [...operation.classes],
+    startedAt: operation.startedAt,
+    completedAt: operation.completedAt,
+  };
+}
+
+function reportFromGlobal(descriptor: GlobalDescriptor, backend: string, path: string): BackupStatusReport {
+  return {
+    id: descriptor.id,
+    backend,
+    path,
+    status: descriptor.status,
+    error: descriptor.error,
+    classes: [...descriptor.classes],
+    startedAt: parseDate(descriptor.startedAt),
+    completedAt: parseDate(descriptor.completedAt),
+    sizeBytes: descriptor.preCompressionSizeBytes ?? 0,
+    skipped: Object.values(descriptor.nodes ?? {}).flatMap((node) => [...(node.skipped ?? [])]),
+  };
+}
+
+/** Bytes to the GiB the API reports. */
+export function toGiB(bytes: number): number {
+  return bytes / GIB;
+}

@@ -1,0 +1,72 @@
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Location } from '../provider.ts';
+import type { OperationKind } from './scheduler.ts';
+
+/** What survives a crash about an operation that was running. */
+export interface JournalEntry {
+  readonly kind: OperationKind;
+  readonly id: string;
+  readonly backend: string;
+  readonly location: Location;
+  readonly node: string;
+  readonly startedAt: string;
+  /** Restore only: the phase reached; from FINALIZING on, staged files may be live and are left alone. */
+  readonly phase: string;
+  /** Restore only: staging directories to remove if the restore did not reach FINALIZING. */
+  readonly stagingDirectories: readonly string[];
+}
+
+/**
+ * A small local record of operations in flight, one JSON file each, written
+ * before the operation touches storage and removed after its final status is
+ * stored. Whatever is left at start-up was interrupted (see recovery).
+ */
+export class Journal {
+  readonly directory: string;
+
+  constructor(directory: string) {
+    this.directory = directory;
+  }
+
+  async record(entry: JournalEntry): Promise<void> {
+    await mkdir(this.directory, { recursive: true });
+    const path = this.#path(entry.kind, entry.backend, entry.id);
+    const temp = `${path}.${process.pid}.tmp`;
+    await writeFile(temp, JSON.stringify(entry));
+    await rename(temp, path);
+  }
+
+  async remove(kind: OperationKind, backend: string, id: string): Promise<void> {
+    await rm(this.#path(kind, backend, id), { force: true });
+  }
+
+  async entries(): Promise<JournalEntry[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.directory);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const entries: JournalEntry[] = [];
+    for (const name of names) {
+      const path = join(this.directory, name);
+      if (name.endsWith('.tmp')) {
+        await rm(path, { force: true });
+        continue;
+      }
+      if (!name.endsWith('.json')) continue;
+      try {
+        entries.push(JSON.parse(await readFile(path, 'utf8')) as JournalEntry);
+      } catch {
+        await rm(path, { force: true }); // unreadable: written by a crash mid-rename, never happened
+      }
+    }
+    return entries;
+  }
+
+  #path(kind: OperationKind, backend: string, id: string): string {
+    return join(this.directory, `${kind}--${backend}--${id}.json`);
+  }
+}

@@ -1,0 +1,114 @@
+import { availableParallelism } from 'node:os';
+import { BackupError, ErrorCode } from '../errors.ts';
+import type { ProviderRegistry } from '../config/provider-registry.ts';
+import type { BackupSource } from '../source.ts';
+import { joinKey } from '../keys.ts';
+import type { NodeDescriptor } from './descriptors.ts';
+import { backupNode } from './node-backup.ts';
+import { NodeRestore, readNodeDescriptor, recordsToRestore } from './node-restore.ts';
+import type { BackupProgress, NodeBackupRequest, NodeRestoreRequest, Participant, RestoreProgress } from './participant.ts';
+import { pipelineCount } from './request-validation.ts';
+import { removeObjects } from './storage-cleanup.ts';
+
+export interface LocalParticipantOptions {
+  readonly source: BackupSource;
+  readonly providers: ProviderRegistry;
+  readonly node: string;
+  readonly cpuCount?: number | undefined;
+}
+
+/** The participant that runs in this process, over the host's `BackupSource`. */
+export class LocalParticipant implements Participant {
+  readonly node: string;
+  readonly #source: BackupSource;
+  readonly #providers: ProviderRegistry;
+  readonly #cpuCount: number;
+  readonly #restores = new Map<string, { descriptor: NodeDescriptor; restore?: NodeRestore }>();
+
+  constructor(options: LocalParticipantOptions) {
+    this.node = options.node;
+    this.#source = options.source;
+    this.#providers = options.providers;
+    this.#cpuCount = options.cpuCount ?? availableParallelism();
+  }
+
+  async canCommitBackup(request: NodeBackupRequest): Promise<void> {
+    this.#providers.get(request.backend);
+    for (const collection of request.collections) {
+      if (!(await this.#source.collectionExists(collection))) {
+        throw new BackupError(ErrorCode.INVALID_ARGUMENT, `class ${collection} doesn't exist`);
+      }
+    }
+  }
+
+  async commitBackup(request: NodeBackupRequest, options: { signal: AbortSignal } & BackupProgress): Promise<NodeDescriptor> {
+    const provider = this.#providers.get(request.backend);
+    try {
+      return await backupNode(
+        request,
+        {
+          source: this.#source,
+          provider,
+          node: this.node,
+          pipelines: pipelineCount(this.#cpuCount, request.cpuPercentage),
+          signal: options.signal,
+        },
+        options,
+      );
+    } catch (error) {
+      // Leave nothing of this node's behind; an aborted write already removed itself.
+      await removeObjects(provider, `${joinKey(request.id, this.node)}/`, request.location).catch(() => {});
+      throw error;
+    }
+  }
+
+  async canRestore(request: NodeRestoreRequest, options: { signal: AbortSignal }): Promise<void> {
+    const provider = this.#providers.get(request.backend);
+    const descriptor = await readNodeDescriptor(provider, request, options.signal);
+    for (const record of recordsToRestore(descriptor, request.collections)) {
+      if (await this.#source.collectionExists(record.name)) {
+        throw new BackupError(ErrorCode.ALREADY_EXISTS, `cannot restore class ${record.name}: it already exists on node ${this.node}`);
+      }
+    }
+    this.#restores.set(request.id, { descriptor });
+  }
+
+  async stageRestore(request: NodeRestoreRequest, options: { signal: AbortSignal } & RestoreProgress): Promise<void> {
+    const provider = this.#providers.get(request.backend);
+    const state = this.#restores.get(request.id) ?? { descriptor: await readNodeDescriptor(provider, request, options.signal) };
+    const restore = new NodeRestore(state.descriptor, request.collections);
+    this.#restores.set(request.id, { ...state, restore });
+    try {
+      await restore.stage(
+        request,
+        {
+          source: this.#source,
+          provider,
+          pipelines: pipelineCount(this.#cpuCount, request.cpuPercentage),
+          signal: options.signal,
+        },
+        options,
+      );
+    } catch (error) {
+      await this.abortRestore(request.id);
+      throw error;
+    }
+  }
+
+  async finalizeRestore(id: string): Promise<void> {
+    const restore = this.#restores.get(id)?.restore;
+    if (!restore) throw new BackupError(ErrorCode.NOT_FOUND, `restore ${id} was not staged on node ${this.node}`);
+    try {
+      await restore.finalize();
+    } finally {
+      await restore.abort();
+      this.#restores.delete(id);
+    }
+  }
+
+  async abortRestore(id: string): Promise<void> {
+    const restore = this.#restores.get(id)?.restore;
+    this.#restores.delete(id);
+    await restore?.abort();
+  }
+}

@@ -1,0 +1,131 @@
+import { BackupError, ErrorCode, throwIfAborted } from '../errors.ts';
+import type { BackupProvider } from '../provider.ts';
+import type { BackupSource, CollectionSnapshot } from '../source.ts';
+import { planChunks, type PackJob } from './chunk-plan.ts';
+import {
+  FORMAT_VERSION,
+  chunkKey,
+  encodeDescriptor,
+  nodeDescriptorKey,
+  type ChunkRecord,
+  type CollectionRecord,
+  type FileRecord,
+  type NodeDescriptor,
+} from './descriptors.ts';
+import { packJob } from './packer.ts';
+import { forEachParallel } from './parallel.ts';
+import type { BackupProgress, NodeBackupRequest } from './participant.ts';
+import { BackupStatus } from './status.ts';
+
+export interface NodeBackupContext {
+  readonly source: BackupSource;
+  readonly provider: BackupProvider;
+  readonly node: string;
+  readonly pipelines: number;
+  readonly signal: AbortSignal;
+}
+
+interface CollectionWork {
+  readonly snapshot: CollectionSnapshot;
+  readonly chunks: ChunkRecord[];
+  readonly files: FileRecord[];
+  remainingJobs: number;
+}
+
+/**
+ * This node's part of a backup: snapshot every collection first (so they are
+ * one point in time), then pack all their chunks through `pipelines` parallel
+ * pipelines, releasing each snapshot as soon as its last chunk is stored, and
+ * finally write `<id>/<node>/backup.json`. Snapshots are released on every path.
+ */
+export async function backupNode(
+  request: NodeBackupRequest,
+  context: NodeBackupContext,
+  progress: BackupProgress = {},
+): Promise<NodeDescriptor> {
+  const { source, provider, node, signal } = context;
+  const location = request.location;
+  const work: CollectionWork[] = [];
+  try {
+    for (const collection of request.collections) {
+      throwIfAborted(signal, `backup ${request.id}`);
+      const snapshot = await source.snapshot(collection, { signal });
+      work.push({ snapshot, chunks: [], files: [], remainingJobs: 0 });
+    }
+    throwIfAborted(signal, `backup ${request.id}`);
+    progress.onTransferring?.();
+
+    const jobs: { work: CollectionWork; job: PackJob }[] = [];
+    for (const item of work) {
+      const planned = planChunks(item.snapshot.files, request.chunkSizeBytes);
+      item.remainingJobs = planned.length;
+      for (const job of planned) jobs.push({ work: item, job });
+      if (planned.length === 0) await item.snapshot.release();
+    }
+    // Big jobs first, so one large file does not start last and run alone.
+    jobs.sort((a, b) => jobBytes(b.job) - jobBytes(a.job));
+    await forEachParallel(jobs, context.pipelines, signal, async ({ work: item, job }, jobSignal) => {
+      const packed = await packJob(job, {
+        provider,
+        location,
+        compression: request.compression,
+        root: item.snapshot.root,
+        keyFor: (index) => chunkKey(request.id, node, item.snapshot.collection, index),
+        signal: jobSignal,
+        onRawBytes: progress.onBytes,
+      });
+      item.chunks.push(...packed.chunks);
+      item.files.push(...packed.files);
+      if (--item.remainingJobs === 0) await item.snapshot.release();
+    });
+
+    const collections = work.map(collectionRecord);
+    const preCompressionSizeBytes = collections.reduce((sum, record) => sum + record.rawSize, 0);
+    const descriptor: NodeDescriptor = {
+      version: FORMAT_VERSION,
+      id: request.id,
+      node,
+      status: BackupStatus.SUCCESS,
+      error: '',
+      startedAt: request.startedAt,
+      completedAt: new Date().toISOString(),
+      compression: request.compression,
+      chunkSizeBytes: request.chunkSizeBytes,
+      pipelines: context.pipelines,
+      preCompressionSizeBytes,
+      storedSizeBytes: collections.reduce((sum, record) => sum + record.storedSize, 0),
+      collections,
+    };
+    throwIfAborted(signal, `backup ${request.id}`);
+    await provider.put(nodeDescriptorKey(request.id, node), encodeDescriptor(descriptor), { location, signal });
+    return descriptor;
+  } finally {
+    await Promise.allSettled(work.map((item) => item.snapshot.release()));
+  }
+}
+
+function jobBytes(job: PackJob): number {
+  return job.chunks.reduce((sum, chunk) => sum + chunk.rawSize, 0);
+}
+
+function chunkIndex(key: string): number {
+  const match = /chunk-(\d+)$/.exec(key);
+  if (!match) throw new BackupError(ErrorCode.CORRUPT, `unexpected chunk key ${key}`);
+  return Number(match[1]);
+}
+
+function collectionRecord(item: CollectionWork): CollectionRecord {
+  const { snapshot } = item;
+  const chunks = [...item.chunks].sort((a, b) => chunkIndex(a.key) - chunkIndex(b.key));
+  const files = [...item.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return {
+    name: snapshot.collection,
+    metadata: snapshot.metadata,
+    shards: snapshot.shards.map((shard) => ({ name: shard.shard, status: shard.status, writerStallMs: shard.writerStallMs })),
+    skipped: snapshot.skipped.map((skipped) => ({ shard: skipped.shard, reason: skipped.reason })),
+    files,
+    chunks,
+    rawSize: chunks.reduce((sum, chunk) => sum + chunk.rawSize, 0),
+    storedSize: chunks.reduce((sum, chunk) => sum + chunk.size, 0),
+  };
+}

@@ -1,0 +1,105 @@
+import { BackupError, ErrorCode, throwIfAborted } from '../errors.ts';
+import type { BackupProvider } from '../provider.ts';
+import type { BackupSource, RestoreTarget } from '../source.ts';
+import { decodeNodeDescriptor, nodeDescriptorKey, type CollectionRecord, type NodeDescriptor } from './descriptors.ts';
+import { forEachParallel } from './parallel.ts';
+import type { NodeRestoreRequest, RestoreProgress } from './participant.ts';
+import { BackupStatus } from './status.ts';
+import { planUnpack, unpackJob, type UnpackJob } from './unpacker.ts';
+
+/** Reads and checks `<id>/<sourceNode>/backup.json`: present, readable, supported version, SUCCESS. */
+export async function readNodeDescriptor(
+  provider: BackupProvider,
+  request: NodeRestoreRequest,
+  signal: AbortSignal,
+): Promise<NodeDescriptor> {
+  const key = nodeDescriptorKey(request.id, request.sourceNode);
+  let bytes: Buffer;
+  try {
+    bytes = await provider.get(key, { location: request.location, signal });
+  } catch (error) {
+    if (BackupError.is(error, ErrorCode.NOT_FOUND)) {
+      throw new BackupError(ErrorCode.CORRUPT, `backup ${request.id} is incomplete: ${key} is missing`, { cause: error });
+    }
+    throw error;
+  }
+  const descriptor = decodeNodeDescriptor(bytes, key);
+  if (descriptor.status !== BackupStatus.SUCCESS) {
+    throw new BackupError(ErrorCode.CONFLICT, `backup ${request.id} of node ${request.sourceNode} has status ${descriptor.status}`);
+  }
+  return descriptor;
+}
+
+/** The records of the requested collections this node holds (a collection may have no shard here). */
+export function recordsToRestore(descriptor: NodeDescriptor, collections: readonly string[]): CollectionRecord[] {
+  const wanted = new Set(collections);
+  return descriptor.collections.filter((record) => wanted.has(record.name));
+}
+
+export interface NodeRestoreContext {
+  readonly source: BackupSource;
+  readonly provider: BackupProvider;
+  readonly pipelines: number;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * One node's restore: `stage` prepares a target per collection and downloads,
+ * verifies and extracts every chunk into it (installing nothing), `finalize`
+ * commits them, `abort` removes whatever is staged and not committed.
+ */
+export class NodeRestore {
+  readonly #descriptor: NodeDescriptor;
+  readonly #records: CollectionRecord[];
+  readonly #targets = new Map<string, RestoreTarget>();
+  readonly #committed = new Set<string>();
+
+  constructor(descriptor: NodeDescriptor, collections: readonly string[]) {
+    this.#descriptor = descriptor;
+    this.#records = recordsToRestore(descriptor, collections);
+  }
+
+  async stage(request: NodeRestoreRequest, context: NodeRestoreContext, progress: RestoreProgress = {}): Promise<void> {
+    const { source, provider, signal } = context;
+    for (const record of this.#records) {
+      throwIfAborted(signal, `restore ${request.id}`);
+      this.#targets.set(record.name, await source.prepareRestore(record.name, { signal }));
+    }
+    await progress.onStaging?.([...this.#targets.values()].map((target) => target.directory));
+    const jobs: { job: UnpackJob; directory: string }[] = [];
+    for (const record of this.#records) {
+      const directory = (this.#targets.get(record.name) as RestoreTarget).directory;
+      for (const job of planUnpack(record.chunks, record.files)) jobs.push({ job, directory });
+    }
+    jobs.sort((a, b) => jobBytes(b.job) - jobBytes(a.job));
+    await forEachParallel(jobs, context.pipelines, signal, async ({ job, directory }, jobSignal) => {
+      await unpackJob(job, {
+        provider,
+        location: request.location,
+        codec: this.#descriptor.compression.codec,
+        directory,
+        signal: jobSignal,
+        onBytes: progress.onBytes,
+      });
+    });
+  }
+
+  /** Installs every staged collection, each atomically (via `RestoreTarget.commit`). */
+  async finalize(): Promise<void> {
+    for (const record of this.#records) {
+      const target = this.#targets.get(record.name);
+      if (!target || this.#committed.has(record.name)) continue;
+      await target.commit(record.metadata);
+      this.#committed.add(record.name);
+    }
+  }
+
+  async abort(): Promise<void> {
+    const pending = [...this.#targets].filter(([name]) => !this.#committed.has(name));
+    await Promise.allSettled(pending.map(([, target]) => target.abort()));
+  }
+}
+
+function jobBytes(job: UnpackJob): number {
+  return job.chunks.reduce((sum, chunk) => sum + chunk.size, 0);
+}

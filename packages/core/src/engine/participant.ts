@@ -1,0 +1,70 @@
+import type { Location } from '../provider.ts';
+import type { CompressionSpec } from './compression.ts';
+import type { NodeDescriptor } from './descriptors.ts';
+
+/** What the coordinator asks one node to back up. */
+export interface NodeBackupRequest {
+  readonly id: string;
+  /** Backend name; each node resolves it to its own provider instance. */
+  readonly backend: string;
+  readonly location: Location;
+  /** Collections to back up; a node backs up its local shards of each. */
+  readonly collections: readonly string[];
+  readonly chunkSizeBytes: number;
+  readonly compression: CompressionSpec;
+  readonly cpuPercentage: number;
+  readonly startedAt: string;
+}
+
+/** What the coordinator asks one node to restore. */
+export interface NodeRestoreRequest {
+  readonly id: string;
+  readonly backend: string;
+  readonly location: Location;
+  /** The node name the backup recorded; differs from the participant's with a node mapping. */
+  readonly sourceNode: string;
+  readonly collections: readonly string[];
+  readonly cpuPercentage: number;
+}
+
+export interface BackupProgress {
+  /** Called once every collection is snapshotted and uploads begin. */
+  readonly onTransferring?: (() => void) | undefined;
+  /** Called with file bytes as they are packed (before compression). */
+  readonly onBytes?: ((bytes: number) => void) | undefined;
+}
+
+export interface RestoreProgress {
+  /** Called with the staging directories as soon as they exist, so a crash can clean them up. */
+  readonly onStaging?: ((directories: readonly string[]) => void | Promise<void>) | undefined;
+  readonly onBytes?: ((bytes: number) => void) | undefined;
+}
+
+/**
+ * One node's side of a backup or restore, as the coordinator sees it. The
+ * coordinator of a single node talks to a `LocalParticipant`; a cluster
+ * implements this interface over its own transport (two-phase: `canCommit`
+ * with a timeout, then `commit`; any refusal aborts the nodes that accepted).
+ * Cancellation travels as the `signal` of the running call.
+ */
+export interface Participant {
+  readonly node: string;
+
+  /** Phase 1: can this node back up `request.collections`? Rejects (any code) to refuse. */
+  canCommitBackup(request: NodeBackupRequest, options: { signal: AbortSignal }): Promise<void>;
+  /**
+   * Phase 2: snapshot, upload every chunk, then write `<id>/<node>/backup.json`.
+   * Resolves with that descriptor. On failure or abort, releases snapshots and
+   * leaves no chunk of its own behind.
+   */
+  commitBackup(request: NodeBackupRequest, options: { signal: AbortSignal } & BackupProgress): Promise<NodeDescriptor>;
+
+  /** Fail-fast checks before anything is downloaded: backup complete and readable, collections absent here. */
+  canRestore(request: NodeRestoreRequest, options: { signal: AbortSignal }): Promise<void>;
+  /** Downloads, verifies and stages this node's part; installs nothing. Cleans up on failure or abort. */
+  stageRestore(request: NodeRestoreRequest, options: { signal: AbortSignal } & RestoreProgress): Promise<void>;
+  /** Installs what `stageRestore` staged. */
+  finalizeRestore(id: string): Promise<void>;
+  /** Removes what was staged and not installed. Idempotent. */
+  abortRestore(id: string): Promise<void>;
+}

@@ -1,0 +1,118 @@
+import { constants } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import type { Duplex, Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as tar from 'tar-stream';
+import { BackupError, ErrorCode } from '../errors.ts';
+import { DigestStream } from './digest-stream.ts';
+
+/** What the caller expects of the next entry; the extractor checks the header against it. */
+export interface ExpectedEntry {
+  readonly path: string;
+  /** Where in the target file the entry's bytes go (non-zero for parts of split files). */
+  readonly offset: number;
+  readonly length: number;
+}
+
+export interface ExtractedEntry {
+  readonly path: string;
+  readonly offset: number;
+  readonly length: number;
+  readonly sha256: string;
+}
+
+export interface ExtractOptions {
+  readonly signal?: AbortSignal | undefined;
+  /**
+   * Called with each entry's header before anything is written; returns where
+   * its bytes go, or throws to reject the archive. Default: whole files only.
+   */
+  readonly expect?: ((name: string, size: number) => ExpectedEntry) | undefined;
+  /** Extra sinks for each entry's bytes (e.g. a whole file's hash). */
+  readonly onEntryBytes?: ((path: string, chunk: Buffer) => void) | undefined;
+}
+
+function rejected(name: string, why: string): BackupError {
+  return new BackupError(ErrorCode.CORRUPT, `archive entry ${JSON.stringify(name)} rejected: ${why}`);
+}
+
+/**
+ * Returns the absolute path below `directory` where entry `name` may be
+ * written, or throws CORRUPT if it could land anywhere else: absolute names,
+ * drive letters, backslashes, empty, '.' or '..' segments, NUL bytes.
+ */
+export function safeEntryPath(directory: string, name: string): string {
+  if (name === '' || name.includes('\0')) throw rejected(name, 'empty name or NUL byte');
+  if (name.includes('\\')) throw rejected(name, 'backslashes are not allowed');
+  if (isAbsolute(name) || /^[a-zA-Z]:/.test(name)) throw rejected(name, 'absolute paths are not allowed');
+  for (const segment of name.split('/')) {
+    if (segment === '' || segment === '.' || segment === '..') throw rejected(name, `"${segment}" segments are not allowed`);
+  }
+  const root = resolve(directory);
+  const target = resolve(root, ...name.split('/'));
+  const inside = relative(root, target);
+  if (inside === '' || inside.startsWith('..') || isAbsolute(inside) || !target.startsWith(root + sep)) {
+    throw rejected(name, 'it would land outside the target directory');
+  }
+  return target;
+}
+
+/**
+ * Extracts a tar stream below `directory`, refusing (with CORRUPT, before
+ * writing it) any entry that is not a regular file or whose name could escape
+ * the directory. Symbolic and hard links are never created, files are opened
+ * with O_NOFOLLOW, and a part's target must already exist while a whole file
+ * must not, so an archive cannot overwrite what it did not create.
+ */
+export async function extractTar(
+  input: Readable | readonly [Readable, ...Duplex[]],
+  directory: string,
+  options: ExtractOptions = {},
+): Promise<ExtractedEntry[]> {
+  const extract = tar.extract();
+  const results: ExtractedEntry[] = [];
+  const streams: (Readable | Duplex | Writable)[] = Array.isArray(input) ? [...input] : [input as Readable];
+  const piping = pipeline([...streams, extract], options.signal ? { signal: options.signal } : {});
+  const consuming = (async () => {
+    for await (const entry of extract) {
+      const { name, type, size = 0 } = entry.header;
+      if (type !== 'file') throw rejected(name, `type "${String(type)}" is not allowed, only regular files`);
+      const expected = options.expect ? options.expect(name, size) : { path: name, offset: 0, length: size };
+      if (expected.path !== name || expected.length !== size) {
+        throw rejected(name, `expected ${JSON.stringify(expected.path)} of ${expected.length} bytes`);
+      }
+      const target = safeEntryPath(directory, name);
+      await mkdir(dirname(target), { recursive: true });
+      const flags =
+        expected.offset === 0
+          ? constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW
+          : constants.O_WRONLY | constants.O_NOFOLLOW;
+      const handle = await open(target, flags, 0o644);
+      const digest = new DigestStream();
+      try {
+        const sink = handle.createWriteStream({ start: expected.offset, autoClose: false, highWaterMark: 256 * 1024 });
+        await pipeline(
+          entry,
+          digest,
+          async function* (chunks: AsyncIterable<Buffer>) {
+            for await (const chunk of chunks) {
+              options.onEntryBytes?.(name, chunk);
+              yield chunk;
+            }
+          },
+          sink,
+          options.signal ? { signal: options.signal } : {},
+        );
+      } finally {
+        await handle.close();
+      }
+      results.push({ path: name, offset: expected.offset, length: digest.size, sha256: digest.digest() });
+    }
+  })();
+  consuming.catch((error: unknown) => extract.destroy(error as Error));
+  const [piped, consumed] = await Promise.allSettled([piping, consuming]);
+  if (consumed.status === 'rejected') throw consumed.reason;
+  if (piped.status === 'rejected') throw piped.reason;
+  return results;
+}

@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import { Transform } from 'node:stream';
+import { BackupError, ErrorCode, abortError, isAbortLike } from '../errors.ts';
+import type { BackupProvider, Location } from '../provider.ts';
+import { createDecompressor, type Codec } from './compression.ts';
+import type { ChunkRecord, FileRecord } from './descriptors.ts';
+import { DigestStream } from './digest-stream.ts';
+import { extractTar } from './safe-extract.ts';
+
+export interface UnpackOptions {
+  readonly provider: BackupProvider;
+  readonly location: Location;
+  readonly codec: Codec;
+  /** Where the collection is staged (`RestoreTarget.directory`). */
+  readonly directory: string;
+  readonly signal: AbortSignal;
+  /** Called with stored bytes as they are downloaded. */
+  readonly onBytes?: ((bytes: number) => void) | undefined;
+}
+
+/** Chunks one pipeline unpacks in order: one chunk, or every part of one split file. */
+export interface UnpackJob {
+  readonly chunks: readonly ChunkRecord[];
+  readonly splitFile?: FileRecord | undefined;
+}
+
+/** Groups a collection's chunks into jobs; the parts of a split file stay together and in order. */
+export function planUnpack(chunks: readonly ChunkRecord[], files: readonly FileRecord[]): UnpackJob[] {
+  const byKey = new Map(chunks.map((chunk) => [chunk.key, chunk]));
+  const claimed = new Set<string>();
+  const jobs: UnpackJob[] = [];
+  for (const file of files) {
+    if (file.chunks.length < 2) continue;
+    const parts = file.chunks.map((key) => {
+      const chunk = byKey.get(key);
+      if (!chunk) throw new BackupError(ErrorCode.CORRUPT, `descriptor names chunk ${key} for ${file.path} but does not list it`);
+      claimed.add(key);
+      return chunk;
+    });
+    jobs.push({ chunks: parts, splitFile: file });
+  }
+  for (const chunk of chunks) if (!claimed.has(chunk.key)) jobs.push({ chunks: [chunk] });
+  return jobs;
+}
+
+/**
+ * Downloads, verifies and extracts one job's chunks. Every stored byte is
+ * hashed on the way in and every extracted entry on the way out; any
+ * mismatch of size or sha256, and any archive damage, fails with CORRUPT
+ * naming the chunk. Files land only below `directory` (see `extractTar`).
+ */
+export async function unpackJob(job: UnpackJob, options: UnpackOptions): Promise<void> {
+  const wholeFile = job.splitFile ? createHash('sha256') : undefined;
+  for (const chunk of job.chunks) await unpackChunk(chunk, options, wholeFile);
+  if (job.splitFile && wholeFile) {
+    const actual = wholeFile.digest('hex');
+    if (actual !== job.splitFile.sha256) {
+      throw new BackupError(
+        ErrorCode.CORRUPT,
+        `file ${job.splitFile.path} reassembled from chunks ${job.chunks.map((chunk) => chunk.key).join(', ')} has the wrong sha256`,
+      );
+    }
+  }
+}
+
+async function unpackChunk(chunk: ChunkRecord, options: UnpackOptions, wholeFile: ReturnType<typeof createHash> | undefined) {
+  const { provider, location, signal } = options;
+  const corrupt = (why: string, cause?: unknown): BackupError =>
+    new BackupError(ErrorCode.CORRUPT, `chunk ${chunk.key} failed verification: ${why}`, { cause });
+  let next = 0;
+  const expect = (name: string, size: number) => {
+    const entry = chunk.entries[next++];
+    if (!entry) throw corrupt(`unexpected extra entry ${JSON.stringify(name)} (size ${size})`);
+    return entry;
+  };
+  const digest = new DigestStream();
+  try {
+    let input;
+    try {
+      input = await provider.read(chunk.key, { location, signal });
+    } catch (error) {
+      if (BackupError.is(error, ErrorCode.NOT_FOUND)) throw corrupt('the chunk is missing from the backup', error);
+      throw error;
+    }
+    const counter = new Transform({
+      transform(bytes: Buffer, _encoding, callback) {
+        options.onBytes?.(bytes.byteLength);
+        callback(null, bytes);
+      },
+    });
+    const extracted = await extractTar([input, counter, digest, createDecompressor(options.codec)], options.directory, {
+      signal,
+      expect,
+      ...(wholeFile ? { onEntryBytes: (_path: string, bytes: Buffer) => wholeFile.update(bytes) } : {}),
+    });
+    for (const [index, entry] of extracted.entries()) {
+      const recorded = chunk.entries[index];
+      if (!recorded || recorded.sha256 !== entry.sha256 || recorded.length !== entry.length) {
+        throw corrupt(`content of ${entry.path} does not match its recorded sha256`);
+      }
+    }
+    if (next !== chunk.entries.length) throw corrupt(`${chunk.entries.length - next} entries are missing`);
+  } catch (error) {
+    if (signal.aborted) throw abortError(signal, `restore of ${chunk.key}`);
+    if (BackupError.is(error, ErrorCode.CORRUPT) && error.message.includes(chunk.key)) throw error;
+    if (BackupError.is(error) && error.code !== ErrorCode.CORRUPT) {
+      if (isAbortLike(error)) throw error;
+      throw new BackupError(error.code, `chunk ${chunk.key}: ${error.message}`, { cause: error });
+    }
+    const detail = error instanceof Error ? error.message : String(error);
+    throw corrupt(digestSummary(digest, chunk) ?? detail, error);
+  }
+  const summary = digestSummary(digest, chunk);
+  if (summary) throw corrupt(summary);
+}
+
+/** Why the stored bytes differ from the record, or undefined if they match. */
+function digestSummary(digest: DigestStream, chunk: ChunkRecord): string | undefined {
+  if (!digest.writableFinished) return undefined;
+  if (digest.size !== chunk.size) return `size ${digest.size} bytes, recorded ${chunk.size}`;
+  if (digest.digest() !== chunk.sha256) return 'sha256 does not match the recorded one';
+  return undefined;
+}

@@ -1,0 +1,180 @@
+import { BackupError, ErrorCode } from '../errors.ts';
+import type { BackupEngine } from '../engine/engine.ts';
+import { toGiB } from '../engine/engine.ts';
+import type { Location } from '../provider.ts';
+import type { BackupStatusReport } from '../engine/types.ts';
+import { errorBody, httpStatusFor } from './error-status.ts';
+import {
+  optionalStringList,
+  parseBackupConfig,
+  parseNodeMapping,
+  parseRestoreConfig,
+  requireObject,
+} from './request-body.ts';
+
+/** A request as any HTTP framework can describe it. */
+export interface BackupApiRequest {
+  readonly method: string;
+  /** The path after `/v1`, e.g. `/backups/s3/my-id/restore`. */
+  readonly path: string;
+  readonly query: URLSearchParams;
+  /** The parsed JSON body, or undefined. */
+  readonly body: unknown;
+}
+
+export interface BackupApiResponse {
+  readonly status: number;
+  /** JSON to send; absent for 204. */
+  readonly body?: unknown;
+}
+
+export interface BackupApi {
+  /** Answers a `/backups...` request; resolves undefined for any other path (not ours: pass it on). */
+  handle(request: BackupApiRequest): Promise<BackupApiResponse | undefined>;
+}
+
+type Route =
+  | { readonly kind: 'collection'; readonly backend: string }
+  | { readonly kind: 'backup'; readonly backend: string; readonly id: string }
+  | { readonly kind: 'restore'; readonly backend: string; readonly id: string };
+
+/** Matches `/backups/{backend}`, `/backups/{backend}/{id}` and `/backups/{backend}/{id}/restore`. */
+function route(path: string): Route | undefined {
+  const segments = path.replace(/\/+$/, '').split('/').slice(1).map(decodeSegment);
+  if (segments[0] !== 'backups' || segments.length < 2 || segments.length > 4) return undefined;
+  const [, backend, id, tail] = segments as [string, string, string?, string?];
+  if (backend === '' || id === '') return undefined;
+  if (id === undefined) return { kind: 'collection', backend };
+  if (tail === undefined) return { kind: 'backup', backend, id };
+  return tail === 'restore' ? { kind: 'restore', backend, id } : undefined;
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+function overrides(query: URLSearchParams): Location {
+  const bucket = query.get('bucket') ?? undefined;
+  const path = query.get('path') ?? undefined;
+  return { ...(bucket ? { bucket } : {}), ...(path ? { path } : {}) };
+}
+
+function time(date: Date | undefined): string | undefined {
+  return date?.toISOString();
+}
+
+function statusBody(report: BackupStatusReport) {
+  return {
+    id: report.id,
+    backend: report.backend,
+    path: report.path,
+    status: report.status,
+    error: report.error,
+    startedAt: time(report.startedAt),
+    completedAt: time(report.completedAt),
+    size: toGiB(report.sizeBytes),
+    ...(report.skipped.length > 0 ? { skipped: report.skipped } : {}),
+  };
+}
+
+function methodNotAllowed(method: string, path: string): BackupApiResponse {
+  return { status: 405, body: errorBody(`method ${method} is not allowed on /v1${path}`) };
+}
+
+/**
+ * The `/v1/backups` endpoints of the Weaviate-compatible API over `engine`,
+ * independent of any HTTP framework: the host parses the body and mounts
+ * `handle` at `/v1`, sending `status` and `body` (JSON) back.
+ */
+export function createBackupApi(engine: BackupEngine): BackupApi {
+  async function dispatch(request: BackupApiRequest, target: Route): Promise<BackupApiResponse> {
+    const method = request.method.toUpperCase();
+    switch (target.kind) {
+      case 'collection': {
+        if (method === 'POST') {
+          const body = requireObject(request.body);
+          const result = await engine.createBackup({
+            backend: target.backend,
+            id: body.id as string,
+            include: optionalStringList(body, 'include'),
+            exclude: optionalStringList(body, 'exclude'),
+            config: parseBackupConfig(body),
+          });
+          return { status: 200, body: result };
+        }
+        if (method === 'GET') {
+          const order = request.query.get('order') ?? 'desc';
+          if (order !== 'asc' && order !== 'desc') {
+            throw new BackupError(ErrorCode.INVALID_ARGUMENT, `invalid order '${order}': use asc or desc`);
+          }
+          const reports = await engine.listBackups(target.backend, { order, location: overrides(request.query) });
+          return {
+            status: 200,
+            body: reports.map((report) => ({
+              id: report.id,
+              classes: report.classes,
+              status: report.status,
+              startedAt: time(report.startedAt),
+              completedAt: time(report.completedAt),
+              size: toGiB(report.sizeBytes),
+            })),
+          };
+        }
+        return methodNotAllowed(method, request.path);
+      }
+      case 'backup': {
+        if (method === 'GET') {
+          return { status: 200, body: statusBody(await engine.backupStatus(target.backend, target.id, overrides(request.query))) };
+        }
+        if (method === 'DELETE') {
+          await engine.cancelBackup(target.backend, target.id, overrides(request.query));
+          return { status: 204 };
+        }
+        return methodNotAllowed(method, request.path);
+      }
+      case 'restore': {
+        if (method === 'POST') {
+          const body = requireObject(request.body ?? {});
+          const result = await engine.restore({
+            backend: target.backend,
+            id: target.id,
+            include: optionalStringList(body, 'include'),
+            exclude: optionalStringList(body, 'exclude'),
+            nodeMapping: parseNodeMapping(body),
+            config: parseRestoreConfig(body),
+          });
+          return { status: 200, body: result };
+        }
+        if (method === 'GET') {
+          const report = await engine.restoreStatus(target.backend, target.id, overrides(request.query));
+          return {
+            status: 200,
+            body: { id: report.id, backend: report.backend, path: report.path, status: report.status, error: report.error },
+          };
+        }
+        if (method === 'DELETE') {
+          await engine.cancelRestore(target.backend, target.id, overrides(request.query));
+          return { status: 204 };
+        }
+        return methodNotAllowed(method, request.path);
+      }
+    }
+  }
+
+  return {
+    async handle(request) {
+      const target = route(request.path);
+      if (!target) return undefined;
+      try {
+        return await dispatch(request, target);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        return { status: httpStatusFor(error), body: errorBody(message) };
+      }
+    },
+  };
+}
