@@ -1,0 +1,74 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { BackupError, ErrorCode } from '@backup/core';
+import { FilesystemProvider, backupModule, filesystemOptionsFromEnv } from '../src/index.ts';
+import { scratchRoot } from './scratch.ts';
+
+const root = mkdtempSync(join(scratchRoot(), 'fs-provider-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    return BackupError.is(error) ? error.code : 'not a BackupError';
+  }
+  return undefined;
+}
+
+describe('configuration', () => {
+  test('BACKUP_FILESYSTEM_PATH is required, and named when missing', () => {
+    expect(codeOf(() => filesystemOptionsFromEnv({}))).toBe(ErrorCode.CONFIG);
+    expect(() => filesystemOptionsFromEnv({})).toThrow(/BACKUP_FILESYSTEM_PATH/);
+    expect(codeOf(() => backupModule.fromEnv({ BACKUP_FILESYSTEM_PATH: '  ' }))).toBe(ErrorCode.CONFIG);
+  });
+
+  test('the path must be absolute', () => {
+    expect(codeOf(() => filesystemOptionsFromEnv({ BACKUP_FILESYSTEM_PATH: 'relative/backups' }))).toBe(ErrorCode.INVALID_ARGUMENT);
+    expect(filesystemOptionsFromEnv({ BACKUP_FILESYSTEM_PATH: '/var/backups/' }).path).toBe('/var/backups');
+  });
+
+  test('a Path override must be absolute too', async () => {
+    const provider = new FilesystemProvider({ path: join(root, 'override-check') });
+    await expect(provider.put('x', 'y', { location: { path: 'relative' } })).rejects.toMatchObject({ code: ErrorCode.INVALID_ARGUMENT });
+  });
+
+  test('the module is named for ENABLE_MODULES=backup-filesystem', () => {
+    expect(backupModule.name).toBe('filesystem');
+    expect(backupModule.fromEnv({ BACKUP_FILESYSTEM_PATH: root }).name).toBe('filesystem');
+  });
+});
+
+describe('crash safety', () => {
+  test('initialize creates a missing root', async () => {
+    const missing = join(root, 'not', 'yet', 'there');
+    await new FilesystemProvider({ path: missing }).initialize();
+    expect(existsSync(missing)).toBe(true);
+    expect(readdirSync(missing)).toEqual([]);
+  });
+
+  test('a temp file left by a crash mid-write is never visible as an object', async () => {
+    const provider = new FilesystemProvider({ path: join(root, 'crashed') });
+    await provider.put('backup-1/node1/backup.json', '{}');
+    // What a process killed between open and rename leaves behind.
+    writeFileSync(join(root, 'crashed', 'backup-1', 'node1', '.chunk-1.~partial-0123456789ab'), 'half a chunk');
+    const keys: string[] = [];
+    for await (const info of provider.list('backup-1/')) keys.push(info.key);
+    expect(keys).toEqual(['backup-1/node1/backup.json']);
+    expect(await provider.exists('backup-1/node1/chunk-1')).toBe(false);
+  });
+
+  test('deleting the last object of a folder removes the empty folders up to the root', async () => {
+    const provider = new FilesystemProvider({ path: join(root, 'pruned') });
+    await provider.put('backup-2/node1/Collection/chunk-1', 'x');
+    await provider.delete('backup-2/node1/Collection/chunk-1');
+    expect(readdirSync(join(root, 'pruned'))).toEqual([]);
+  });
+
+  test('homeDir is the absolute folder of the backup', () => {
+    const provider = new FilesystemProvider({ path: '/srv/backups' });
+    expect(provider.homeDir('nightly')).toBe('/srv/backups/nightly');
+    expect(provider.homeDir('nightly', { path: '/mnt/other', bucket: 'ignored' })).toBe('/mnt/other/nightly');
+  });
+});
