@@ -1,1 +1,19 @@
-export {};
+export { AzureProvider } from './azure-provider.ts';
+export {
+  azureOptionsFromEnv,
+  type AzureProviderOptions,
+  type AzureConnection,
+  type AzureStorageOptions,
+  DEFAULT_BLOCK_SIZE,
+  DEFAULT_UPLOAD_CONCURRENCY,
+} from './options.ts';
+
+import type { ProviderModule } from '@backup/core';
+import { AzureProvider } from './azure-provider.ts';
+import { azureOptionsFromEnv } from './options.ts';
+
+/** How `ENABLE_MODULES=backup-azure` turns the environment into a provider. */
+export const backupModule: ProviderModule = {
+  name: 'azure',
+  fromEnv: (env) => new AzureProvider(azureOptionsFromEnv(env)),
+};

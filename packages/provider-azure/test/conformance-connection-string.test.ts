@@ -1,0 +1,5 @@
+// The whole exported conformance suite against Azurite, authenticated by connection string.
+import { azurite } from './azurite.ts';
+import { runAzureConformance } from './conformance.ts';
+
+runAzureConformance('connection-string', () => ({ connectionString: azurite().connectionString }));
