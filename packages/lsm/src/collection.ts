@@ -1,0 +1,433 @@
+/**
+ * A collection: objects routed to shards (by a hash of the id, or by tenant),
+ * tenant lifecycle (HOT / COLD / FROZEN) and the per-collection half of the
+ * snapshot protocol.
+ */
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { crc32 } from 'node:zlib';
+import { type CollectionMetadata, type ShardInfo, type ShardSnapshotReport, type SkippedShard, type SnapshotFile, throwIfAborted } from '@backup/core';
+import { freezeClosedShard } from './closed-shard.ts';
+import { type CollectionDescriptor, TENANT_NAME, isMultiTenant, validateTenant, writeDescriptor } from './descriptor.ts';
+import { alreadyExists, conflict, invalid, ioError, notFound } from './errors.ts';
+import { exists, listDirectory, remove, syncDirectory } from './fs-util.ts';
+import type { Layout } from './layout.ts';
+import { COLLECTION_FILE } from './layout.ts';
+import { EMPTY_MANIFEST, writeManifest } from './manifest.ts';
+import { mergeEntries } from './merge.ts';
+import { Mutex } from './mutex.ts';
+import { OBJECTS_BUCKET, VECTORS_BUCKET, decodeObject, encodeObject, encodeVector, idKey } from './object-codec.ts';
+import { Shard, type ShardOptions } from './shard.ts';
+import type { CollectionSchema, ObjectInput, PropertySchema, ScanOptions, StoredObject, Tenant, TenantOption, TenantStatus } from './types.ts';
+
+/** What a collection needs from its store. @internal */
+export interface StoreContext {
+  readonly layout: Layout;
+  readonly nodeName: string;
+  readonly shardOptions: ShardOptions;
+}
+
+/** The part of a snapshot one collection contributes. @internal */
+export interface CollectionFreeze {
+  readonly metadata: CollectionMetadata;
+  readonly files: SnapshotFile[];
+  readonly shards: ShardSnapshotReport[];
+  readonly skipped: SkippedShard[];
+}
+
+const DEFAULT_SCAN_LIMIT = 100;
+
+/**
+ * A handle on one collection of a {@link Store}. Obtain it from
+ * `store.getCollection(name)` or `store.createCollection(schema)`.
+ *
+ * Errors (all `BackupError`):
+ * - `NOT_FOUND`: the collection was deleted, or the tenant does not exist.
+ * - `INVALID_ARGUMENT`: a bad id, object or tenant name; a tenant given on a
+ *   single-tenant collection or missing on a multi-tenant one.
+ * - `CONFLICT`: the tenant exists but is not HOT (COLD or FROZEN).
+ */
+export class Collection {
+  readonly name: string;
+  readonly #context: StoreContext;
+  #descriptor: CollectionDescriptor;
+  readonly #open = new Map<string, Shard>();
+  readonly #lock = new Mutex();
+  #dropped = false;
+
+  private constructor(context: StoreContext, descriptor: CollectionDescriptor) {
+    this.name = descriptor.schema.class;
+    this.#context = context;
+    this.#descriptor = descriptor;
+  }
+
+  /**
+   * Opens a collection whose descriptor is already installed: moves tenant
+   * folders to match their recorded status (finishing or undoing a move a
+   * crash interrupted), removes folders of no shard, opens HOT shards.
+   * @internal
+   */
+  static async load(context: StoreContext, descriptor: CollectionDescriptor): Promise<Collection> {
+    const collection = new Collection(context, descriptor);
+    await collection.#reconcile();
+    try {
+      for (const { name, status } of collection.#shardList()) {
+        if (status === 'HOT') collection.#open.set(name, await Shard.open(collection.#shardDir(name), context.shardOptions));
+      }
+    } catch (error) {
+      await collection.close().catch(() => undefined);
+      throw error;
+    }
+    return collection;
+  }
+
+  /** The schema as stored (defaults filled in). */
+  get schema(): CollectionSchema {
+    return this.#descriptor.schema;
+  }
+
+  get multiTenant(): boolean {
+    return isMultiTenant(this.#descriptor);
+  }
+
+  /** Stores `object` under `id`, replacing any earlier version. Resolves once durable. */
+  put(id: string, object: ObjectInput, options: TenantOption = {}): Promise<void> {
+    try {
+      const key = idKey(id);
+      const shard = this.#shardFor(key, options.tenant);
+      return shard.write([
+        { bucket: OBJECTS_BUCKET, key, value: encodeObject(object, Date.now()) },
+        { bucket: VECTORS_BUCKET, key, value: encodeVector(object.vector) },
+      ]);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** The object stored under `id`, or undefined. */
+  async get(id: string, options: TenantOption = {}): Promise<StoredObject | undefined> {
+    const key = idKey(id);
+    const shard = this.#shardFor(key, options.tenant);
+    const [data, vector] = await Promise.all([shard.get(OBJECTS_BUCKET, key), shard.get(VECTORS_BUCKET, key)]);
+    return data === undefined ? undefined : decodeObject(id, data, vector, options.tenant);
+  }
+
+  /** True when an object is stored under `id`. */
+  async exists(id: string, options: TenantOption = {}): Promise<boolean> {
+    const key = idKey(id);
+    return (await this.#shardFor(key, options.tenant).get(OBJECTS_BUCKET, key)) !== undefined;
+  }
+
+  /** Deletes `id`; resolves to whether it existed. Resolves once durable. */
+  async delete(id: string, options: TenantOption = {}): Promise<boolean> {
+    const key = idKey(id);
+    const shard = this.#shardFor(key, options.tenant);
+    const existed = (await shard.get(OBJECTS_BUCKET, key)) !== undefined;
+    await shard.write([
+      { bucket: OBJECTS_BUCKET, key, value: null },
+      { bucket: VECTORS_BUCKET, key, value: null },
+    ]);
+    return existed;
+  }
+
+  /** Up to `limit` objects with ids after `after`, in id order (UTF-8 bytes), across all shards. */
+  async scan(options: ScanOptions = {}): Promise<StoredObject[]> {
+    const limit = options.limit ?? DEFAULT_SCAN_LIMIT;
+    if (!Number.isInteger(limit) || limit < 0) throw invalid('limit must be a non-negative integer');
+    const after = options.after === undefined ? undefined : idKey(options.after);
+    const shards = this.#readableShards(options.tenant);
+    if (limit === 0) return [];
+    const owner = new Map<string, Shard>();
+    const streams = shards.map((shard) => tagged(shard, shard.entries(OBJECTS_BUCKET, after), owner));
+    const found: { id: string; data: Buffer; shard: Shard }[] = [];
+    const merged = mergeEntries(streams);
+    try {
+      for await (const entry of merged) {
+        const id = entry.key.toString('utf8');
+        found.push({ id, data: entry.value!, shard: owner.get(id)! });
+        if (found.length >= limit) break;
+      }
+    } finally {
+      await merged.return(undefined);
+    }
+    const vectors = await Promise.all(found.map(({ id, shard }) => shard.get(VECTORS_BUCKET, Buffer.from(id, 'utf8'))));
+    return found.map(({ id, data }, i) => decodeObject(id, data, vectors[i], options.tenant));
+  }
+
+  /** Number of objects (of the tenant, for multi-tenant collections). */
+  async count(options: TenantOption = {}): Promise<number> {
+    const counts = await Promise.all(this.#readableShards(options.tenant).map((shard) => shard.count(OBJECTS_BUCKET)));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /** Adds a property to the schema. Rejects with ALREADY_EXISTS if one has that name. */
+  addProperty(property: PropertySchema): Promise<void> {
+    return this.#lock.run(async () => {
+      this.#assertLive();
+      if (typeof property?.name !== 'string' || !Array.isArray(property.dataType)) throw invalid('a property needs a name and a dataType array');
+      const properties = this.schema.properties ?? [];
+      if (properties.some((p) => p.name.toLowerCase() === property.name.toLowerCase())) {
+        throw alreadyExists(`property '${property.name}' of ${this.name} exists`);
+      }
+      await this.#saveDescriptor({ ...this.#descriptor, schema: { ...this.schema, properties: [...properties, property] } });
+    });
+  }
+
+  /** The tenants and their statuses (empty for single-tenant collections). */
+  listTenants(): Tenant[] {
+    this.#assertLive();
+    return this.#descriptor.tenants.map((t) => ({ ...t }));
+  }
+
+  /**
+   * Adds tenants (status defaults to HOT). Tenants that already exist are
+   * left as they are, as Weaviate does.
+   */
+  addTenants(tenants: readonly Partial<Tenant>[]): Promise<void> {
+    return this.#lock.run(async () => {
+      this.#assertMultiTenant();
+      const wanted = uniqueTenants(tenants);
+      const known = new Set(this.#descriptor.tenants.map((t) => t.name));
+      const added = wanted.filter((t) => !known.has(t.name));
+      const created: string[] = [];
+      try {
+        // Folders first, descriptor last: a crash in between leaves folders the next open removes.
+        for (const tenant of added) {
+          const dir = tenant.activityStatus === 'FROZEN' ? this.#context.layout.offloaded(this.name, tenant.name) : this.#shardDir(tenant.name);
+          await remove(dir);
+          created.push(dir);
+          await fsp.mkdir(dir, { recursive: true });
+          await writeManifest(dir, EMPTY_MANIFEST);
+          await syncDirectory(path.dirname(dir));
+        }
+        await this.#saveDescriptor({ ...this.#descriptor, tenants: [...this.#descriptor.tenants, ...added] });
+      } catch (error) {
+        for (const dir of created) await remove(dir);
+        throw ioError(error, `add tenants to ${this.name}`);
+      }
+      for (const tenant of added) {
+        if (tenant.activityStatus === 'HOT') this.#open.set(tenant.name, await Shard.open(this.#shardDir(tenant.name), this.#context.shardOptions));
+      }
+    });
+  }
+
+  /**
+   * Changes tenant statuses. COLD closes the shard (flushing it; files stay);
+   * FROZEN also moves its folder to the store's offloaded area; HOT brings it
+   * back and opens it. Rejects with NOT_FOUND for an unknown tenant.
+   */
+  updateTenants(tenants: readonly Tenant[]): Promise<void> {
+    return this.#lock.run(async () => {
+      this.#assertMultiTenant();
+      const wanted = uniqueTenants(tenants);
+      const known = new Map(this.#descriptor.tenants.map((t) => [t.name, t.activityStatus]));
+      for (const tenant of wanted) if (!known.has(tenant.name)) throw notFound(`tenant '${tenant.name}' of ${this.name} does not exist`);
+      for (const tenant of wanted) await this.#changeStatus(tenant.name, known.get(tenant.name)!, tenant.activityStatus);
+    });
+  }
+
+  /** Deletes tenants and their data. Unknown names are ignored. */
+  deleteTenants(names: readonly string[]): Promise<void> {
+    return this.#lock.run(async () => {
+      this.#assertMultiTenant();
+      const doomed = new Set(names);
+      const closing = [...doomed].flatMap((name) => this.#open.get(name) ?? []);
+      for (const name of doomed) this.#open.delete(name);
+      await this.#saveDescriptor({ ...this.#descriptor, tenants: this.#descriptor.tenants.filter((t) => !doomed.has(t.name)) });
+      await Promise.all(closing.map((shard) => shard.close().catch(() => undefined)));
+      for (const name of doomed) {
+        if (!TENANT_NAME.test(name)) continue;
+        await remove(this.#shardDir(name));
+        await remove(this.#context.layout.offloaded(this.name, name));
+      }
+    });
+  }
+
+  /** Flushes every open shard's memtables to segments. */
+  async flush(): Promise<void> {
+    await Promise.all([...this.#open.values()].map((shard) => shard.flush()));
+  }
+
+  /** Compacts every open shard fully (each bucket down to one segment). */
+  async compact(): Promise<void> {
+    await Promise.all([...this.#open.values()].map((shard) => shard.compact({ full: true })));
+  }
+
+  /** Shards and their statuses, for `BackupSource.listCollections`. @internal */
+  shardInfo(): ShardInfo[] {
+    return this.#shardList().map(({ name, status }) => ({ name, status, node: this.#context.nodeName }));
+  }
+
+  /**
+   * Freezes every shard into `stageDir/<shard>/`: HOT shards through their
+   * snapshot hook, COLD ones as they are on disk; FROZEN ones are skipped.
+   * Tenant changes wait meanwhile. @internal
+   */
+  freeze(stageDir: string, signal?: AbortSignal): Promise<CollectionFreeze> {
+    return this.#lock.run(async () => {
+      this.#assertLive();
+      const files: SnapshotFile[] = [];
+      const shards: ShardSnapshotReport[] = [];
+      const skipped: SkippedShard[] = [];
+      for (const { name, status } of this.#shardList()) {
+        throwIfAborted(signal, 'snapshot');
+        if (status === 'FROZEN') {
+          skipped.push({ shard: name, reason: 'tenant is FROZEN (offloaded): it has no local files' });
+          continue;
+        }
+        const target = path.join(stageDir, name);
+        const open = this.#open.get(name);
+        const frozen = open !== undefined ? await open.freeze(target) : { files: await freezeClosedShard(this.#shardDir(name), target), writerStallMs: 0 };
+        for (const file of frozen.files) files.push({ path: `${name}/${file.path}`, size: file.size, shard: name });
+        shards.push({ shard: name, status, writerStallMs: frozen.writerStallMs });
+      }
+      const metadata: CollectionMetadata = {
+        ...this.#descriptor,
+        tenants: this.#descriptor.tenants.filter((t) => t.activityStatus !== 'FROZEN'),
+      };
+      return { metadata, files, shards, skipped };
+    });
+  }
+
+  /** Closes every shard; the handle stays usable for nothing. @internal */
+  close(): Promise<void> {
+    return this.#lock.run(async () => {
+      this.#dropped = true;
+      const shards = [...this.#open.values()];
+      this.#open.clear();
+      const results = await Promise.allSettled(shards.map((shard) => shard.close()));
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed !== undefined) throw ioError((failed as PromiseRejectedResult).reason, `close collection ${this.name}`);
+    });
+  }
+
+  #assertLive(): void {
+    if (this.#dropped) throw notFound(`collection ${this.name} does not exist`);
+  }
+
+  #assertMultiTenant(): void {
+    this.#assertLive();
+    if (!this.multiTenant) throw invalid(`multi-tenancy is not enabled for ${this.name}`);
+  }
+
+  #shardDir(shard: string): string {
+    return this.#context.layout.shard(this.name, shard);
+  }
+
+  #shardList(): { name: string; status: TenantStatus }[] {
+    if (this.multiTenant) return this.#descriptor.tenants.map((t) => ({ name: t.name, status: t.activityStatus }));
+    return this.#descriptor.shards.map((name) => ({ name, status: 'HOT' as const }));
+  }
+
+  /** The open shard for `tenant` (multi-tenant) or every shard; throws the documented codes. */
+  #readableShards(tenant: string | undefined): Shard[] {
+    this.#assertLive();
+    if (this.multiTenant) return [this.#tenantShard(tenant)];
+    if (tenant !== undefined) throw invalid(`${this.name} is not multi-tenant; no tenant may be given`);
+    return this.#descriptor.shards.map((name) => this.#openShard(name));
+  }
+
+  #shardFor(key: Buffer, tenant: string | undefined): Shard {
+    this.#assertLive();
+    if (this.multiTenant) return this.#tenantShard(tenant);
+    if (tenant !== undefined) throw invalid(`${this.name} is not multi-tenant; no tenant may be given`);
+    const shards = this.#descriptor.shards;
+    return this.#openShard(shards[crc32(key) % shards.length]!);
+  }
+
+  #tenantShard(tenant: string | undefined): Shard {
+    if (tenant === undefined || tenant === '') throw invalid(`${this.name} is multi-tenant; a tenant is required`);
+    const record = this.#descriptor.tenants.find((t) => t.name === tenant);
+    if (record === undefined) throw notFound(`tenant '${tenant}' of ${this.name} does not exist`);
+    if (record.activityStatus !== 'HOT') throw conflict(`tenant '${tenant}' of ${this.name} is not active (${record.activityStatus})`);
+    return this.#openShard(tenant);
+  }
+
+  #openShard(name: string): Shard {
+    const shard = this.#open.get(name);
+    if (shard === undefined || shard.closed) throw conflict(`shard ${name} of ${this.name} is not open`);
+    return shard;
+  }
+
+  async #changeStatus(name: string, from: TenantStatus, to: TenantStatus): Promise<void> {
+    if (from === to) return;
+    const layout = this.#context.layout;
+    const withStatus = (status: TenantStatus): CollectionDescriptor => ({
+      ...this.#descriptor,
+      tenants: this.#descriptor.tenants.map((t) => (t.name === name ? { name, activityStatus: status } : t)),
+    });
+    if (from === 'HOT') {
+      // New reads and writes fail from here on; the close flushes what was acknowledged.
+      this.#descriptor = withStatus(to);
+      const shard = this.#open.get(name);
+      this.#open.delete(name);
+      await shard?.close();
+    }
+    if (to === 'FROZEN') await moveDirectory(this.#shardDir(name), layout.offloaded(this.name, name));
+    if (from === 'FROZEN') await moveDirectory(layout.offloaded(this.name, name), this.#shardDir(name));
+    if (to === 'HOT') this.#open.set(name, await Shard.open(this.#shardDir(name), this.#context.shardOptions));
+    await this.#saveDescriptor(withStatus(to));
+  }
+
+  async #saveDescriptor(descriptor: CollectionDescriptor): Promise<void> {
+    await writeDescriptor(this.#context.layout.collection(this.name), descriptor);
+    this.#descriptor = descriptor;
+  }
+
+  /** Makes the folders match the descriptor (see {@link load}). */
+  async #reconcile(): Promise<void> {
+    const layout = this.#context.layout;
+    const dir = layout.collection(this.name);
+    const statuses = new Map(this.#shardList().map((s) => [s.name, s.status]));
+    for (const [name, status] of statuses) {
+      const local = this.#shardDir(name);
+      const offloaded = layout.offloaded(this.name, name);
+      if (status === 'FROZEN' && (await exists(local))) await moveDirectory(local, offloaded);
+      if (status !== 'FROZEN' && !(await exists(local)) && (await exists(offloaded))) await moveDirectory(offloaded, local);
+    }
+    for (const entry of await listDirectory(dir)) {
+      if (entry === COLLECTION_FILE || entry === `${COLLECTION_FILE}.tmp`) continue;
+      const status = statuses.get(entry);
+      if (status === undefined || status === 'FROZEN') {
+        await remove(path.join(dir, entry));
+        this.#context.shardOptions.stats.leftoversRemoved++;
+      }
+    }
+    for (const entry of await listDirectory(layout.offloaded(this.name))) {
+      if (statuses.get(entry) !== 'FROZEN') await remove(layout.offloaded(this.name, entry));
+    }
+  }
+}
+
+/** Validates tenants and rejects duplicates within one request. */
+function uniqueTenants(tenants: readonly Partial<Tenant>[]): Tenant[] {
+  if (!Array.isArray(tenants)) throw invalid('tenants must be an array');
+  const seen = new Set<string>();
+  return tenants.map((raw) => {
+    const tenant = validateTenant(raw);
+    if (seen.has(tenant.name)) throw invalid(`tenant '${tenant.name}' given twice`);
+    seen.add(tenant.name);
+    return tenant;
+  });
+}
+
+/** Renames a folder (same file system), creating the target's parent and syncing both parents. */
+async function moveDirectory(from: string, to: string): Promise<void> {
+  try {
+    await fsp.mkdir(path.dirname(to), { recursive: true });
+    await remove(to);
+    await fsp.rename(from, to);
+    await syncDirectory(path.dirname(from));
+    await syncDirectory(path.dirname(to));
+  } catch (error) {
+    throw ioError(error, `move ${from} to ${to}`);
+  }
+}
+
+/** Remembers which shard each entry came from, for the vector lookups after a merged scan. */
+async function* tagged(shard: Shard, entries: AsyncGenerator<{ key: Buffer; value: Buffer }>, owner: Map<string, Shard>) {
+  for await (const entry of entries) {
+    owner.set(entry.key.toString('utf8'), shard);
+    yield entry;
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * Byte layout of a segment file (all integers little-endian):
+ *
+ * ```
+ * block*   entries, then u32 crc32 of the entries
+ *          entry = u8 kind (1 put, 0 tombstone) · u32 keyLength · key · [u32 valueLength · value]
+ * bloom    serialized BloomFilter, then u32 crc32
+ * index    per block: u32 lastKeyLength · lastKey · u64 offset · u32 length; then u32 crc32
+ * footer   FOOTER_BYTES: magic · u64 bloomOffset · u32 bloomLength · u64 indexOffset ·
+ *          u32 indexLength · u32 blockCount · u64 entryCount · u64 tombstoneCount · u32 crc32
+ * ```
+ * Every part carries its own checksum, verified whenever it is read.
+ */
+import { crc32 } from 'node:zlib';
+import type { Entry } from './entry.ts';
+import { corrupt } from './errors.ts';
+
+export const SEGMENT_MAGIC = Buffer.from('LSMSEG01', 'latin1');
+export const FOOTER_BYTES = 8 + 8 + 4 + 8 + 4 + 4 + 8 + 8 + 4;
+export const KIND_TOMBSTONE = 0;
+export const KIND_PUT = 1;
+
+export interface Footer {
+  readonly bloomOffset: number;
+  readonly bloomLength: number;
+  readonly indexOffset: number;
+  readonly indexLength: number;
+  readonly blockCount: number;
+  readonly entryCount: number;
+  readonly tombstoneCount: number;
+}
+
+export interface BlockHandle {
+  /** The greatest key in the block. */
+  readonly lastKey: Buffer;
+  readonly offset: number;
+  /** Bytes including the trailing checksum. */
+  readonly length: number;
+}
+
+/** Bytes one entry takes inside a block. */
+export function entrySize(entry: Entry): number {
+  return 1 + 4 + entry.key.length + (entry.value === null ? 0 : 4 + entry.value.length);
+}
+
+export function encodeEntry(entry: Entry, out: Buffer, offset: number): number {
+  let at = out.writeUInt8(entry.value === null ? KIND_TOMBSTONE : KIND_PUT, offset);
+  at = out.writeUInt32LE(entry.key.length, at);
+  at += entry.key.copy(out, at);
+  if (entry.value !== null) {
+    at = out.writeUInt32LE(entry.value.length, at);
+    at += entry.value.copy(out, at);
+  }
+  return at;
+}
+
+/** Verifies a block's checksum and decodes its entries (keys and values share the block's memory). */
+export function decodeBlock(block: Buffer, where: string): Entry[] {
+  if (block.length < 4) throw corrupt(`${where}: block too short`);
+  const body = block.subarray(0, block.length - 4);
+  if (crc32(body) !== block.readUInt32LE(block.length - 4)) throw corrupt(`${where}: block checksum mismatch`);
+  const entries: Entry[] = [];
+  let at = 0;
+  try {
+    while (at < body.length) {
+      const kind = body.readUInt8(at);
+      const keyLength = body.readUInt32LE(at + 1);
+      at += 5;
+      const key = body.subarray(at, at + keyLength);
+      at += keyLength;
+      if (kind === KIND_PUT) {
+        const valueLength = body.readUInt32LE(at);
+        at += 4;
+        entries.push({ key, value: body.subarray(at, at + valueLength) });
+        at += valueLength;
+      } else if (kind === KIND_TOMBSTONE) {
+        entries.push({ key, value: null });
+      } else {
+        throw corrupt(`${where}: unknown entry kind ${kind}`);
+      }
+    }
+  } catch (error) {
+    throw corrupt(`${where}: malformed block`, error);
+  }
+  if (at !== body.length) throw corrupt(`${where}: malformed block`);
+  return entries;
+}
+
+export function encodeIndex(blocks: readonly BlockHandle[]): Buffer {
+  let size = 4;
+  for (const block of blocks) size += 4 + block.lastKey.length + 8 + 4;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const block of blocks) {
+    at = out.writeUInt32LE(block.lastKey.length, at);
+    at += block.lastKey.copy(out, at);
+    at = out.writeBigUInt64LE(BigInt(block.offset), at);
+    at = out.writeUInt32LE(block.length, at);
+  }
+  out.writeUInt32LE(crc32(out.subarray(0, at)), at);
+  return out;
+}
+
+export function decodeIndex(data: Buffer, blockCount: number, where: string): BlockHandle[] {
+  const body = data.subarray(0, data.length - 4);
+  if (data.length < 4 || crc32(body) !== data.readUInt32LE(data.length - 4)) throw corrupt(`${where}: index checksum mismatch`);
+  const blocks: BlockHandle[] = [];
+  let at = 0;
+  try {
+    for (let i = 0; i < blockCount; i++) {
+      const keyLength = body.readUInt32LE(at);
+      at += 4;
+      const lastKey = Buffer.from(body.subarray(at, at + keyLength));
+      at += keyLength;
+      const offset = Number(body.readBigUInt64LE(at));
+      const length = body.readUInt32LE(at + 8);
+      at += 12;
+      blocks.push({ lastKey, offset, length });
+    }
+  } catch (error) {
+    throw corrupt(`${where}: malformed index`, error);
+  }
+  return blocks;
+}
+
+/** Appends a crc32 of `data`. */
+export function withChecksum(data: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(data.length + 4);
+  out.set(data, 0);
+  out.writeUInt32LE(crc32(data), data.length);
+  return out;
+}
+
+/** Verifies and strips the trailing crc32. */
+export function withoutChecksum(data: Buffer, where: string): Buffer {
+  const body = data.subarray(0, data.length - 4);
+  if (data.length < 4 || crc32(body) !== data.readUInt32LE(data.length - 4)) throw corrupt(`${where}: checksum mismatch`);
+  return body;
+}
+
+export function encodeFooter(footer: Footer): Buffer {
+  const out = Buffer.alloc(FOOTER_BYTES);
+  let at = SEGMENT_MAGIC.copy(out, 0);
+  at = out.writeBigUInt64LE(BigInt(footer.bloomOffset), at);
+  at = out.writeUInt32LE(footer.bloomLength, at);
+  at = out.writeBigUInt64LE(BigInt(footer.indexOffset), at);
+  at = out.writeUInt32LE(footer.indexLength, at);
+  at = out.writeUInt32LE(footer.blockCount, at);
+  at = out.writeBigUInt64LE(BigInt(footer.entryCount), at);
+  at = out.writeBigUInt64LE(BigInt(footer.tombstoneCount), at);
+  out.writeUInt32LE(crc32(out.subarray(0, at)), at);
+  return out;
+}
+
+export function decodeFooter(data: Buffer, where: string): Footer {
+  if (data.length !== FOOTER_BYTES || !data.subarray(0, 8).equals(SEGMENT_MAGIC)) throw corrupt(`${where}: not a segment file`);
+  if (crc32(data.subarray(0, FOOTER_BYTES - 4)) !== data.readUInt32LE(FOOTER_BYTES - 4)) throw corrupt(`${where}: footer checksum mismatch`);
+  let at = 8;
+  const bloomOffset = Number(data.readBigUInt64LE(at));
+  const bloomLength = data.readUInt32LE(at + 8);
+  const indexOffset = Number(data.readBigUInt64LE(at + 12));
+  const indexLength = data.readUInt32LE(at + 20);
+  const blockCount = data.readUInt32LE(at + 24);
+  at += 28;
+  const entryCount = Number(data.readBigUInt64LE(at));
+  const tombstoneCount = Number(data.readBigUInt64LE(at + 8));
+  return { bloomOffset, bloomLength, indexOffset, indexLength, blockCount, entryCount, tombstoneCount };
+}

@@ -1,0 +1,614 @@
+/**
+ * One shard of the LSM engine: a WAL plus memtable per generation, immutable
+ * segments per named bucket, a manifest, background flush and compaction, and
+ * the snapshot hooks (flush, pause compaction, freeze the live file set).
+ *
+ * Folder layout:
+ * ```
+ * <shard>/MANIFEST              live segments per bucket, first WAL still needed
+ * <shard>/wal-000007.log        WAL of a generation not yet in segments
+ * <shard>/<bucket>/000012.seg   segment files
+ * ```
+ *
+ * Invariants:
+ * - A write is applied to the active memtable and queued on the active WAL in
+ *   one synchronous step, so a memtable swap (also synchronous) splits the
+ *   writes cleanly: each write belongs to exactly one generation.
+ * - Generations are flushed in order; the manifest's `walStart` only moves
+ *   past a generation once its segments are durable and named by a manifest.
+ * - Only compaction removes segments, and only while not paused.
+ */
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { BackupError, ErrorCode } from '@backup/core';
+import type { Entry } from './entry.ts';
+import { conflict, ioError } from './errors.ts';
+import { listDirectory, syncDirectory } from './fs-util.ts';
+import { type ManifestState, EMPTY_MANIFEST, MANIFEST_FILE, encodeManifest, readManifest, segmentFileName, writeManifest } from './manifest.ts';
+import { Memtable } from './memtable.ts';
+import { type EntrySource, liveEntries, mergeEntries } from './merge.ts';
+import { Mutex } from './mutex.ts';
+import { Segment } from './segment.ts';
+import { SegmentWriter } from './segment-writer.ts';
+import { type Operation, encodeRecord, parseWal } from './wal-record.ts';
+import { WalWriter, parseWalFileName, walFileName } from './wal.ts';
+
+/** Engine settings of a shard (see `StoreOptions` for their meaning and defaults). */
+export interface ShardOptions {
+  readonly memtableBytes: number;
+  readonly blockBytes: number;
+  readonly compactionTrigger: number;
+  readonly bloomBitsPerKey: number;
+  readonly syncWrites: boolean;
+  readonly autoCompact: boolean;
+  readonly log: (message: string) => void;
+  /** Recovery counters, shared by every shard of a store. */
+  readonly stats: MutableRecoveryStats;
+}
+
+export interface MutableRecoveryStats {
+  walRecordsReplayed: number;
+  tornWalTails: number;
+  tornWalBytes: number;
+  leftoversRemoved: number;
+}
+
+/** A file of a frozen shard, relative to the shard folder. */
+export interface ShardFile {
+  readonly path: string;
+  readonly size: number;
+}
+
+export interface FrozenShard {
+  readonly files: ShardFile[];
+  /** How long writers waited for the memtable swap, in milliseconds. */
+  readonly writerStallMs: number;
+}
+
+/** Flushes waiting at once before writers are held back, so memory stays bounded. */
+const MAX_IMMUTABLE_GENERATIONS = 2;
+const BUCKET_NAME = /^[a-z][a-z0-9_]{0,63}$/;
+
+interface Generation {
+  readonly number: number;
+  readonly wal: WalWriter;
+  readonly tables: Map<string, Memtable>;
+  bytes: number;
+  /** Settles when the generation is in segments, with the live set right after it was installed. */
+  flushed?: Promise<LiveSet>;
+}
+
+/** The live segments of every bucket at one instant. */
+interface LiveSet {
+  readonly state: ManifestState;
+  readonly segments: ReadonlyMap<string, readonly Segment[]>;
+}
+
+class CompactionStopped extends Error {}
+
+export class Shard {
+  readonly dir: string;
+  readonly #options: ShardOptions;
+  #state: ManifestState;
+  readonly #segments = new Map<string, Segment[]>();
+  #active: Generation;
+  readonly #immutables: Generation[] = [];
+  #flushTail: Promise<unknown> = Promise.resolve();
+  readonly #manifestLock = new Mutex();
+  #nextFileNumber: number;
+  #compaction: Promise<void> | undefined;
+  #pauses = 0;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  #failure: unknown;
+  #writeVersion = 0;
+  #countCache: { version: number; bucket: string; count: number } | undefined;
+
+  private constructor(dir: string, options: ShardOptions, state: ManifestState, active: Generation) {
+    this.dir = dir;
+    this.#options = options;
+    this.#state = state;
+    this.#nextFileNumber = state.nextFileNumber;
+    this.#active = active;
+  }
+
+  /**
+   * Opens (or creates) the shard in `dir`: trusts the manifest, removes files
+   * it does not name, replays the WAL files it still needs (tolerating a
+   * torn tail) and starts a new WAL generation.
+   */
+  static async open(dir: string, options: ShardOptions): Promise<Shard> {
+    try {
+      await fsp.mkdir(dir, { recursive: true });
+      let state = await readManifest(dir);
+      if (state === undefined) {
+        state = EMPTY_MANIFEST;
+        await writeManifest(dir, state);
+      }
+      const segments = await openLiveSegments(dir, state, options);
+      const replay = await replayWal(dir, state, options);
+      const generation = Math.max(state.walStart, replay.lastGeneration + 1);
+      const active: Generation = { number: generation, wal: WalWriter.createSync(dir, generation, options.syncWrites), tables: new Map(), bytes: 0 };
+      const shard = new Shard(dir, options, state, active);
+      for (const [bucket, list] of segments) shard.#segments.set(bucket, list);
+      for (const batch of replay.batches) shard.#apply(batch);
+      if (shard.#active.bytes >= options.memtableBytes) shard.#swap();
+      shard.#maybeCompact();
+      return shard;
+    } catch (error) {
+      throw ioError(error, `open shard ${dir}`);
+    }
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Applies `ops` atomically and resolves once they are durable (with
+   * `syncWrites`). Writers wait only if flushes fall behind.
+   */
+  write(ops: readonly Operation[]): Promise<void> {
+    try {
+      this.#assertWritable();
+      for (const op of ops) if (!BUCKET_NAME.test(op.bucket)) throw new BackupError(ErrorCode.INVALID_ARGUMENT, `bad bucket name '${op.bucket}'`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#immutables.length >= MAX_IMMUTABLE_GENERATIONS) {
+      const oldest = this.#immutables[0]!.flushed!;
+      return oldest.then(
+        () => this.write(ops),
+        () => this.write(ops),
+      );
+    }
+    const ack = this.#active.wal.append(encodeRecord(ops));
+    this.#apply(ops);
+    if (this.#active.bytes >= this.#options.memtableBytes) this.#swap();
+    return ack;
+  }
+
+  /** The newest value of `key` in `bucket`, or undefined when absent or deleted. */
+  async get(bucket: string, key: Buffer): Promise<Buffer | undefined> {
+    this.#assertOpen();
+    for (const generation of this.#generationsNewestFirst()) {
+      const found = generation.tables.get(bucket)?.get(key);
+      if (found !== undefined) return found ?? undefined;
+    }
+    const segments = this.#refSegments(bucket);
+    try {
+      for (let i = segments.length - 1; i >= 0; i--) {
+        const found = await segments[i]!.get(key);
+        if (found !== undefined) return found ?? undefined;
+      }
+      return undefined;
+    } finally {
+      for (const segment of segments) segment.unref();
+    }
+  }
+
+  /**
+   * Live entries of `bucket` with keys strictly greater than `after`, in key
+   * order. Sees the memtables and segments of the moment iteration starts
+   * (writes made meanwhile to the active memtable may show up).
+   */
+  async *entries(bucket: string, after?: Buffer): AsyncGenerator<Entry & { value: Buffer }> {
+    this.#assertOpen();
+    const tables = this.#generationsNewestFirst().flatMap((g) => g.tables.get(bucket) ?? []);
+    const segments = this.#refSegments(bucket);
+    try {
+      const sources: EntrySource[] = [...tables.map((t) => t.entries(after)), ...segments.toReversed().map((s) => s.entries(after))];
+      yield* liveEntries(mergeEntries(sources));
+    } finally {
+      for (const segment of segments) segment.unref();
+    }
+  }
+
+  /** Number of live keys in `bucket`; cached until the next write. */
+  async count(bucket: string): Promise<number> {
+    const version = this.#writeVersion;
+    const cached = this.#countCache;
+    if (cached !== undefined && cached.version === version && cached.bucket === bucket) return cached.count;
+    let count = 0;
+    for await (const _ of this.entries(bucket)) count++;
+    if (this.#writeVersion === version) this.#countCache = { version, bucket, count };
+    return count;
+  }
+
+  /** Flushes every memtable to segments; resolves when they are durable. */
+  async flush(): Promise<{ writerStallMs: number }> {
+    const { writerStallMs } = await this.#flushAll();
+    return { writerStallMs };
+  }
+
+  /**
+   * Compacts until no bucket has more than one segment (or only as far as the
+   * automatic policy would with `full: false`). Waits while compaction is
+   * paused by a snapshot.
+   */
+  async compact(options: { full?: boolean } = {}): Promise<void> {
+    this.#assertOpen();
+    while (this.#compaction !== undefined) await this.#compaction.catch(() => undefined);
+    this.#compaction = this.#compactLoop(options.full ?? true, true).finally(() => {
+      this.#compaction = undefined;
+    });
+    await this.#compaction;
+  }
+
+  /**
+   * Stops compaction (a running one is abandoned and its partial output
+   * deleted) until the returned function is called.
+   */
+  async pauseCompaction(): Promise<() => void> {
+    this.#pauses++;
+    while (this.#compaction !== undefined) await this.#compaction.catch(() => undefined);
+    let resumed = false;
+    return () => {
+      if (resumed) return;
+      resumed = true;
+      this.#pauses--;
+      this.#maybeCompact();
+    };
+  }
+
+  /**
+   * The snapshot hook: pause compaction, flush (writers wait only for the
+   * synchronous memtable swap), hard-link the live segments into `stageDir`
+   * and write the matching manifest there, resume compaction.
+   */
+  async freeze(stageDir: string): Promise<FrozenShard> {
+    this.#assertOpen();
+    const resume = await this.pauseCompaction();
+    try {
+      const { live, writerStallMs } = await this.#flushAll();
+      const files: ShardFile[] = [];
+      await fsp.mkdir(stageDir, { recursive: true });
+      for (const [bucket, segments] of live.segments) {
+        if (segments.length === 0) continue;
+        await fsp.mkdir(path.join(stageDir, bucket), { recursive: true });
+        for (const segment of segments) {
+          const relative = `${bucket}/${segment.name}`;
+          await fsp.link(segment.path, path.join(stageDir, relative));
+          files.push({ path: relative, size: segment.size });
+        }
+      }
+      // The live manifest may move on (later flushes); stage the one matching these segments.
+      const manifest = encodeManifest({ ...live.state, walStart: live.state.walStart });
+      await fsp.writeFile(path.join(stageDir, MANIFEST_FILE), manifest);
+      files.push({ path: MANIFEST_FILE, size: Buffer.byteLength(manifest) });
+      return { files, writerStallMs };
+    } catch (error) {
+      throw ioError(error, `snapshot shard ${this.dir}`);
+    } finally {
+      resume();
+    }
+  }
+
+  /** Flushes, stops compaction, closes every file. Later calls wait for the first. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#pauses++;
+    while (this.#compaction !== undefined) await this.#compaction.catch(() => undefined);
+    let failure: unknown;
+    try {
+      if (this.#failure === undefined) await this.#flushAll();
+    } catch (error) {
+      failure = error;
+    }
+    this.#closed = true;
+    const active = this.#active;
+    await active.wal.close().catch(() => undefined);
+    // The active WAL took no writes (everything was flushed), so it holds nothing.
+    if (failure === undefined && this.#failure === undefined && active.bytes === 0) await fsp.rm(active.wal.path, { force: true });
+    for (const segments of this.#segments.values()) for (const segment of segments) segment.unref();
+    this.#segments.clear();
+    if (failure !== undefined) throw ioError(failure, `close shard ${this.dir}`);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw conflict(`shard ${this.dir} is closed`);
+  }
+
+  #assertWritable(): void {
+    if (this.#closed || this.#closing !== undefined) throw conflict(`shard ${this.dir} is closed`);
+    if (this.#failure !== undefined) throw ioError(this.#failure, `shard ${this.dir} failed earlier; reopen the store`);
+  }
+
+  #apply(ops: readonly Operation[]): void {
+    const generation = this.#active;
+    for (const op of ops) {
+      let table = generation.tables.get(op.bucket);
+      if (table === undefined) {
+        table = new Memtable();
+        generation.tables.set(op.bucket, table);
+      }
+      const before = table.bytes;
+      table.set(op.key, op.value);
+      generation.bytes += table.bytes - before;
+    }
+    this.#writeVersion++;
+  }
+
+  #generationsNewestFirst(): Generation[] {
+    return [this.#active, ...this.#immutables.toReversed()];
+  }
+
+  #refSegments(bucket: string): Segment[] {
+    return (this.#segments.get(bucket) ?? []).map((segment) => segment.ref());
+  }
+
+  /** Synchronously retires the active generation and starts a new one with its own WAL. */
+  #swap(): Generation {
+    const old = this.#active;
+    const next = old.number + 1;
+    this.#active = { number: next, wal: WalWriter.createSync(this.dir, next, this.#options.syncWrites), tables: new Map(), bytes: 0 };
+    this.#immutables.push(old);
+    const flushed = this.#flushTail.then(() => this.#flushGeneration(old));
+    old.flushed = flushed;
+    this.#flushTail = flushed.catch((error: unknown) => {
+      this.#failure ??= error;
+      this.#options.log(`flush of ${this.dir} generation ${old.number} failed: ${String(error)}`);
+    });
+    return old;
+  }
+
+  /** Swaps if the active memtable holds anything, then waits for every pending flush. */
+  async #flushAll(): Promise<{ live: LiveSet; writerStallMs: number }> {
+    let writerStallMs = 0;
+    if (this.#active.bytes > 0) {
+      if (this.#closed) throw conflict(`shard ${this.dir} is closed`);
+      const started = performance.now();
+      this.#swap();
+      writerStallMs = performance.now() - started;
+    }
+    const newest = this.#immutables.at(-1);
+    const live = newest === undefined ? this.#liveSet() : await newest.flushed!;
+    return { live, writerStallMs };
+  }
+
+  async #flushGeneration(generation: Generation): Promise<LiveSet> {
+    if (this.#failure !== undefined) throw ioError(this.#failure, `an earlier flush of ${this.dir} failed`);
+    // Every write of this generation is durable in its WAL before segments replace it.
+    await generation.wal.close();
+    const added = new Map<string, Segment>();
+    try {
+      for (const [bucket, table] of generation.tables) {
+        if (table.size === 0) continue;
+        const segment = await this.#writeSegment(bucket, table.size, table.entries());
+        if (segment !== undefined) added.set(bucket, segment);
+      }
+      const live = await this.#manifestLock.run(async () => {
+        const buckets: Record<string, readonly string[]> = { ...this.#state.buckets };
+        for (const [bucket, segment] of added) buckets[bucket] = [...(buckets[bucket] ?? []), segment.name];
+        const state: ManifestState = { nextFileNumber: this.#nextFileNumber, walStart: generation.number + 1, buckets };
+        await writeManifest(this.dir, state);
+        this.#state = state;
+        for (const [bucket, segment] of added) this.#segments.set(bucket, [...(this.#segments.get(bucket) ?? []), segment]);
+        this.#immutables.splice(this.#immutables.indexOf(generation), 1);
+        return this.#liveSet();
+      });
+      await removeObsoleteWals(this.dir, live.state.walStart);
+      this.#maybeCompact();
+      return live;
+    } catch (error) {
+      for (const segment of added.values()) {
+        segment.unref();
+        await fsp.rm(segment.path, { force: true });
+      }
+      throw error;
+    }
+  }
+
+  #liveSet(): LiveSet {
+    return { state: this.#state, segments: new Map([...this.#segments].map(([bucket, list]) => [bucket, [...list]])) };
+  }
+
+  /** Writes entries to a new segment file; undefined when nothing was written. */
+  async #writeSegment(
+    bucket: string,
+    expectedEntries: number,
+    entries: Iterable<Entry> | AsyncIterable<Entry>,
+    filter?: (entry: Entry, index: number) => boolean,
+  ): Promise<Segment | undefined> {
+    const bucketDir = path.join(this.dir, bucket);
+    await fsp.mkdir(bucketDir, { recursive: true });
+    const name = segmentFileName(this.#nextFileNumber++);
+    const file = path.join(bucketDir, name);
+    const writer = await SegmentWriter.create(file, {
+      expectedEntries,
+      blockBytes: this.#options.blockBytes,
+      bloomBitsPerKey: this.#options.bloomBitsPerKey,
+    });
+    try {
+      let index = 0;
+      for await (const entry of entries) {
+        if (filter !== undefined && !filter(entry, index++)) continue;
+        await writer.add(entry);
+      }
+      if (writer.entryCount === 0) {
+        await writer.abort();
+        return undefined;
+      }
+      await writer.finish();
+      await syncDirectory(bucketDir);
+      return await Segment.open(file, name);
+    } catch (error) {
+      await writer.abort();
+      throw error;
+    }
+  }
+
+  #maybeCompact(): void {
+    if (!this.#options.autoCompact || this.#compaction !== undefined) return;
+    if (this.#pauses > 0 || this.#closed || this.#failure !== undefined) return;
+    if (this.#pickCompaction(false) === undefined) return;
+    this.#compaction = this.#compactLoop(false, false).finally(() => {
+      this.#compaction = undefined;
+    });
+  }
+
+  async #compactLoop(full: boolean, rethrow: boolean): Promise<void> {
+    for (;;) {
+      if (this.#pauses > 0 || this.#closed) return;
+      const job = this.#pickCompaction(full);
+      if (job === undefined) return;
+      try {
+        await this.#compactWindow(job.bucket, job.start, job.count);
+      } catch (error) {
+        if (error instanceof CompactionStopped) return;
+        this.#options.log(`compaction of ${this.dir}/${job.bucket} failed: ${String(error)}`);
+        if (rethrow) throw ioError(error, `compact ${this.dir}`);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Size-tiered choice: in a bucket with at least `compactionTrigger`
+   * segments, that many adjacent segments with the smallest total size. A
+   * full compaction merges all segments of a bucket into one.
+   */
+  #pickCompaction(full: boolean): { bucket: string; start: number; count: number } | undefined {
+    const trigger = this.#options.compactionTrigger;
+    for (const [bucket, segments] of this.#segments) {
+      if (full) {
+        // One segment still gets rewritten if it carries tombstones, which a full merge drops.
+        if (segments.length > 1 || (segments[0]?.tombstoneCount ?? 0) > 0) return { bucket, start: 0, count: segments.length };
+        continue;
+      }
+      if (segments.length < trigger) continue;
+      let best = 0;
+      let bestSize = Infinity;
+      for (let start = 0; start + trigger <= segments.length; start++) {
+        const size = segments.slice(start, start + trigger).reduce((sum, s) => sum + s.size, 0);
+        if (size < bestSize) {
+          best = start;
+          bestSize = size;
+        }
+      }
+      return { bucket, start: best, count: trigger };
+    }
+    return undefined;
+  }
+
+  /** Merges adjacent segments into one; tombstones go only when nothing older remains. */
+  async #compactWindow(bucket: string, start: number, count: number): Promise<void> {
+    const inputs = (this.#segments.get(bucket) ?? []).slice(start, start + count).map((s) => s.ref());
+    try {
+      const dropTombstones = start === 0;
+      const expected = inputs.reduce((sum, s) => sum + s.entryCount, 0);
+      const merged = mergeEntries(inputs.toReversed().map((s) => s.entries()));
+      const output = await this.#writeSegment(bucket, expected, merged, (entry, index) => {
+        if ((index & 255) === 0 && (this.#pauses > 0 || this.#closed)) throw new CompactionStopped();
+        return !(dropTombstones && entry.value === null);
+      });
+      try {
+        await this.#manifestLock.run(async () => {
+          const current = this.#segments.get(bucket) ?? [];
+          if (inputs.some((segment, i) => current[start + i] !== segment)) throw new Error('segment list changed under compaction');
+          const replaced = [...current.slice(0, start), ...(output === undefined ? [] : [output]), ...current.slice(start + count)];
+          const state: ManifestState = {
+            nextFileNumber: this.#nextFileNumber,
+            walStart: this.#state.walStart,
+            buckets: { ...this.#state.buckets, [bucket]: replaced.map((s) => s.name) },
+          };
+          await writeManifest(this.dir, state);
+          this.#state = state;
+          this.#segments.set(bucket, replaced);
+        });
+      } catch (error) {
+        if (output !== undefined) {
+          output.unref();
+          await fsp.rm(output.path, { force: true });
+        }
+        throw error;
+      }
+      // Retire the inputs: unlink now (snapshot hard links keep their own copy),
+      // close once the last reader lets go.
+      for (const segment of inputs) {
+        await fsp.rm(segment.path, { force: true });
+        segment.unref();
+      }
+      await syncDirectory(path.join(this.dir, bucket));
+    } finally {
+      for (const segment of inputs) segment.unref();
+    }
+  }
+}
+
+async function openLiveSegments(dir: string, state: ManifestState, options: ShardOptions): Promise<Map<string, Segment[]>> {
+  const segments = new Map<string, Segment[]>();
+  try {
+    for (const [bucket, names] of Object.entries(state.buckets)) {
+      const list: Segment[] = [];
+      segments.set(bucket, list);
+      for (const name of names) list.push(await Segment.open(path.join(dir, bucket, name), name));
+    }
+    await removeLeftovers(dir, state, options);
+    return segments;
+  } catch (error) {
+    for (const list of segments.values()) for (const segment of list) segment.unref();
+    throw error;
+  }
+}
+
+/** Deletes segment files no manifest names (a crash during flush or compaction) and temp files. */
+async function removeLeftovers(dir: string, state: ManifestState, options: ShardOptions): Promise<void> {
+  for (const entry of await fsp.readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isFile() && entry.name.endsWith('.tmp')) {
+      await fsp.rm(full, { force: true });
+      options.stats.leftoversRemoved++;
+    } else if (entry.isDirectory() && BUCKET_NAME.test(entry.name)) {
+      const live = new Set(state.buckets[entry.name] ?? []);
+      for (const name of await listDirectory(full)) {
+        if (live.has(name)) continue;
+        await fsp.rm(path.join(full, name), { force: true, recursive: true });
+        options.stats.leftoversRemoved++;
+        options.log(`removed leftover ${path.join(full, name)}`);
+      }
+    }
+  }
+}
+
+/** Reads the WAL files the manifest still needs, oldest first; a torn tail ends that file's replay. */
+async function replayWal(dir: string, state: ManifestState, options: ShardOptions): Promise<{ batches: Operation[][]; lastGeneration: number }> {
+  const generations: number[] = [];
+  for (const name of await listDirectory(dir)) {
+    const generation = parseWalFileName(name);
+    if (generation === undefined) continue;
+    if (generation < state.walStart) {
+      await fsp.rm(path.join(dir, name), { force: true });
+      options.stats.leftoversRemoved++;
+    } else {
+      generations.push(generation);
+    }
+  }
+  generations.sort((a, b) => a - b);
+  const batches: Operation[][] = [];
+  for (const generation of generations) {
+    const file = path.join(dir, walFileName(generation));
+    const data = await fsp.readFile(file);
+    const parsed = parseWal(data);
+    batches.push(...parsed.batches);
+    options.stats.walRecordsReplayed += parsed.batches.length;
+    if (parsed.validBytes < data.length) {
+      options.stats.tornWalTails++;
+      options.stats.tornWalBytes += data.length - parsed.validBytes;
+      options.log(`${file}: dropped a torn tail of ${data.length - parsed.validBytes} bytes after ${parsed.batches.length} records`);
+    }
+  }
+  return { batches, lastGeneration: generations.at(-1) ?? 0 };
+}
+
+async function removeObsoleteWals(dir: string, walStart: number): Promise<void> {
+  for (const name of await listDirectory(dir)) {
+    const generation = parseWalFileName(name);
+    if (generation !== undefined && generation < walStart) await fsp.rm(path.join(dir, name), { force: true });
+  }
+}
