@@ -31,4 +31,24 @@ export function deletionTests(input: ProviderConformanceOptions): void {
     await provider.put('again/chunk', 'second');
     assert.equal((await provider.get('again/chunk')).toString(), 'second');
   });
+
+  providerTest(options, 'deletePrefix: removes everything under a prefix and nothing beside it', async (provider) => {
+    const keys = Array.from({ length: provider.capabilities.listPageSize + 5 }, (_, i) => `failed-backup/node1/Class/chunk-${i}`);
+    await Promise.all(keys.map((key) => provider.put(key, key)));
+    await provider.put('failed-backup/backup_config.json', '{}');
+    await provider.put('failed-backup-2/backup_config.json', '{}');
+    assert.equal(await provider.deletePrefix('failed-backup/'), keys.length + 1);
+    assert.deepEqual(await listKeys(provider, ''), ['failed-backup-2/backup_config.json']);
+    assert.equal(await provider.deletePrefix('failed-backup/'), 0, 'a second call finds nothing');
+    if (options.inspect) {
+      const leftovers = (await options.inspect(provider)).filter((entry) => entry.includes('failed-backup/'));
+      assert.deepEqual(leftovers, [], 'the backend still holds entries under the deleted prefix');
+    }
+  });
+
+  providerTest(options, 'deletePrefix: refuses the empty prefix', async (provider) => {
+    await provider.put('keep-me', 'x');
+    await rejectsWithCode(provider.deletePrefix(''), ErrorCode.INVALID_ARGUMENT, 'deletePrefix("")');
+    assert.equal(await provider.exists('keep-me'), true);
+  });
 }

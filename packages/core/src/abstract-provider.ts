@@ -100,6 +100,14 @@ export abstract class AbstractBackupProvider implements BackupProvider {
 
   protected async _close(): Promise<void> {}
 
+  /**
+   * Removes what interrupted writes left hidden below `prefix` (temp files,
+   * uncommitted uploads). Called by `deletePrefix` after the visible objects
+   * are gone. The default does nothing: right for backends whose failed
+   * writes leave no trace.
+   */
+  protected async _purgeLeftovers(_prefix: string, _options: InternalCallOptions): Promise<void> {}
+
   async initialize(options: CallOptions = {}): Promise<void> {
     const { location, signal } = options;
     throwIfAborted(signal);
@@ -254,6 +262,33 @@ export abstract class AbstractBackupProvider implements BackupProvider {
     }
   }
 
+  async deletePrefix(prefix: string, options: CallOptions = {}): Promise<number> {
+    const canonical = normalizePrefix(prefix);
+    if (canonical === '') {
+      throw new BackupError(ErrorCode.INVALID_ARGUMENT, 'deletePrefix needs a non-empty prefix; it will not empty a whole location');
+    }
+    const { location, signal } = options;
+    let removed = 0;
+    // Delete in small batches while listing, so memory stays flat for huge prefixes.
+    let batch: string[] = [];
+    const flush = async (): Promise<void> => {
+      await Promise.all(batch.map((key) => this.delete(key, { location, signal })));
+      removed += batch.length;
+      batch = [];
+    };
+    for await (const info of this.list(canonical, { location, signal })) {
+      batch.push(info.key);
+      if (batch.length === DELETE_BATCH) await flush();
+    }
+    await flush();
+    try {
+      await this._purgeLeftovers(canonical, { location, signal });
+    } catch (error) {
+      throw this.wrap(error, { operation: 'delete', key: canonical, location }, signal);
+    }
+    return removed;
+  }
+
   async close(): Promise<void> {
     try {
       await this._close();
@@ -297,6 +332,8 @@ export abstract class AbstractBackupProvider implements BackupProvider {
     return output;
   }
 }
+
+const DELETE_BATCH = 16;
 
 function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -128,6 +128,15 @@ export interface BackupProvider {
   /** Removes the object. Removing a missing object succeeds. */
   delete(key: string, options?: CallOptions): Promise<void>;
 
+  /**
+   * Removes every object whose key starts with `prefix` (which must not be
+   * empty), and whatever interrupted writes below it left hidden where the
+   * backend allows (temp files of a crashed process, uncommitted multipart
+   * uploads). Used to clear away a failed or cancelled backup. Resolves with
+   * the number of objects removed.
+   */
+  deletePrefix(prefix: string, options?: CallOptions): Promise<number>;
+
   /** Releases clients and sockets. The instance is unusable afterwards. */
   close(): Promise<void>;
 }

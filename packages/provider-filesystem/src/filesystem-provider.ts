@@ -15,7 +15,7 @@ import {
 } from '@backup/core';
 import { mapFsError } from './errors.ts';
 import { checkRoot, type FilesystemProviderOptions } from './options.ts';
-import { isTempName, tempPathFor } from './temp-files.ts';
+import { isTempName, targetKeyOf, tempPathFor } from './temp-files.ts';
 
 /**
  * Stores backups as plain files below one directory, for single-node setups
@@ -103,6 +103,40 @@ export class FilesystemProvider extends AbstractBackupProvider {
     const path = this.pathFor(key, options.location);
     await unlink(path);
     await removeEmptyParents(dirname(path), root);
+  }
+
+  protected override async _purgeLeftovers(prefix: string, options: InternalCallOptions): Promise<void> {
+    const root = this.rootFor(options.location);
+    const slash = prefix.lastIndexOf('/');
+    const start = slash < 0 ? root : join(root, prefix.slice(0, slash));
+    for (const path of await this.tempFilesBelow(root, start, prefix)) {
+      await unlink(path).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
+      await removeEmptyParents(dirname(path), root);
+    }
+  }
+
+  /** Temp files of interrupted writes whose target key starts with `prefix`. */
+  private async tempFilesBelow(root: string, directory: string, prefix: string): Promise<string[]> {
+    const found: string[] = [];
+    let entries;
+    try {
+      entries = await opendir(directory, { bufferSize: this.capabilities.listPageSize });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return found;
+      throw error;
+    }
+    for await (const entry of entries) {
+      const path = join(directory, entry.name);
+      const key = relative(root, path).split(sep).join('/');
+      if (entry.isDirectory()) {
+        if (prefix.startsWith(`${key}/`) || `${key}/`.startsWith(prefix)) found.push(...(await this.tempFilesBelow(root, path, prefix)));
+      } else if (isTempName(entry.name) && targetKeyOf(key).startsWith(prefix)) {
+        found.push(path);
+      }
+    }
+    return found;
   }
 
   private async *walk(root: string, directory: string, prefix: string): AsyncIterable<ObjectInfo> {

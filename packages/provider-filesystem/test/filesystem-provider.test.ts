@@ -72,3 +72,16 @@ describe('crash safety', () => {
     expect(provider.homeDir('nightly', { path: '/mnt/other', bucket: 'ignored' })).toBe('/mnt/other/nightly');
   });
 });
+
+describe('deletePrefix', () => {
+  test('also removes temp files that a crashed write left below the prefix, and only those', async () => {
+    const provider = new FilesystemProvider({ path: join(root, 'purge') });
+    await provider.put('failed/node1/Class/chunk-1', 'x');
+    await provider.put('kept/node1/backup.json', '{}');
+    writeFileSync(join(root, 'purge', 'failed', 'node1', 'Class', '.chunk-2.~partial-0123456789ab'), 'half');
+    writeFileSync(join(root, 'purge', 'kept', 'node1', '.chunk-9.~partial-0123456789ab'), 'other backup');
+    expect(await provider.deletePrefix('failed/')).toBe(1);
+    expect(existsSync(join(root, 'purge', 'failed'))).toBe(false);
+    expect(readdirSync(join(root, 'purge', 'kept', 'node1')).sort()).toEqual(['.chunk-9.~partial-0123456789ab', 'backup.json']);
+  });
+});
