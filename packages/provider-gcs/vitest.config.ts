@@ -3,5 +3,9 @@ import { defineProject } from 'vitest/config';
 export default defineProject({
   resolve: { conditions: ['@backup/source'] },
   ssr: { resolve: { conditions: ['@backup/source'] } },
-  test: { name: 'provider-gcs' },
+  test: {
+    name: 'provider-gcs',
+    // Starts fake-gcs-server once per run and creates the test buckets.
+    globalSetup: ['./test/global-setup.ts'],
+  },
 });

@@ -1,1 +1,13 @@
-export {};
+export { GcsProvider } from './gcs-provider.ts';
+export { gcsOptionsFromEnv, type GcsConnectionOptions, type GcsProviderOptions } from './options.ts';
+export { createStorage, defaultRetryOptions } from './client.ts';
+
+import type { ProviderModule } from '@backup/core';
+import { GcsProvider } from './gcs-provider.ts';
+import { gcsOptionsFromEnv } from './options.ts';
+
+/** How `ENABLE_MODULES=backup-gcs` turns the environment into a provider. */
+export const backupModule: ProviderModule = {
+  name: 'gcs',
+  fromEnv: (env) => new GcsProvider(gcsOptionsFromEnv(env)),
+};

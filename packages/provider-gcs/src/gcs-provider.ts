@@ -1,0 +1,199 @@
+import { Readable } from 'node:stream';
+import type { Bucket, File, Storage } from '@google-cloud/storage';
+import {
+  AbstractBackupProvider,
+  BackupError,
+  ErrorCode,
+  defineCapabilities,
+  joinKey,
+  normalizeRootPath,
+  throwIfAborted,
+  type ErrorContext,
+  type InternalCallOptions,
+  type InternalReadOptions,
+  type InternalWriteOptions,
+  type Location,
+  type ObjectInfo,
+  type ProviderCapabilities,
+} from '@backup/core';
+import { createStorage } from './client.ts';
+import { mapGcsError } from './errors.ts';
+import {
+  CHUNK_GRANULARITY,
+  DEFAULT_CHUNK_SIZE,
+  DEFAULT_LIST_PAGE_SIZE,
+  checkChunkSize,
+  checkListPageSize,
+  type GcsProviderOptions,
+} from './options.ts';
+import { resumableUpload } from './resumable-upload.ts';
+
+/** The largest object GCS stores. */
+const MAX_OBJECT_SIZE = 5 * 1024 ** 4;
+
+/** The bucket and root prefix one call works in. */
+interface Target {
+  readonly bucket: string;
+  readonly root: string;
+}
+
+/**
+ * Stores backups in a Google Cloud Storage bucket below a root prefix.
+ * Large objects stream through resumable uploads (visible only once complete,
+ * cancelled on abort); descriptors go up in one request. Reads are streamed,
+ * whole reads are checked against the object's CRC32C.
+ */
+export class GcsProvider extends AbstractBackupProvider {
+  readonly name = 'gcs';
+  readonly capabilities: ProviderCapabilities;
+  /** The SDK client: the injected one, or the one built from the options. */
+  readonly storage: Storage;
+  /** The configured bucket. */
+  readonly bucket: string;
+  /** The configured root prefix, without leading or trailing slashes ('' is the bucket's root). */
+  readonly root: string;
+  private readonly chunkSize: number;
+
+  constructor(options: GcsProviderOptions) {
+    super();
+    this.bucket = checkBucket(options.bucket);
+    this.root = normalizeRootPath(options.path);
+    this.chunkSize = checkChunkSize(options.chunkSize ?? DEFAULT_CHUNK_SIZE);
+    this.storage = options.storage ?? createStorage(options);
+    this.capabilities = defineCapabilities({
+      rangedReads: true,
+      // A failed upload's session is cancelled with DELETE (best effort).
+      abortCleansUp: true,
+      multipart:
+        this.chunkSize === 0
+          ? null
+          : {
+              minPartSize: CHUNK_GRANULARITY,
+              maxPartSize: MAX_OBJECT_SIZE,
+              maxParts: MAX_OBJECT_SIZE / CHUNK_GRANULARITY,
+              partSize: this.chunkSize,
+              queueSize: 1, // the chunks of one session go up one after the other
+            },
+      maxObjectSize: MAX_OBJECT_SIZE,
+      listPageSize: checkListPageSize(options.listPageSize ?? DEFAULT_LIST_PAGE_SIZE),
+    });
+  }
+
+  homeDir(backupId: string, location?: Location): string {
+    const { bucket, root } = this.target(location);
+    return `gs://${bucket}/${joinKey(root, backupId)}`;
+  }
+
+  protected override mapError(error: unknown, context: ErrorContext): BackupError {
+    const { bucket, root } = this.target(context.location);
+    const key = context.key === undefined ? root : joinKey(root, context.key);
+    return mapGcsError(error, context, { bucket, url: `gs://${bucket}/${key}` });
+  }
+
+  protected async _put(key: string, data: Buffer, options: InternalCallOptions): Promise<void> {
+    const file = this.file(key, options.location);
+    if (data.byteLength > Math.max(this.chunkSize, CHUNK_GRANULARITY)) {
+      // Not a descriptor after all: resumable, so it is retried chunk by chunk.
+      await resumableUpload(file, Readable.from([data]), {
+        signal: options.signal ?? new AbortController().signal,
+        chunkSize: this.chunkSize,
+      });
+      return;
+    }
+    // One request; the SDK resends the buffer if it fails in a retryable way.
+    await file.save(data, { resumable: false, contentType: 'application/octet-stream', validation: 'crc32c' });
+  }
+
+  protected async _get(key: string, options: InternalCallOptions): Promise<Buffer> {
+    const [contents] = await this.file(key, options.location).download({ validation: 'crc32c' });
+    return contents;
+  }
+
+  protected async _write(key: string, body: Readable, options: InternalWriteOptions): Promise<void> {
+    await resumableUpload(this.file(key, options.location), body, { signal: options.signal, chunkSize: this.chunkSize });
+  }
+
+  protected async _read(key: string, options: InternalReadOptions): Promise<Readable> {
+    const file = this.file(key, options.location);
+    // GCS download streams fail lazily; the metadata request rejects with
+    // NOT_FOUND now, and gives the size that bounds the range.
+    const [metadata] = await file.getMetadata();
+    throwIfAborted(options.signal);
+    const size = Number(metadata.size);
+    const offset = options.range?.offset ?? 0;
+    const end = options.range?.length === undefined ? size : Math.min(size, offset + options.range.length);
+    // Past the end GCS answers 416, and some emulators the whole object.
+    if (offset >= size) return Readable.from([]);
+    if (offset === 0 && end === size) {
+      // The whole object: checked against its CRC32C as it streams.
+      return file.createReadStream({ validation: 'crc32c' });
+    }
+    // A checksum covers the whole object, so a range cannot be checked.
+    return file.createReadStream({ start: offset, end: end - 1, validation: false });
+  }
+
+  protected async _stat(key: string, options: InternalCallOptions): Promise<ObjectInfo> {
+    const [metadata] = await this.file(key, options.location).getMetadata();
+    return { key, size: Number(metadata.size), lastModified: parseDate(metadata.updated) };
+  }
+
+  protected async *_list(prefix: string, options: InternalCallOptions): AsyncIterable<ObjectInfo> {
+    const { bucket, root } = this.target(options.location);
+    const rootPrefix = root === '' ? '' : `${root}/`;
+    const handle = this.storage.bucket(bucket);
+    let pageToken: string | undefined;
+    do {
+      throwIfAborted(options.signal);
+      const [files, next] = await listPage(handle, `${rootPrefix}${prefix}`, this.capabilities.listPageSize, pageToken);
+      for (const file of files) {
+        const key = file.name.slice(rootPrefix.length);
+        // "Folder" placeholders that consoles create are not objects of ours.
+        if (key === '' || key.endsWith('/')) continue;
+        yield { key, size: Number(file.metadata.size), lastModified: parseDate(file.metadata.updated) };
+      }
+      pageToken = next?.pageToken;
+    } while (pageToken !== undefined && pageToken !== '');
+  }
+
+  protected async _delete(key: string, options: InternalCallOptions): Promise<void> {
+    await this.file(key, options.location).delete({ ignoreNotFound: true });
+  }
+
+  private target(location: Location | undefined): Target {
+    return {
+      bucket: location?.bucket === undefined ? this.bucket : checkBucket(location.bucket),
+      root: location?.path === undefined ? this.root : normalizeRootPath(location.path),
+    };
+  }
+
+  private file(key: string, location: Location | undefined): File {
+    const { bucket, root } = this.target(location);
+    return this.storage.bucket(bucket).file(joinKey(root, key));
+  }
+}
+
+async function listPage(
+  bucket: Bucket,
+  prefix: string,
+  maxResults: number,
+  pageToken: string | undefined,
+): Promise<[File[], { pageToken?: string } | null]> {
+  const [files, next] = await bucket.getFiles({
+    prefix,
+    autoPaginate: false,
+    maxResults,
+    ...(pageToken === undefined ? {} : { pageToken }),
+  });
+  return [files, (next as { pageToken?: string } | null | undefined) ?? null];
+}
+
+function checkBucket(bucket: string): string {
+  if (typeof bucket !== 'string' || bucket.trim() === '' || bucket.includes('/')) {
+    throw new BackupError(ErrorCode.INVALID_ARGUMENT, `gcs: invalid bucket name ${JSON.stringify(bucket)}`);
+  }
+  return bucket.trim();
+}
+
+function parseDate(value: string | undefined): Date | undefined {
+  return value === undefined ? undefined : new Date(value);
+}
