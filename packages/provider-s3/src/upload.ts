@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   PutObjectCommand,
@@ -31,7 +31,7 @@ export async function uploadStream(client: S3Client, options: StreamUploadOption
   const { partSize, queueSize } = partPlan(options);
   const upload = new Upload({
     client: withSignal(client, options.signal),
-    params: { Bucket: options.bucket, Key: options.key, Body: options.body },
+    params: { Bucket: options.bucket, Key: options.key, Body: untilAborted(options.body, options.signal) },
     partSize,
     queueSize,
     // We abort the multipart upload ourselves, once every part request has
@@ -68,6 +68,25 @@ export function partPlan(options: { partSize: number; queueSize: number; sizeHin
   const partSize = Math.min(needed, S3_LIMITS.maxPartSize);
   const queueSize = Math.max(1, Math.floor((options.partSize * options.queueSize) / partSize));
   return { partSize, queueSize };
+}
+
+/**
+ * `body` relayed through a stream that fails with the signal's reason the
+ * moment it fires. Destroying `body` itself is not enough: a Readable over an
+ * async generator reports its destruction only once the generator resumes,
+ * and a stalled source may never resume, so `Upload` would wait forever.
+ */
+function untilAborted(body: Readable, signal: AbortSignal): Readable {
+  const relay = new PassThrough({ highWaterMark: 256 * 1024 });
+  const onAbort = (): void => {
+    relay.destroy(signal.reason instanceof Error ? signal.reason : new Error('write aborted', { cause: signal.reason }));
+  };
+  body.once('error', (error) => relay.destroy(error));
+  relay.once('close', () => signal.removeEventListener('abort', onAbort));
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  body.pipe(relay);
+  return relay;
 }
 
 /**

@@ -1,5 +1,6 @@
 // The whole exported conformance suite, against MinIO: each instance gets its
-// own prefix in the test bucket and a page size of 7, so listing pages.
+// own prefix in the test bucket, a page size of 7 so listing pages, and S3's
+// smallest part size so the suite's 6 MiB aborts happen mid-multipart-upload.
 import { afterAll, test } from 'vitest';
 import { runProviderConformance } from '@backup/conformance';
 import type { S3Provider } from '../src/index.ts';
@@ -8,7 +9,7 @@ import { connection, minioProvider, rawClient, rawEntries, uniquePath } from './
 const client = rawClient();
 afterAll(() => client.destroy());
 
-const factory = () => minioProvider({ listPageSize: 7 });
+const factory = () => minioProvider({ listPageSize: 7, partSize: 5 * 1024 * 1024 });
 
 runProviderConformance({
   test,

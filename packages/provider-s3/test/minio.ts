@@ -71,14 +71,18 @@ export async function rawEntries(client: S3Client, bucket: string, prefix: strin
   return entries.sort();
 }
 
-/** Keys of the multipart uploads in progress under `prefix`. */
+/**
+ * Keys of the multipart uploads in progress under `prefix`. MinIO lacks
+ * prefix filtering here (a `Prefix` matches only the exact key), so this
+ * lists every upload in the bucket and filters itself.
+ */
 export async function pendingUploads(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
   const keys: string[] = [];
   let KeyMarker: string | undefined;
   let UploadIdMarker: string | undefined;
   do {
-    const page = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker, UploadIdMarker }));
-    for (const upload of page.Uploads ?? []) keys.push(upload.Key ?? '');
+    const page = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, KeyMarker, UploadIdMarker }));
+    for (const upload of page.Uploads ?? []) if (upload.Key?.startsWith(prefix)) keys.push(upload.Key);
     KeyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
     UploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
   } while (KeyMarker !== undefined);
