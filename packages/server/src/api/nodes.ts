@@ -1,0 +1,84 @@
+import type { CollectionDescription, Store } from '@backup/lsm';
+import type { Router } from '../http/router.ts';
+import { WEAVIATE_COMPATIBLE_VERSION } from '../version.ts';
+import { requireCollection, type ApiContext } from './context.ts';
+import { checkClassName } from './validation.ts';
+
+interface ShardJson {
+  class: string;
+  name: string;
+  objectCount: number;
+  loaded: boolean;
+  activityStatus: string;
+  vectorIndexingStatus: 'READY';
+  vectorQueueLength: 0;
+  compressed: false;
+}
+
+/**
+ * `GET /nodes` and `GET /nodes/{class}`: this node, its shards and their object
+ * counts, in Weaviate's shape. `output=minimal` leaves the shards out.
+ */
+export function registerNodeRoutes(router: Router, context: ApiContext): void {
+  const answer = async (descriptions: CollectionDescription[], minimal: boolean) => {
+    const shards = await shardsOf(context.store, descriptions);
+    const node = {
+      name: context.store.nodeName,
+      status: 'HEALTHY',
+      version: WEAVIATE_COMPATIBLE_VERSION,
+      gitHash: 'unknown',
+      stats: {
+        objectCount: shards.reduce((sum, shard) => sum + shard.objectCount, 0),
+        shardCount: shards.length,
+      },
+      batchStats: { queueLength: 0, ratePerSecond: 0 },
+      ...(minimal ? {} : { shards }),
+    };
+    return { status: 200, body: { nodes: [node] } };
+  };
+
+  router.add('GET', '/nodes', async ({ query }) =>
+    answer(await context.store.listCollections(), query.get('output') === 'minimal'),
+  );
+
+  router.add('GET', '/nodes/{class}', async ({ params, query }) => {
+    const name = requireCollection(context, checkClassName(params.class)).name;
+    const descriptions = (await context.store.listCollections()).filter((description) => description.name === name);
+    return answer(descriptions, query.get('output') === 'minimal');
+  });
+}
+
+/**
+ * One entry per shard. The store counts per collection (or per tenant), so a
+ * single-tenant collection's count is shown on its first shard and its other
+ * shards show 0; inactive tenants are not opened just to count them.
+ */
+async function shardsOf(store: Store, descriptions: CollectionDescription[]): Promise<ShardJson[]> {
+  const shards: ShardJson[] = [];
+  for (const description of descriptions) {
+    const collection = store.getCollection(description.name);
+    if (collection === undefined) continue;
+    let total = description.multiTenant ? 0 : await collection.count().catch(() => 0);
+    for (const shard of description.shards) {
+      const loaded = shard.status === 'HOT';
+      let objectCount = 0;
+      if (description.multiTenant) {
+        objectCount = loaded ? await collection.count({ tenant: shard.name }).catch(() => 0) : 0;
+      } else {
+        objectCount = total;
+        total = 0;
+      }
+      shards.push({
+        class: description.name,
+        name: shard.name,
+        objectCount,
+        loaded,
+        activityStatus: shard.status,
+        vectorIndexingStatus: 'READY',
+        vectorQueueLength: 0,
+        compressed: false,
+      });
+    }
+  }
+  return shards;
+}

@@ -1,0 +1,100 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { authenticate, type AuthConfig } from './auth.ts';
+import { readJsonBody } from './body.ts';
+import { errorBody, HttpError, statusForError } from './errors.ts';
+import { sendJson } from './respond.ts';
+import type { Router, RouteResponse } from './router.ts';
+
+/** The framework-neutral shape of `@backup/core`'s backup REST handler. */
+export interface BackupApiHandler {
+  handle(request: {
+    method: string;
+    path: string;
+    query: URLSearchParams;
+    body: unknown;
+  }): Promise<RouteResponse | undefined> | RouteResponse | undefined;
+}
+
+export interface RequestHandlerOptions {
+  readonly router: Router;
+  readonly auth: AuthConfig;
+  readonly maxBodyBytes: number;
+  /** Serves `/v1/backups/**`; absent until the engine is running. */
+  readonly backupApi?: () => BackupApiHandler | undefined;
+  /** Whether the node takes traffic (`/.well-known/ready`). */
+  readonly isReady: () => boolean;
+  /** Receives unexpected (500) errors. */
+  readonly logError: (error: unknown, request: IncomingMessage) => void;
+}
+
+const BASE = '/v1';
+const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * The request pipeline: `/v1` prefix, open `.well-known` probes, API-key
+ * authentication, bounded JSON body, then the backup mount or the router.
+ * Every failure becomes Weaviate's error body with a fitting status; only a
+ * bug answers 500.
+ */
+export function createRequestHandler(options: RequestHandlerOptions) {
+  return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    try {
+      const answer = await dispatch(options, request);
+      sendJson(response, answer.status, answer.body);
+    } catch (error) {
+      const status = statusForError(error);
+      if (status >= 500) options.logError(error, request);
+      const message = error instanceof Error ? error.message : String(error);
+      if (response.headersSent) {
+        response.destroy();
+        return;
+      }
+      // A refused body may still be arriving: do not keep reading it.
+      if (status === 413) response.setHeader('connection', 'close');
+      sendJson(response, status, errorBody(message));
+    }
+  };
+}
+
+async function dispatch(options: RequestHandlerOptions, request: IncomingMessage): Promise<RouteResponse> {
+  const method = (request.method ?? 'GET').toUpperCase();
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const fullPath = url.pathname;
+  if (fullPath !== BASE && !fullPath.startsWith(`${BASE}/`)) throw notFoundPath(fullPath);
+  const path = fullPath.slice(BASE.length) || '/';
+
+  if (path.startsWith('/.well-known/')) return wellKnown(options, method, path);
+
+  authenticate(options.auth, request.headers.authorization);
+
+  if (path === '/backups' || path.startsWith('/backups/')) {
+    const api = options.backupApi?.();
+    if (api === undefined) throw new HttpError(503, 'the backup engine is not running');
+    const body = METHODS_WITH_BODY.has(method) ? await readJsonBody(request, options.maxBodyBytes) : undefined;
+    const answer = await api.handle({ method, path, query: url.searchParams, body });
+    if (answer === undefined) throw notFoundPath(fullPath);
+    return answer;
+  }
+
+  const match = options.router.match(method, path);
+  if (match.kind === 'not-found') throw notFoundPath(fullPath);
+  if (match.kind === 'method-not-allowed') {
+    throw new HttpError(405, `method ${method} is not allowed on ${fullPath} (allowed: ${match.allowed.join(', ')})`);
+  }
+  const body = METHODS_WITH_BODY.has(method) ? await readJsonBody(request, options.maxBodyBytes) : undefined;
+  return await match.handler({ method, path, params: match.params, query: url.searchParams, body });
+}
+
+function wellKnown(options: RequestHandlerOptions, method: string, path: string): RouteResponse {
+  if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, `method ${method} is not allowed on /v1${path}`);
+  if (path === '/.well-known/live') return { status: 200 };
+  if (path === '/.well-known/ready') {
+    if (!options.isReady()) throw new HttpError(503, 'the node is not ready');
+    return { status: 200 };
+  }
+  throw notFoundPath(`/v1${path}`);
+}
+
+function notFoundPath(path: string): HttpError {
+  return new HttpError(404, `no route for ${path}`);
+}
