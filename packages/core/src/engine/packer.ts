@@ -10,6 +10,7 @@ import type { PackJob, PlannedChunk, PlannedEntry } from './chunk-plan.ts';
 import { createCompressor, type CompressionSpec } from './compression.ts';
 import type { ChunkEntryRecord, ChunkRecord, FileRecord } from './descriptors.ts';
 import { DigestStream } from './digest-stream.ts';
+import { waitForDrain } from './backpressure.ts';
 
 export interface PackOptions {
   readonly provider: BackupProvider;
@@ -69,14 +70,19 @@ async function packChunk(planned: PlannedChunk, options: PackOptions, wholeFile:
   const digest = new DigestStream();
   const entries: ChunkEntryRecord[] = [];
 
+  // Stops this chunk's entry feeding when the upload or the codec fails.
+  const local = new AbortController();
+  const chunkSignal = AbortSignal.any([signal, local.signal]);
   const stop = (error: unknown): void => {
+    if (!local.signal.aborted) local.abort(error);
     for (const stream of [pack, compressor, digest]) if (!stream.destroyed) stream.destroy(error as Error);
   };
   const writing = provider.write(key, digest, { location, signal, sizeHint: planned.rawSize });
   writing.catch(stop);
-  const piping = pipeline(pack, compressor, digest);
+  const piping = pipeline(Readable.from(pack), compressor, digest);
+  piping.catch(stop);
   const feeding = (async () => {
-    for (const entry of planned.entries) entries.push(await addEntry(pack, entry, options, wholeFile));
+    for (const entry of planned.entries) entries.push(await addEntry(pack, entry, options, chunkSignal, wholeFile));
     pack.finalize();
   })();
   feeding.catch(stop);
@@ -98,6 +104,7 @@ async function addEntry(
   pack: tar.Pack,
   entry: PlannedEntry,
   options: PackOptions,
+  signal: AbortSignal,
   wholeFile: Hash | undefined,
 ): Promise<ChunkEntryRecord> {
   const { file, offset, length } = entry;
@@ -109,18 +116,36 @@ async function addEntry(
           end: offset + length - 1,
           highWaterMark: READ_BUFFER,
         });
-  const digest = new DigestStream(wholeFile ? [wholeFile] : []);
-  const sink = pack.entry({ name: file.path, size: length, mode: 0o644, mtime: EPOCH, type: 'file' });
-  await pipeline(source, digest, async function* (chunks: AsyncIterable<Buffer>) {
-    for await (const chunk of chunks) {
+  const hash = createHash('sha256');
+  let size = 0;
+  let sink: ReturnType<tar.Pack['entry']> | undefined;
+  const finished = new Promise<void>((resolve, reject) => {
+    sink = pack.entry({ name: file.path, size: length, mode: 0o644, mtime: EPOCH, type: 'file' }, (error) =>
+      error ? reject(error) : resolve(),
+    );
+  });
+  finished.catch(() => {}); // observed below; a failed read must not leave it unhandled
+  const entrySink = sink as NonNullable<typeof sink>;
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      signal.throwIfAborted();
+      hash.update(chunk);
+      wholeFile?.update(chunk);
+      size += chunk.byteLength;
       options.onRawBytes?.(chunk.byteLength);
-      yield chunk;
+      if (!entrySink.write(chunk)) await waitForDrain(entrySink, signal);
     }
-  }, sink, { signal: options.signal });
-  if (digest.size !== length) {
-    throw new BackupError(ErrorCode.IO, `${file.path} changed while it was backed up: read ${digest.size} of ${length} bytes`);
+    entrySink.end(undefined);
+    await finished;
+  } catch (error) {
+    source.destroy();
+    entrySink.destroy(error as Error);
+    throw error;
   }
-  return { path: file.path, offset, length, sha256: digest.digest() };
+  if (size !== length) {
+    throw new BackupError(ErrorCode.IO, `${file.path} changed while it was backed up: read ${size} of ${length} bytes`);
+  }
+  return { path: file.path, offset, length, sha256: hash.digest('hex') };
 }
 
 function describeFailure(error: unknown, key: string): BackupError {

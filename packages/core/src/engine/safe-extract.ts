@@ -1,11 +1,14 @@
 import { constants } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
-import type { Duplex, Readable, Writable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { FileHandle } from 'node:fs/promises';
 import * as tar from 'tar-stream';
 import { BackupError, ErrorCode } from '../errors.ts';
-import { DigestStream } from './digest-stream.ts';
+import { waitForDrain } from './backpressure.ts';
+
 
 /** What the caller expects of the next entry; the extractor checks the header against it. */
 export interface ExpectedEntry {
@@ -72,8 +75,17 @@ export async function extractTar(
 ): Promise<ExtractedEntry[]> {
   const extract = tar.extract();
   const results: ExtractedEntry[] = [];
-  const streams: (Readable | Duplex | Writable)[] = Array.isArray(input) ? [...input] : [input as Readable];
-  const piping = pipeline([...streams, extract], options.signal ? { signal: options.signal } : {});
+  const streams = Array.isArray(input) ? [...input] : [input as Readable];
+  // tar-stream's extractor is a streamx stream: feed it by hand, honouring its backpressure.
+  let source: Readable = streams[0] as Readable;
+  let upstream: Promise<void> = Promise.resolve();
+  if (streams.length > 1) {
+    const tail = new PassThrough({ highWaterMark: 64 * 1024 });
+    upstream = pipeline([...streams, tail]); // a failure upstream destroys `tail`, failing the feed
+    upstream.catch(() => {});
+    source = tail;
+  }
+  const piping = feed(source, extract, options.signal).then(() => upstream);
   const consuming = (async () => {
     for await (const entry of extract) {
       const { name, type, size = 0 } = entry.header;
@@ -89,25 +101,21 @@ export async function extractTar(
           ? constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW
           : constants.O_WRONLY | constants.O_NOFOLLOW;
       const handle = await open(target, flags, 0o644);
-      const digest = new DigestStream();
+      const hash = createHash('sha256');
+      let written = 0;
       try {
-        const sink = handle.createWriteStream({ start: expected.offset, autoClose: false, highWaterMark: 256 * 1024 });
-        await pipeline(
-          entry,
-          digest,
-          async function* (chunks: AsyncIterable<Buffer>) {
-            for await (const chunk of chunks) {
-              options.onEntryBytes?.(name, chunk);
-              yield chunk;
-            }
-          },
-          sink,
-          options.signal ? { signal: options.signal } : {},
-        );
+        // Positional writes: parts of a split file land at their offset.
+        for await (const chunk of entry as AsyncIterable<Buffer>) {
+          options.signal?.throwIfAborted();
+          hash.update(chunk);
+          options.onEntryBytes?.(name, chunk);
+          await writeFully(handle, chunk, expected.offset + written);
+          written += chunk.byteLength;
+        }
       } finally {
         await handle.close();
       }
-      results.push({ path: name, offset: expected.offset, length: digest.size, sha256: digest.digest() });
+      results.push({ path: name, offset: expected.offset, length: written, sha256: hash.digest('hex') });
     }
   })();
   consuming.catch((error: unknown) => extract.destroy(error as Error));
@@ -115,4 +123,28 @@ export async function extractTar(
   if (consumed.status === 'rejected') throw consumed.reason;
   if (piped.status === 'rejected') throw piped.reason;
   return results;
+}
+
+async function writeFully(handle: FileHandle, chunk: Buffer, position: number): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.byteLength) {
+    const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset, position + offset);
+    offset += bytesWritten;
+  }
+}
+
+async function feed(source: Readable, extract: tar.Extract, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      signal?.throwIfAborted();
+      if (!extract.write(chunk)) {
+        await waitForDrain(extract);
+      }
+    }
+    extract.end(undefined);
+  } catch (error) {
+    extract.destroy(error as Error);
+    source.destroy();
+    throw error;
+  }
 }
