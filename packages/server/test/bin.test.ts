@@ -1,0 +1,141 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, test } from 'vitest';
+import { call, scratch } from './helpers.ts';
+
+const BIN = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+interface Spawned {
+  readonly child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv): Spawned {
+  const child = spawn(process.execPath, ['--conditions=@backup/source', BIN, ...args], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  cleanups.push(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+/** Waits for the bin to print where it listens; fails with its output if it exits first. */
+async function listening(spawned: Spawned, timeoutMs = 20_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const match = /listening on (http:\/\/\S+)/.exec(spawned.stdout());
+    if (match) return match[1]!;
+    if (spawned.child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`backup-server did not start:\n${spawned.stdout()}\n${spawned.stderr()}`);
+}
+
+function workspace(): { root: string; env: NodeJS.ProcessEnv } {
+  const root = scratch('bin');
+  cleanups.push(() => rmSync(root, { recursive: true, force: true }));
+  return {
+    root,
+    env: {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      PERSISTENCE_DATA_PATH: join(root, 'data'),
+      ENABLE_MODULES: 'backup-filesystem',
+      BACKUP_FILESYSTEM_PATH: join(root, 'backups'),
+    },
+  };
+}
+
+describe('the backup-server bin', () => {
+  test('starts, says where it listens and which providers are on, serves, and exits 0 on SIGTERM', async () => {
+    const { env } = workspace();
+    const server = run([], env);
+    const url = await listening(server);
+    expect(server.stdout()).toMatch(/backup providers: filesystem/);
+    expect((await call(url, 'GET', '/.well-known/ready')).status).toBe(200);
+    expect((await call(url, 'POST', '/schema', { class: 'Bin' })).status).toBe(200);
+
+    server.child.kill('SIGTERM');
+    const { code } = await server.exited;
+    expect(code).toBe(0);
+    expect(server.stdout()).toMatch(/stopped/);
+  });
+
+  test('SIGINT stops it cleanly too, and the data is there at the next start', async () => {
+    const { env } = workspace();
+    const first = run([], env);
+    const url = await listening(first);
+    await call(url, 'POST', '/schema', { class: 'Kept' });
+    await call(url, 'POST', '/objects', { class: 'Kept', id: '00000000-0000-4000-8000-000000000001', properties: { a: 'b' } });
+    first.child.kill('SIGINT');
+    expect((await first.exited).code).toBe(0);
+
+    const second = run([], env);
+    const again = await listening(second);
+    const read = await call(again, 'GET', '/objects/Kept/00000000-0000-4000-8000-000000000001');
+    expect(read.body.properties).toEqual({ a: 'b' });
+    second.child.kill('SIGTERM');
+    expect((await second.exited).code).toBe(0);
+  });
+
+  test('--port wins over PORT', async () => {
+    const { env } = workspace();
+    const server = run(['--port', '0'], { ...env, PORT: '1' });
+    const url = await listening(server);
+    expect(url).not.toMatch(/:1$/);
+    server.child.kill('SIGTERM');
+    expect((await server.exited).code).toBe(0);
+  });
+
+  test('a missing BACKUP_FILESYSTEM_PATH stops start-up with a message naming it, without a stack trace', async () => {
+    const { env } = workspace();
+    delete env.BACKUP_FILESYSTEM_PATH;
+    const server = run([], env);
+    const { code } = await server.exited;
+    expect(code).not.toBe(0);
+    expect(server.stderr()).toMatch(/BACKUP_FILESYSTEM_PATH/);
+    expect(server.stderr()).not.toMatch(/\n\s+at /);
+  });
+
+  test('a missing BACKUP_S3_BUCKET is named the same way', async () => {
+    const { env } = workspace();
+    const server = run([], { ...env, ENABLE_MODULES: 'backup-s3' });
+    expect((await server.exited).code).not.toBe(0);
+    expect(server.stderr()).toMatch(/BACKUP_S3_BUCKET/);
+  });
+
+  test('--help prints the usage and exits 0; an unknown option exits 2', async () => {
+    const help = run(['--help'], {});
+    expect((await help.exited).code).toBe(0);
+    expect(help.stdout()).toMatch(/Usage: backup-server/);
+    expect(help.stdout()).toMatch(/PERSISTENCE_DATA_PATH/);
+
+    const bad = run(['--nope'], {});
+    expect((await bad.exited).code).toBe(2);
+    expect(bad.stderr()).toMatch(/--nope/);
+  });
+
+  test('a bad PORT is refused naming it', async () => {
+    const { env } = workspace();
+    const server = run([], { ...env, PORT: 'eighty' });
+    expect((await server.exited).code).toBe(1);
+    expect(server.stderr()).toMatch(/PORT/);
+  });
+});
