@@ -54,6 +54,8 @@ const UNREACHABLE_CODES = new Set([
   'EPIPE',
   'ECONNABORTED',
 ]);
+// TLS failures: https to a plain-http endpoint, or a certificate Node does not trust.
+const TLS_CODES = /^(EPROTO|ERR_SSL_|ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)/;
 const INVALID_NAMES = new Set(['InvalidBucketName', 'KeyTooLongError', 'InvalidArgument', 'EntityTooLarge', 'EntityTooSmall']);
 
 /**
@@ -92,6 +94,12 @@ export function mapS3Error(error: unknown, context: ErrorContext, scope: S3Error
     return fail(
       ErrorCode.UNAVAILABLE,
       `cannot reach ${scope.endpoint} (${systemCode}${retried(attempts)}); check BACKUP_S3_ENDPOINT and BACKUP_S3_USE_SSL`,
+    );
+  }
+  if (systemCode !== undefined && TLS_CODES.test(systemCode)) {
+    return fail(
+      ErrorCode.UNAVAILABLE,
+      `no TLS connection to ${scope.endpoint} (${systemCode}); check BACKUP_S3_USE_SSL (false for plain http) and the server's certificate`,
     );
   }
   if (UNAVAILABLE_NAMES.has(name) || status === 429 || (status !== undefined && status >= 500)) {

@@ -92,6 +92,12 @@ describe('unreachable or overloaded endpoint', () => {
     expect(error.code).toBe(ErrorCode.UNAVAILABLE);
   });
 
+  test('https to a plain-http endpoint (BACKUP_S3_USE_SSL left on for MinIO): initialize rejects with UNAVAILABLE', async () => {
+    const tls = provider({ useSSL: true, maxAttempts: 1 });
+    const error = await failureOf(tls.initialize());
+    expect(error.code).toBe(ErrorCode.UNAVAILABLE);
+  });
+
   // MinIO cannot be made to throttle on demand, so a local HTTP server plays an
   // S3 endpoint that answers every request with 503 SlowDown, as S3 does when
   // throttling; it counts the attempts the SDK's retry strategy makes.
