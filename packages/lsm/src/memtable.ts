@@ -3,7 +3,8 @@
  * `sorted-btree`). Writable while active; frozen once swapped out, then
  * flushed to a segment.
  */
-import sortedBtree from 'sorted-btree';
+import { createRequire } from 'node:module';
+import type SortedBtree from 'sorted-btree';
 import type { Entry } from './entry.ts';
 import { compareKeys } from './entry.ts';
 import type { Lookup } from './segment.ts';
@@ -11,8 +12,9 @@ import type { Lookup } from './segment.ts';
 /** Approximate per-entry bookkeeping cost, so tiny values still fill the table. */
 const ENTRY_OVERHEAD_BYTES = 48;
 
-// sorted-btree is CommonJS with `exports.default`; Node's ESM import hands us the whole exports object.
-const BTree = sortedBtree.default;
+// sorted-btree is CommonJS with `exports.default`; ESM default-import interop differs between
+// Node and bundlers/vitest, so load it with require() and take `default` explicitly.
+const BTree = (createRequire(import.meta.url)('sorted-btree') as { default: typeof SortedBtree.default }).default;
 
 export class Memtable {
   readonly #tree = new BTree<Buffer, Buffer | null>(undefined, compareKeys);
