@@ -63,7 +63,8 @@ function workspace(): { root: string; env: NodeJS.ProcessEnv } {
   };
 }
 
-describe('the backup-server bin', () => {
+// Each test spawns Node processes: generous time on a shared, busy machine.
+describe('the backup-server bin', { timeout: 60_000 }, () => {
   test('starts, says where it listens and which providers are on, serves, and exits 0 on SIGTERM', async () => {
     const { env } = workspace();
     const server = run([], env);
@@ -91,6 +92,35 @@ describe('the backup-server bin', () => {
     const again = await listening(second);
     const read = await call(again, 'GET', '/objects/Kept/00000000-0000-4000-8000-000000000001');
     expect(read.body.properties).toEqual({ a: 'b' });
+    second.child.kill('SIGTERM');
+    expect((await second.exited).code).toBe(0);
+  });
+
+  test('SIGTERM during a backup ends it cleanly (exit 0), and the next start shows it ended, never still running', async () => {
+    const { env } = workspace();
+    const first = run([], env);
+    const url = await listening(first);
+    await call(url, 'POST', '/schema', { class: 'Busy', shardingConfig: { desiredCount: 4 } });
+    const text = 'lorem ipsum dolor sit amet '.repeat(80);
+    for (let round = 0; round < 8; round++) {
+      const objects = Array.from({ length: 500 }, (_, i) => ({ class: 'Busy', properties: { text: `${round}-${i} ${text}` } }));
+      expect((await call(url, 'POST', '/batch/objects', { objects })).status).toBe(200);
+    }
+    const started = await call(url, 'POST', '/backups/filesystem', {
+      id: 'interrupted',
+      config: { CompressionLevel: 'BestCompression', CPUPercentage: 1, ChunkSize: 2 },
+    });
+    expect(started.status).toBe(200);
+    first.child.kill('SIGTERM');
+    const stoppedAt = Date.now();
+    expect((await first.exited).code).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(15_000);
+
+    const second = run([], env);
+    const again = await listening(second);
+    const status = await call(again, 'GET', '/backups/filesystem/interrupted');
+    expect(status.status).toBe(200);
+    expect(['SUCCESS', 'FAILED', 'CANCELED']).toContain(status.body.status);
     second.child.kill('SIGTERM');
     expect((await second.exited).code).toBe(0);
   });
