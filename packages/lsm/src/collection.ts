@@ -5,6 +5,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { crc32 } from 'node:zlib';
 import { type CollectionMetadata, type ShardInfo, type ShardSnapshotReport, type SkippedShard, type SnapshotFile, throwIfAborted } from '@backup/core';
 import { freezeClosedShard } from './closed-shard.ts';
@@ -17,7 +18,7 @@ import { EMPTY_MANIFEST, writeManifest } from './manifest.ts';
 import { mergeEntries } from './merge.ts';
 import { Mutex } from './mutex.ts';
 import { OBJECTS_BUCKET, VECTORS_BUCKET, decodeObject, encodeObject, encodeVector, idKey } from './object-codec.ts';
-import { Shard, type ShardOptions } from './shard.ts';
+import { Shard, type ShardFreeze, type ShardOptions } from './shard.ts';
 import type { CollectionSchema, ObjectInput, PropertySchema, ScanOptions, StoredObject, Tenant, TenantOption, TenantStatus } from './types.ts';
 
 /** What a collection needs from its store. @internal */
@@ -269,17 +270,33 @@ export class Collection {
       const files: SnapshotFile[] = [];
       const shards: ShardSnapshotReport[] = [];
       const skipped: SkippedShard[] = [];
-      for (const { name, status } of this.#shardList()) {
-        throwIfAborted(signal, 'snapshot');
-        if (status === 'FROZEN') {
-          skipped.push({ shard: name, reason: 'tenant is FROZEN (offloaded): it has no local files' });
-          continue;
+      const list = this.#shardList();
+      const freezes = new Map<string, ShardFreeze>();
+      try {
+        for (const { name, status } of list) {
+          if (status === 'HOT') freezes.set(name, await this.#openShard(name).beginFreeze());
         }
-        const target = path.join(stageDir, name);
-        const open = this.#open.get(name);
-        const frozen = open !== undefined ? await open.freeze(target) : { files: await freezeClosedShard(this.#shardDir(name), target), writerStallMs: 0 };
-        for (const file of frozen.files) files.push({ path: `${name}/${file.path}`, size: file.size, shard: name });
-        shards.push({ shard: name, status, writerStallMs: frozen.writerStallMs });
+        throwIfAborted(signal, 'snapshot');
+        // One synchronous loop: every HOT shard gets the same flush point, and
+        // writers (of any shard) wait exactly this long.
+        const started = performance.now();
+        for (const freeze of freezes.values()) freeze.cut();
+        const writerStallMs = performance.now() - started;
+        for (const { name, status } of list) {
+          if (status === 'FROZEN') {
+            skipped.push({ shard: name, reason: 'tenant is FROZEN (offloaded): it has no local files' });
+            continue;
+          }
+          throwIfAborted(signal, 'snapshot');
+          const target = path.join(stageDir, name);
+          const freeze = freezes.get(name);
+          const shardFiles = freeze !== undefined ? await freeze.finish(target) : await freezeClosedShard(this.#shardDir(name), target);
+          freeze?.resume();
+          for (const file of shardFiles) files.push({ path: `${name}/${file.path}`, size: file.size, shard: name });
+          shards.push({ shard: name, status, writerStallMs: freeze !== undefined ? writerStallMs : 0 });
+        }
+      } finally {
+        for (const freeze of freezes.values()) freeze.resume();
       }
       const metadata: CollectionMetadata = {
         ...this.#descriptor,

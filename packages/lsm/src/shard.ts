@@ -60,6 +60,16 @@ export interface ShardFile {
   readonly size: number;
 }
 
+/** A snapshot in progress on one shard; see {@link Shard.beginFreeze}. */
+export interface ShardFreeze {
+  /** Synchronous memtable swap: the flush point. */
+  cut(): void;
+  /** Waits for the flush, hard-links the live files into `stageDir`, lists them. */
+  finish(stageDir: string): Promise<ShardFile[]>;
+  /** Lets compaction run again. Idempotent. */
+  resume(): void;
+}
+
 export interface FrozenShard {
   readonly files: ShardFile[];
   /** How long writers waited for the memtable swap, in milliseconds. */
@@ -253,35 +263,44 @@ export class Shard {
   }
 
   /**
-   * The snapshot hook: pause compaction, flush (writers wait only for the
-   * synchronous memtable swap), hard-link the live segments into `stageDir`
-   * and write the matching manifest there, resume compaction.
+   * Snapshot step 1: pauses compaction (a running one is abandoned). The
+   * returned handle's `cut()` then swaps the memtable synchronously (the
+   * flush point: writes before it are in the snapshot, writes after it are
+   * not), `finish()` waits for the flush and hard-links the live segments
+   * into a staging folder, `resume()` lets compaction run again. Cutting
+   * several shards in one synchronous loop gives one flush point for all.
    */
-  async freeze(stageDir: string): Promise<FrozenShard> {
+  async beginFreeze(): Promise<ShardFreeze> {
     this.#assertOpen();
     const resume = await this.pauseCompaction();
-    try {
-      const { live, writerStallMs } = await this.#flushAll();
-      const files: ShardFile[] = [];
-      await fsp.mkdir(stageDir, { recursive: true });
-      for (const [bucket, segments] of live.segments) {
-        if (segments.length === 0) continue;
-        await fsp.mkdir(path.join(stageDir, bucket), { recursive: true });
-        for (const segment of segments) {
-          const relative = `${bucket}/${segment.name}`;
-          await fsp.link(segment.path, path.join(stageDir, relative));
-          files.push({ path: relative, size: segment.size });
+    let live: Promise<LiveSet> | undefined;
+    return {
+      cut: () => {
+        live = this.#cut();
+        live.catch(() => undefined);
+      },
+      finish: async (stageDir) => {
+        if (live === undefined) throw new Error('cut() must come before finish()');
+        try {
+          return await linkLiveSet(await live, stageDir);
+        } catch (error) {
+          throw ioError(error, `snapshot shard ${this.dir}`);
         }
-      }
-      // The live manifest may move on (later flushes); stage the one matching these segments.
-      const manifest = encodeManifest({ ...live.state, walStart: live.state.walStart });
-      await fsp.writeFile(path.join(stageDir, MANIFEST_FILE), manifest);
-      files.push({ path: MANIFEST_FILE, size: Buffer.byteLength(manifest) });
-      return { files, writerStallMs };
-    } catch (error) {
-      throw ioError(error, `snapshot shard ${this.dir}`);
+      },
+      resume,
+    };
+  }
+
+  /** The whole snapshot hook for one shard: pause compaction, cut, flush, hard-link, resume. */
+  async freeze(stageDir: string): Promise<FrozenShard> {
+    const freeze = await this.beginFreeze();
+    try {
+      const started = performance.now();
+      freeze.cut();
+      const writerStallMs = performance.now() - started;
+      return { files: await freeze.finish(stageDir), writerStallMs };
     } finally {
-      resume();
+      freeze.resume();
     }
   }
 
@@ -359,16 +378,23 @@ export class Shard {
 
   /** Swaps if the active memtable holds anything, then waits for every pending flush. */
   async #flushAll(): Promise<{ live: LiveSet; writerStallMs: number }> {
-    let writerStallMs = 0;
+    const started = performance.now();
+    const live = this.#cut();
+    const writerStallMs = performance.now() - started;
+    return { live: await live, writerStallMs };
+  }
+
+  /**
+   * Synchronously retires the active memtable (if it holds anything); the
+   * promise settles with the live set that holds every write made so far.
+   */
+  #cut(): Promise<LiveSet> {
     if (this.#active.bytes > 0) {
       if (this.#closed) throw conflict(`shard ${this.dir} is closed`);
-      const started = performance.now();
       this.#swap();
-      writerStallMs = performance.now() - started;
     }
     const newest = this.#immutables.at(-1);
-    const live = newest === undefined ? this.#liveSet() : await newest.flushed!;
-    return { live, writerStallMs };
+    return newest === undefined ? Promise.resolve(this.#liveSet()) : newest.flushed!;
   }
 
   async #flushGeneration(generation: Generation): Promise<LiveSet> {
@@ -539,6 +565,26 @@ export class Shard {
       for (const segment of inputs) segment.unref();
     }
   }
+}
+
+/** Hard-links every live segment into `stageDir` and writes the manifest that names exactly them. */
+async function linkLiveSet(live: LiveSet, stageDir: string): Promise<ShardFile[]> {
+  const files: ShardFile[] = [];
+  await fsp.mkdir(stageDir, { recursive: true });
+  for (const [bucket, segments] of live.segments) {
+    if (segments.length === 0) continue;
+    await fsp.mkdir(path.join(stageDir, bucket), { recursive: true });
+    for (const segment of segments) {
+      const relative = `${bucket}/${segment.name}`;
+      await fsp.link(segment.path, path.join(stageDir, relative));
+      files.push({ path: relative, size: segment.size });
+    }
+  }
+  // The live manifest may have moved on (later flushes); stage the one matching these segments.
+  const manifest = encodeManifest(live.state);
+  await fsp.writeFile(path.join(stageDir, MANIFEST_FILE), manifest);
+  files.push({ path: MANIFEST_FILE, size: Buffer.byteLength(manifest) });
+  return files;
 }
 
 async function openLiveSegments(dir: string, state: ManifestState, options: ShardOptions): Promise<Map<string, Segment[]>> {
