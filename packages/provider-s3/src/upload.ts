@@ -29,9 +29,10 @@ export interface StreamUploadOptions {
  */
 export async function uploadStream(client: S3Client, options: StreamUploadOptions): Promise<void> {
   const { partSize, queueSize } = partPlan(options);
+  const body = untilAborted(options.body, options.signal);
   const upload = new Upload({
     client: withSignal(client, options.signal),
-    params: { Bucket: options.bucket, Key: options.key, Body: untilAborted(options.body, options.signal) },
+    params: { Bucket: options.bucket, Key: options.key, Body: body },
     partSize,
     queueSize,
     // We abort the multipart upload ourselves, once every part request has
@@ -47,6 +48,9 @@ export async function uploadStream(client: S3Client, options: StreamUploadOption
       await client.send(abort).catch(() => {});
     }
     throw error;
+  } finally {
+    // Upload stops reading early when a part fails: let go of the source.
+    if (!body.destroyed) body.destroy();
   }
 }
 
