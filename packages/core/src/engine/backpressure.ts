@@ -12,6 +12,7 @@ interface Emitter {
 export async function waitForDrain(writable: object, signal?: AbortSignal): Promise<void> {
   const stream = writable as Emitter;
   signal?.throwIfAborted();
+  if ((writable as { destroyed?: boolean }).destroyed) throw new Error('the archive stream closed early');
   await new Promise<void>((resolve, reject) => {
     const settle = (error?: Error): void => {
       signal?.removeEventListener('abort', onAbort);

@@ -273,7 +273,7 @@ export class BackupEngine {
     if (isFinalStatus(descriptor.status)) return;
     // In progress by the record but not running here: an orphan of a node
     // that is gone. Cancelling it means cleaning it up.
-    await removeBackupObjects(provider, id, where);
+    await removeBackupObjects(provider, id, where, this.#cluster.nodes);
     await provider.put(
       globalDescriptorKey(id),
       encodeDescriptor({
@@ -413,7 +413,7 @@ export class BackupEngine {
       operation.error = describe(signal.aborted ? signal.reason : error);
       operation.completedAt = new Date();
       try {
-        await removeBackupObjects(provider, operation.id, operation.location);
+        await removeBackupObjects(provider, operation.id, operation.location, participants.map((participant) => participant.node));
         await this.#storeGlobal(provider, operation, config, nodes);
       } catch (cleanupError) {
         // The journal entry stays, so the next start finishes the cleanup.
@@ -536,7 +536,7 @@ export class BackupEngine {
     if (existing.status !== BackupStatus.CANCELED) {
       throw new BackupError(ErrorCode.ALREADY_EXISTS, `backup "${id}" already exists at "${provider.homeDir(id, location)}"`);
     }
-    await removeBackupObjects(provider, id, location); // leftovers of the canceled attempt, if any
+    await removeBackupObjects(provider, id, location, this.#cluster.nodes); // leftovers of the canceled attempt, if any
   }
 
   async #readGlobal(provider: BackupProvider, id: string, location: Location): Promise<GlobalDescriptor> {

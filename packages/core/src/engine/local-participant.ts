@@ -2,13 +2,12 @@ import { availableParallelism } from 'node:os';
 import { BackupError, ErrorCode } from '../errors.ts';
 import type { ProviderRegistry } from '../config/provider-registry.ts';
 import type { BackupSource } from '../source.ts';
-import { joinKey } from '../keys.ts';
 import type { NodeDescriptor } from './descriptors.ts';
 import { backupNode } from './node-backup.ts';
 import { NodeRestore, readNodeDescriptor, recordsToRestore } from './node-restore.ts';
 import type { BackupProgress, NodeBackupRequest, NodeRestoreRequest, Participant, RestoreProgress } from './participant.ts';
 import { pipelineCount } from './request-validation.ts';
-import { removeObjects } from './storage-cleanup.ts';
+import { removeNodeObjects } from './storage-cleanup.ts';
 
 export interface LocalParticipantOptions {
   readonly source: BackupSource;
@@ -57,7 +56,7 @@ export class LocalParticipant implements Participant {
       );
     } catch (error) {
       // Leave nothing of this node's behind; an aborted write already removed itself.
-      await removeObjects(provider, `${joinKey(request.id, this.node)}/`, request.location).catch(() => {});
+      await removeNodeObjects(provider, request.id, this.node, request.location).catch(() => {});
       throw error;
     }
   }

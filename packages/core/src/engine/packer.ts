@@ -75,7 +75,8 @@ async function packChunk(planned: PlannedChunk, options: PackOptions, wholeFile:
   const chunkSignal = AbortSignal.any([signal, local.signal]);
   const stop = (error: unknown): void => {
     if (!local.signal.aborted) local.abort(error);
-    for (const stream of [pack, compressor, digest]) if (!stream.destroyed) stream.destroy(error as Error);
+    if (!pack.destroyed) pack.destroy(); // streamx: no error argument, nobody would listen for it
+    for (const stream of [compressor, digest]) if (!stream.destroyed) stream.destroy(error as Error);
   };
   const writing = provider.write(key, digest, { location, signal, sizeHint: planned.rawSize });
   writing.catch(stop);
@@ -139,7 +140,7 @@ async function addEntry(
     await finished;
   } catch (error) {
     source.destroy();
-    entrySink.destroy(error as Error);
+    entrySink.destroy();
     throw error;
   }
   if (size !== length) {

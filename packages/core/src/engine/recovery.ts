@@ -64,7 +64,9 @@ async function recoverBackup(provider: BackupProvider, entry: JournalEntry): Pro
   // Final and ours: the process died after storing it, before clearing the journal.
   // Final and older: the run died before storing STARTED, so it uploaded nothing.
   if (previous && isFinal(previous.status)) return;
-  await removeBackupObjects(provider, entry.id, entry.location);
+  await removeBackupObjects(provider, entry.id, entry.location, [entry.node]);
+  // A crash during a descriptor update can leave the backend's hidden temp copy: clear it with the descriptor.
+  await provider.deletePrefix(key, { location: entry.location });
   const failed: GlobalDescriptor = {
     ...(previous ?? emptyGlobal(entry)),
     status: BackupStatus.FAILED,
@@ -82,6 +84,7 @@ async function recoverRestore(provider: BackupProvider, entry: JournalEntry): Pr
   const key = restoreDescriptorKey(entry.id);
   const previous = await readOrUndefined(provider, key, entry.location, (bytes) => decodeRestoreDescriptor(bytes, key));
   if (previous && isFinal(previous.status)) return;
+  await provider.deletePrefix(key, { location: entry.location });
   const failed: RestoreDescriptor = {
     ...(previous ?? emptyRestore(entry)),
     status: BackupStatus.FAILED,

@@ -85,9 +85,17 @@ export async function extractTar(
     upstream.catch(() => {});
     source = tail;
   }
-  const piping = feed(source, extract, options.signal).then(() => upstream);
+  let current: { destroy(): void } | undefined;
+  const piping = feed(source, extract, options.signal)
+    .then(() => upstream)
+    .catch((error: unknown) => {
+      // The extractor does not end the entry being read when its input fails: do it, or the reader waits forever.
+      current?.destroy();
+      throw error;
+    });
   const consuming = (async () => {
     for await (const entry of extract) {
+      current = entry;
       const { name, type, size = 0 } = entry.header;
       if (type !== 'file') throw rejected(name, `type "${String(type)}" is not allowed, only regular files`);
       const expected = options.expect ? options.expect(name, size) : { path: name, offset: 0, length: size };
@@ -118,7 +126,8 @@ export async function extractTar(
       results.push({ path: name, offset: expected.offset, length: written, sha256: hash.digest('hex') });
     }
   })();
-  consuming.catch((error: unknown) => extract.destroy(error as Error));
+  // Destroyed without an error: streamx would emit it with nobody listening.
+  consuming.catch(() => extract.destroy());
   const [piped, consumed] = await Promise.allSettled([piping, consuming]);
   if (consumed.status === 'rejected') throw consumed.reason;
   if (piped.status === 'rejected') throw piped.reason;
@@ -143,7 +152,7 @@ async function feed(source: Readable, extract: tar.Extract, signal: AbortSignal 
     }
     extract.end(undefined);
   } catch (error) {
-    extract.destroy(error as Error);
+    extract.destroy();
     source.destroy();
     throw error;
   }
