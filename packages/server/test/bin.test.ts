@@ -36,12 +36,12 @@ function run(args: string[], env: NodeJS.ProcessEnv): Spawned {
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
-/** Waits for the bin to print where it listens; fails with its output if it exits first. */
+/** Waits for the bin's start-up lines (the providers line is the last); fails with its output if it exits first. */
 async function listening(spawned: Spawned, timeoutMs = 20_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const match = /listening on (http:\/\/\S+)/.exec(spawned.stdout());
-    if (match) return match[1]!;
+    if (match && /backup providers: .*\n/.test(spawned.stdout())) return match[1]!;
     if (spawned.child.exitCode !== null) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
