@@ -18,6 +18,8 @@ const CONNECTION_CODES = new Set([
 const INTEGRITY_CODES = new Set([
   'CONTENT_DOWNLOAD_MISMATCH', 'FILE_NO_UPLOAD', 'FILE_NO_UPLOAD_DELETE', 'UPLOAD_MISMATCH', 'UPLOAD_MISMATCH_DELETE_FAIL',
 ]);
+// A file that cannot be opened: for this provider, only ever the credentials file.
+const LOCAL_FILE_CODES = new Set(['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR']);
 // Operations where a 404 can only mean the bucket: they do not need the object to exist.
 const BUCKET_LEVEL = new Set<ErrorContext['operation']>(['initialize', 'put', 'write', 'list']);
 
@@ -39,6 +41,13 @@ export function mapGcsError(error: unknown, context: ErrorContext, target: GcsEr
     }
     return make(ErrorCode.NOT_FOUND, `${what}: no such object ${target.url}`);
   }
+  if (LOCAL_FILE_CODES.has(stringCode(error) ?? '')) {
+    // This provider reads no local file but the credentials file.
+    return make(
+      ErrorCode.ACCESS_DENIED,
+      `${what}: the credentials file cannot be read (GOOGLE_APPLICATION_CREDENTIALS or keyFilename): ${detail}`,
+    );
+  }
   if (status === 401 || status === 403 || isCredentialsError(detail)) {
     return make(
       ErrorCode.ACCESS_DENIED,
@@ -52,7 +61,9 @@ export function mapGcsError(error: unknown, context: ErrorContext, target: GcsEr
   if (INTEGRITY_CODES.has(stringCode(error) ?? '')) {
     return make(ErrorCode.CORRUPT, `${what}: checksum mismatch on ${target.url}: ${detail}`);
   }
-  if ((status !== undefined && RETRYABLE_STATUS.has(status)) || isConnectionError(error)) {
+  // The resumable uploader reports exhausted retries as a plain Error.
+  const retriesRanOut = /^Retry (total time )?limit exceeded/.test(detail);
+  if ((status !== undefined && RETRYABLE_STATUS.has(status)) || retriesRanOut || isConnectionError(error)) {
     return make(ErrorCode.UNAVAILABLE, `${what} on ${target.url}: GCS is unavailable, retries ran out: ${detail}`);
   }
   return make(ErrorCode.IO, `${what} on ${target.url} failed: ${detail}`);

@@ -26,6 +26,7 @@ import {
   checkListPageSize,
   type GcsProviderOptions,
 } from './options.ts';
+import { openDownload, readWhole } from './download.ts';
 import { resumableUpload } from './resumable-upload.ts';
 
 /** The largest object GCS stores. */
@@ -105,8 +106,7 @@ export class GcsProvider extends AbstractBackupProvider {
   }
 
   protected async _get(key: string, options: InternalCallOptions): Promise<Buffer> {
-    const [contents] = await this.file(key, options.location).download({ validation: 'crc32c' });
-    return contents;
+    return await readWhole(await openDownload(this.file(key, options.location), { validation: 'crc32c' }, options.signal));
   }
 
   protected async _write(key: string, body: Readable, options: InternalWriteOptions): Promise<void> {
@@ -115,21 +115,20 @@ export class GcsProvider extends AbstractBackupProvider {
 
   protected async _read(key: string, options: InternalReadOptions): Promise<Readable> {
     const file = this.file(key, options.location);
-    // GCS download streams fail lazily; the metadata request rejects with
-    // NOT_FOUND now, and gives the size that bounds the range.
-    const [metadata] = await file.getMetadata();
-    throwIfAborted(options.signal);
-    const size = Number(metadata.size);
-    const offset = options.range?.offset ?? 0;
-    const end = options.range?.length === undefined ? size : Math.min(size, offset + options.range.length);
-    // Past the end GCS answers 416, and some emulators the whole object.
-    if (offset >= size) return Readable.from([]);
-    if (offset === 0 && end === size) {
-      // The whole object: checked against its CRC32C as it streams.
-      return file.createReadStream({ validation: 'crc32c' });
+    const { range, signal } = options;
+    if (range === undefined || (range.offset === 0 && range.length === undefined)) {
+      // The whole object, checked against its CRC32C as it streams.
+      return await openDownload(file, { validation: 'crc32c' }, signal);
     }
+    // Past the end GCS answers 416 and some emulators the whole object:
+    // the size decides first. (A missing object rejects here, too.)
+    const [metadata] = await file.getMetadata();
+    throwIfAborted(signal);
+    const size = Number(metadata.size);
+    const end = range.length === undefined ? size : Math.min(size, range.offset + range.length);
+    if (range.offset >= end) return Readable.from([]);
     // A checksum covers the whole object, so a range cannot be checked.
-    return file.createReadStream({ start: offset, end: end - 1, validation: false });
+    return await openDownload(file, { start: range.offset, end: end - 1, validation: false }, signal);
   }
 
   protected async _stat(key: string, options: InternalCallOptions): Promise<ObjectInfo> {

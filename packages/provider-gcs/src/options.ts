@@ -74,12 +74,18 @@ export function gcsOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): GcsProv
   }
   const useAuth = parseBoolean(env.BACKUP_GCS_USE_AUTH, 'BACKUP_GCS_USE_AUTH', true);
   const emulatorHost = nonEmpty(env.STORAGE_EMULATOR_HOST);
+  const credentialsFile = nonEmpty(env.GOOGLE_APPLICATION_CREDENTIALS);
   return {
     bucket,
     path: configPath(env.BACKUP_GCS_PATH),
     useAuth,
-    // Read from `env` rather than left to the SDK, which only sees process.env.
-    keyFilename: useAuth ? nonEmpty(env.GOOGLE_APPLICATION_CREDENTIALS) : undefined,
+    // Application Default Credentials read GOOGLE_APPLICATION_CREDENTIALS from
+    // process.env by themselves. Only a file named by another environment
+    // must be passed on (as keyFilename, which Google's library calls deprecated).
+    keyFilename:
+      useAuth && credentialsFile !== undefined && credentialsFile !== nonEmpty(process.env.GOOGLE_APPLICATION_CREDENTIALS)
+        ? credentialsFile
+        : undefined,
     projectId: nonEmpty(env.GCP_PROJECT) ?? nonEmpty(env.GOOGLE_CLOUD_PROJECT),
     apiEndpoint: emulatorHost === undefined ? undefined : normalizeEndpoint(emulatorHost),
   };

@@ -22,6 +22,13 @@ export interface ProxyOptions {
   readonly intercept?: ((request: IncomingMessage) => { status: number; body: unknown } | undefined) | undefined;
   /** Flip the first byte of every object download (GET ...?alt=media). */
   readonly corruptDownloads?: boolean | undefined;
+  /**
+   * Answer resumable-upload status queries (an empty PUT whose Content-Range
+   * has an unknown range and total) as GCS does, with 308 and the bytes persisted so far. fake-gcs-server
+   * instead finalises the upload with what it has, so an SDK that checks the
+   * status after a failed chunk (to resume) would commit a truncated object.
+   */
+  readonly answerStatusQueries?: boolean | undefined;
 }
 
 export interface RunningProxy {
@@ -34,6 +41,8 @@ export interface RunningProxy {
 export async function startProxy(target: string, options: ProxyOptions = {}): Promise<RunningProxy> {
   const upstream = new URL(target);
   const requests: RecordedRequest[] = [];
+  // upload_id -> the Range header of the emulator's last 308 for that session.
+  const persisted = new Map<string, string>();
 
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const record: RecordedRequest = {
@@ -45,6 +54,16 @@ export async function startProxy(target: string, options: ProxyOptions = {}): Pr
     };
     requests.push(record);
     response.once('close', () => (record.ended = true));
+
+    const uploadId = new URL(record.url, 'http://proxy').searchParams.get('upload_id');
+    if (options.answerStatusQueries && uploadId !== null && request.headers['content-range'] === 'bytes */*') {
+      request.resume();
+      record.status = 308;
+      const range = persisted.get(uploadId);
+      response.writeHead(308, range === undefined ? {} : { range });
+      response.end();
+      return;
+    }
 
     const canned = options.intercept?.(request);
     if (canned) {
@@ -61,6 +80,9 @@ export async function startProxy(target: string, options: ProxyOptions = {}): Pr
       { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: request.headers },
       (answer) => {
         record.status = answer.statusCode;
+        if (uploadId !== null && answer.statusCode === 308 && typeof answer.headers.range === 'string') {
+          persisted.set(uploadId, answer.headers.range);
+        }
         response.writeHead(answer.statusCode ?? 502, answer.headers);
         const download = record.method === 'GET' && record.url.includes('alt=media');
         if (options.corruptDownloads && download && (answer.statusCode ?? 0) < 300) {
