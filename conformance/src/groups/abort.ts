@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
-import { ErrorCode } from '@backup/core';
+import { ErrorCode, type ProviderCapabilities } from '@backup/core';
 import { listKeys, providerTest, rejectsWithCode, stallingBody } from '../helpers.ts';
 import { resolveOptions, type ProviderConformanceOptions } from '../options.ts';
 
 /** Cancellation through AbortSignal: nothing half-written is ever visible. */
-export function abortTests(input: ProviderConformanceOptions, capabilities: { abortCleansUp: boolean }): void {
+export function abortTests(
+  input: ProviderConformanceOptions,
+  capabilities: Pick<ProviderCapabilities, 'abortCleansUp' | 'multipart'>,
+): void {
   const options = resolveOptions(input);
-  // Enough to be mid-upload on every backend (past one multipart part of 5 MiB).
-  const beforeAbort = 6 * 1024 * 1024;
+  // Past the first part, so a multipart backend has really stored something to clean up.
+  const beforeAbort = (capabilities.multipart?.partSize ?? 5 * 1024 * 1024) + 1024 * 1024;
 
   providerTest(options, 'abort: a write aborted mid-stream rejects with ABORTED and leaves no object', async (provider) => {
     const controller = new AbortController();
@@ -27,6 +30,24 @@ export function abortTests(input: ProviderConformanceOptions, capabilities: { ab
     });
     await rejectsWithCode(write, ErrorCode.ABORTED, 'aborted overwrite');
     assert.equal((await provider.get('kept/backup.json')).toString(), 'previous');
+  });
+
+  providerTest(options, 'abort: a write whose body is stuck waiting ends promptly on abort', async (provider) => {
+    const controller = new AbortController();
+    let release: () => void = () => {};
+    async function* stuck(): AsyncGenerator<Uint8Array> {
+      yield Buffer.alloc(1024, 1);
+      await new Promise<void>((resolve) => (release = resolve));
+    }
+    setTimeout(() => controller.abort(), 100);
+    const started = Date.now();
+    try {
+      await rejectsWithCode(provider.write('stuck/chunk', stuck(), { signal: controller.signal }), ErrorCode.ABORTED, 'stuck write');
+      assert.ok(Date.now() - started < 10_000, `the aborted write took ${Date.now() - started} ms to end`);
+      assert.equal(await provider.exists('stuck/chunk'), false);
+    } finally {
+      release();
+    }
   });
 
   providerTest(options, 'abort: a signal that already fired stops every call before it starts', async (provider) => {

@@ -154,21 +154,28 @@ export abstract class AbstractBackupProvider implements BackupProvider {
 
     let size = 0;
     let bodyError: unknown;
-    const counted = Readable.from(
+    const source = Readable.from(
       countBytes(body, (chunkSize) => {
         size += chunkSize;
         onProgress?.(size);
       }),
       { objectMode: false, highWaterMark: 64 * 1024 },
     );
-    counted.once('error', (error) => {
+    // The provider reads a relay, not the generator-backed stream: destroying
+    // a Readable.from() waits for its generator to resume, which a body stuck
+    // in an await never does. The relay ends the write at once.
+    const counted = new PassThrough({ highWaterMark: 64 * 1024 });
+    source.once('error', (error) => {
       if (!controller.signal.aborted) {
         bodyError = error;
         controller.abort(error);
       }
+      counted.destroy(error);
     });
+    source.pipe(counted);
     const stopBody = (): void => {
       if (!counted.destroyed) counted.destroy(controller.signal.reason as Error);
+      if (!source.destroyed) source.destroy();
     };
     controller.signal.addEventListener('abort', stopBody, { once: true });
 
@@ -192,6 +199,7 @@ export abstract class AbstractBackupProvider implements BackupProvider {
       signal?.removeEventListener('abort', forwardAbort);
       controller.signal.removeEventListener('abort', stopBody);
       if (!counted.destroyed && !counted.readableEnded) counted.destroy();
+      if (!source.destroyed && !source.readableEnded) source.destroy();
     }
   }
 
