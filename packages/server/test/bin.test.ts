@@ -19,7 +19,9 @@ interface Spawned {
 }
 
 function run(args: string[], env: NodeJS.ProcessEnv): Spawned {
-  const child = spawn(process.execPath, ['--conditions=@backup/source', BIN, ...args], {
+  // Only ever on the loopback interface.
+  const host = args.includes('--help') || args.includes('--nope') ? [] : ['--host', '127.0.0.1'];
+  const child = spawn(process.execPath, ['--conditions=@backup/source', BIN, ...host, ...args], {
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -55,7 +57,6 @@ function workspace(): { root: string; env: NodeJS.ProcessEnv } {
     root,
     env: {
       PORT: '0',
-      HOST: '127.0.0.1',
       PERSISTENCE_DATA_PATH: join(root, 'data'),
       ENABLE_MODULES: 'backup-filesystem',
       BACKUP_FILESYSTEM_PATH: join(root, 'backups'),

@@ -1,10 +1,8 @@
 import { BackupError, ErrorCode } from '@backup/core';
 import type { Collection, PropertySchema } from '@backup/lsm';
 import { unprocessable } from '../http/errors.ts';
-import { checkPropertyValue } from './property-types.ts';
+import { checkPropertyValue, RFC3339 } from './property-types.ts';
 import { isJsonObject, isUuid, PROPERTY_NAME, type JsonObject } from './validation.ts';
-
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 /**
  * Checks an object's properties against its class. A property the schema does

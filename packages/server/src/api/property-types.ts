@@ -25,7 +25,8 @@ const PRIMITIVE_TYPES = new Set([
   'object[]',
 ]);
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+/** An RFC 3339 timestamp, as Weaviate's `date` type takes it. */
+export const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** Whether `dataType` names a type this server understands. */
 export function isKnownDataType(dataType: string): boolean {
