@@ -22,6 +22,7 @@ import {
   type ObjectInfo,
   type ProviderCapabilities,
 } from '@backup/core';
+import { stageBlocksWith } from './abortable-staging.ts';
 import { azureErrorCode, httpStatus, mapAzureError } from './errors.ts';
 import {
   AZURE_MAX_BLOCK_SIZE,
@@ -33,7 +34,6 @@ import {
   checkCount,
   type AzureProviderOptions,
 } from './options.ts';
-import { untilAborted } from './until-aborted.ts';
 
 const MiB = 1024 * 1024;
 
@@ -108,12 +108,12 @@ export class AzureProvider extends AbstractBackupProvider {
     const blob = this.containerFor(options.location).getBlockBlobClient(this.blobName(key, options.location));
     // Blocks are staged under random ids and only the final Put Block List
     // makes them the blob's content: until then readers see the old blob.
-    // If the body fails or the signal fires, the base class destroys `body`,
-    // uploadStream rejects, and the block list is never committed.
-    const upload = blob.uploadStream(body, this.blockSizeFor(options.sizeHint), this.uploadConcurrency, {
+    // If the body fails or the signal fires (the base class fires it for
+    // both), every block request and the commit are cancelled, uploadStream
+    // rejects, and the block list is never committed.
+    await stageBlocksWith(blob, options.signal).uploadStream(body, this.blockSizeFor(options.sizeHint), this.uploadConcurrency, {
       abortSignal: options.signal,
     });
-    await untilAborted(upload, options.signal);
   }
 
   protected async _read(key: string, options: InternalReadOptions): Promise<Readable> {
@@ -136,11 +136,9 @@ export class AzureProvider extends AbstractBackupProvider {
 
   protected async *_list(prefix: string, options: InternalCallOptions): AsyncIterable<ObjectInfo> {
     const root = this.rootFor(options.location);
-    // The root is a folder: "root/" keeps "rootage/..." out of the listing.
-    const fullPrefix = root === '' ? prefix : `${root}/${prefix}`;
     const strip = root === '' ? 0 : root.length + 1;
     const blobs = this.containerFor(options.location).listBlobsFlat({
-      prefix: fullPrefix === '' ? undefined : fullPrefix,
+      prefix: this.listPrefix(prefix, options.location),
       abortSignal: options.signal,
     });
     for await (const page of blobs.byPage({ maxPageSize: this.capabilities.listPageSize })) {
@@ -156,6 +154,28 @@ export class AzureProvider extends AbstractBackupProvider {
     await blob.deleteIfExists({ abortSignal: options.signal, deleteSnapshots: 'include' });
   }
 
+  /**
+   * Blocks staged by interrupted writes live on as "uncommitted blobs" that
+   * only a listing with `includeUncommitedBlobs` shows. Deleting such a blob
+   * drops its staged blocks; `deletePrefix` has already removed the visible
+   * ones, so whatever this listing still finds is a leftover.
+   */
+  protected override async _purgeLeftovers(prefix: string, options: InternalCallOptions): Promise<void> {
+    const container = this.containerFor(options.location);
+    const listing = container.listBlobsFlat({
+      prefix: this.listPrefix(prefix, options.location),
+      includeUncommitedBlobs: true,
+      abortSignal: options.signal,
+    });
+    for await (const page of listing.byPage({ maxPageSize: this.capabilities.listPageSize })) {
+      await Promise.all(
+        page.segment.blobItems.map((item) =>
+          container.getBlobClient(item.name).deleteIfExists({ abortSignal: options.signal, deleteSnapshots: 'include' }),
+        ),
+      );
+    }
+  }
+
   private containerFor(location: Location | undefined): ContainerClient {
     const name = location?.bucket === undefined ? this.container : checkContainer(location.bucket, 'the Bucket override');
     return this.serviceClient.getContainerClient(name);
@@ -167,6 +187,14 @@ export class AzureProvider extends AbstractBackupProvider {
 
   private blobName(key: string, location: Location | undefined): string {
     return joinKey(this.rootFor(location), key);
+  }
+
+  /** The blob-name prefix for a key prefix; undefined lists the whole container. */
+  private listPrefix(prefix: string, location: Location | undefined): string | undefined {
+    const root = this.rootFor(location);
+    // The root is a folder: "root/" keeps "rootage/..." out of the listing.
+    const full = root === '' ? prefix : `${root}/${prefix}`;
+    return full === '' ? undefined : full;
   }
 
   /** Larger blocks when the expected size would not fit in 50,000 of the configured ones. */

@@ -6,7 +6,9 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, test } from 'vitest';
 import { BackupError, ErrorCode } from '@backup/core';
+import { Readable } from 'node:stream';
 import { AzureProvider } from '../src/index.ts';
+import { stageBlocksWith } from '../src/abortable-staging.ts';
 import { ALTERNATE_CONTAINER, TEST_CONTAINER, adminClient, azurite, ensureContainers, rawBlobs, uniquePath } from './azurite.ts';
 
 const KiB = 1024;
@@ -89,6 +91,19 @@ test('an object of many blocks round-trips with an equal sha256, and ranges cros
   await provider.close();
 });
 
+test('a sizeHint too large for 50,000 configured blocks picks larger blocks', async () => {
+  const provider = new AzureProvider({ connectionString: azurite().connectionString, container: TEST_CONTAINER, path: uniquePath('hint'), blockSize: KiB });
+  // 1 KiB × 50,000 blocks is under 100 MiB: the hint asks for ceil(100 MiB / 50,000) rounded up to 1 MiB.
+  await provider.write('chunk', deterministicBody(3 * MiB).body, { sizeHint: 100 * MiB });
+  const blob = adminClient().getContainerClient(TEST_CONTAINER).getBlockBlobClient(`${provider.path}/chunk`);
+  assert.equal((await blob.getBlockList('committed')).committedBlocks?.length, 3);
+  // Without a hint, the configured size holds.
+  await provider.write('small', [Buffer.alloc(3 * KiB)]);
+  const small = adminClient().getContainerClient(TEST_CONTAINER).getBlockBlobClient(`${provider.path}/small`);
+  assert.equal((await small.getBlockList('committed')).committedBlocks?.length, 3);
+  await provider.close();
+});
+
 test('an aborted write of a new blob: ABORTED, nothing listed, its staged blocks stay hidden', async () => {
   const provider = smallBlocks();
   const controller = new AbortController();
@@ -149,6 +164,38 @@ test('an aborted overwrite rejects promptly, and the previous blob stays readabl
   await assert.rejects(write, (error: unknown) => BackupError.is(error, ErrorCode.ABORTED));
   assert.ok(Date.now() - abortedAt < 1_000, 'the write should reject within a second of the abort');
   assert.equal((await provider.get('backup.json')).toString(), 'previous');
+  await provider.close();
+});
+
+test('a cancelled write cancels its block uploads too, not only the final commit', async () => {
+  // The SDK gives uploadStream's abortSignal only to Put Block List. If it ever
+  // stops staging through this.stageBlock, blocks would reach Azure here.
+  const path = uniquePath('staging');
+  const blob = adminClient().getContainerClient(TEST_CONTAINER).getBlockBlobClient(`${path}/chunk`);
+  const controller = new AbortController();
+  controller.abort(new Error('cancelled'));
+  const upload = stageBlocksWith(blob, controller.signal).uploadStream(Readable.from([Buffer.alloc(600 * KiB, 1)]), 256 * KiB, 2, {
+    abortSignal: controller.signal,
+  });
+  await assert.rejects(upload);
+  await sleep(200);
+  assert.deepEqual(await rawBlobs(TEST_CONTAINER, path), [], 'no block may have been staged');
+});
+
+test('deletePrefix removes a failed backup, the staged blocks of its aborted writes included', async () => {
+  const provider = smallBlocks();
+  await provider.put('failed-backup/backup_config.json', '{}');
+  await provider.put('failed-backup-2/backup_config.json', '{}');
+  const controller = new AbortController();
+  const write = provider.write('failed-backup/node1/chunk-1', bodyThatStagesThen(provider, 'failed-backup/node1/chunk-1', () => controller.abort()), {
+    signal: controller.signal,
+  });
+  await assert.rejects(write, (error: unknown) => BackupError.is(error, ErrorCode.ABORTED));
+  assert.ok((await stagedBlocks(provider, 'failed-backup/node1/chunk-1')) > 0, 'the aborted write should have left staged blocks');
+
+  assert.equal(await provider.deletePrefix('failed-backup/'), 1, 'only visible objects are counted');
+  await sleep(200); // nothing of the aborted write may land late
+  assert.deepEqual(await rawBlobs(TEST_CONTAINER, provider.path), ['failed-backup-2/backup_config.json']);
   await provider.close();
 });
 
