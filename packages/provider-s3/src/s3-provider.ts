@@ -24,6 +24,7 @@ import {
 import { createS3Client, describeEndpoint } from './client.ts';
 import { isInvalidRange, mapS3Error } from './errors.ts';
 import { resolveS3Options, S3_LIMITS, type ResolvedS3Options, type S3ProviderOptions } from './options.ts';
+import { abortLeftoverUploads } from './leftover-uploads.ts';
 import { uploadStream } from './upload.ts';
 
 /**
@@ -147,6 +148,11 @@ export class S3Provider extends AbstractBackupProvider {
 
   protected async _delete(key: string, options: InternalCallOptions): Promise<void> {
     await this.client.send(new DeleteObjectCommand(this.address(key, options.location)), { abortSignal: options.signal });
+  }
+
+  protected override async _purgeLeftovers(prefix: string, options: InternalCallOptions): Promise<void> {
+    const { Bucket, Key } = this.address(prefix, options.location);
+    await abortLeftoverUploads(this.client, Bucket, Key, options.signal);
   }
 
   protected override async _close(): Promise<void> {

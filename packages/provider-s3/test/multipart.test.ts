@@ -2,7 +2,13 @@
 // write that is aborted or whose body fails leaves no upload or part behind.
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HeadObjectCommand, ListMultipartUploadsCommand, ListPartsCommand } from '@aws-sdk/client-s3';
+import {
+  CreateMultipartUploadCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListPartsCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, test } from 'vitest';
 import { BackupError, ErrorCode, joinKey } from '@backup/core';
 import type { S3Provider } from '../src/index.ts';
@@ -152,5 +158,31 @@ describe('part plan', () => {
     expect(plan.queueSize).toBe(1);
     const huge = partPlan({ partSize: 8 * MiB, queueSize: 4, sizeHint: 5 * 1024 * 1024 * MiB });
     expect(huge.partSize).toBeLessThanOrEqual(5 * 1024 * MiB);
+  });
+});
+
+describe('deletePrefix', () => {
+  test('aborts multipart uploads that a crashed process left below the prefix, and only those', async () => {
+    const provider = minioProvider({ partSize: PART });
+    try {
+      // What a process killed mid-upload leaves: an upload with a stored part, never completed.
+      async function abandonUpload(key: string): Promise<void> {
+        const Key = fullKey(provider, key);
+        const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: provider.bucket, Key }));
+        await client.send(new UploadPartCommand({ Bucket: provider.bucket, Key, UploadId, PartNumber: 1, Body: Buffer.alloc(PART, 1) }));
+      }
+      await abandonUpload('failed-backup/node1/Class/chunk-7');
+      await abandonUpload('other-backup/node1/Class/chunk-1');
+      await provider.put('failed-backup/backup_config.json', '{}');
+
+      expect(await provider.deletePrefix('failed-backup/')).toBe(1);
+
+      const left = await pendingUploads(client, provider.bucket, provider.options.path);
+      expect(left.join('\n')).not.toContain('failed-backup/');
+      expect(left.join('\n')).toContain('other-backup/node1/Class/chunk-1');
+    } finally {
+      await provider.deletePrefix('other-backup/');
+      await provider.close();
+    }
   });
 });
