@@ -77,7 +77,7 @@ export interface FrozenShard {
 }
 
 /** Flushes waiting at once before writers are held back, so memory stays bounded. */
-const MAX_IMMUTABLE_GENERATIONS = 2;
+const MAX_IMMUTABLE_GENERATIONS = 4;
 const BUCKET_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 
 interface Generation {

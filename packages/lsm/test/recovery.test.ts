@@ -3,7 +3,7 @@
  * dropped and counted, never fatal; a damaged segment is reported as CORRUPT
  * on read; files no manifest names are removed at open.
  */
-import { cp, open, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
+import { cp, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BackupError } from '@backup/core';
 import { describe, expect, test } from 'vitest';
@@ -27,7 +27,7 @@ describe('recovery', () => {
     const shardDir = join(image, 'collections', 'Torn', 'shard-0');
     const [wal] = await walFiles(shardDir);
     const file = join(shardDir, wal!);
-    const { size } = await (await open(file)).stat();
+    const { size } = await stat(file);
     await truncate(file, size - 7); // the last record is cut short
 
     const logged: string[] = [];
