@@ -93,6 +93,12 @@ test('a descriptor goes up in one request; a write through a resumable session',
     );
     await provider.write('chunk', [Buffer.from('bytes')]);
     assert.equal(proxy.requests.filter(isSessionStart).length, 1);
+    // A put too big to be a descriptor is resumable as well, so it can be resumed.
+    const large = emulatorProvider({ apiEndpoint: proxy.endpoint, chunkSize: CHUNK, path: provider.root });
+    const bytes = Buffer.alloc(2 * CHUNK + 99, 3);
+    await large.put('large.bin', bytes);
+    assert.equal(proxy.requests.filter(isSessionStart).length, 2);
+    assert.deepEqual(await large.get('large.bin'), bytes);
   } finally {
     await proxy.close();
   }
