@@ -60,8 +60,20 @@ export function decodeObject(id: string, data: Buffer, vector: Buffer | undefine
 
 function decodeVector(data: Buffer): number[] {
   const out = new Array<number>(data.length / 4);
-  for (let i = 0; i < out.length; i++) out[i] = data.readFloatLE(i * 4);
+  for (let i = 0; i < out.length; i++) out[i] = shortestFloat32(data.readFloatLE(i * 4));
   return out;
+}
+
+/**
+ * The shortest decimal that rounds to the same float32, so that a stored 0.1
+ * reads back as 0.1 rather than 0.10000000149011612 (as Weaviate prints it).
+ */
+function shortestFloat32(value: number): number {
+  for (let digits = 1; digits < 9; digits++) {
+    const candidate = Number(value.toPrecision(digits));
+    if (Math.fround(candidate) === value) return candidate;
+  }
+  return value;
 }
 
 function timestamp(value: unknown, fallback: number, field: string): number {

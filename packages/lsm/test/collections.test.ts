@@ -57,6 +57,8 @@ describe('collections', () => {
     const c = await store.createCollection({ class: 'Thing' });
     await c.put('x', { properties: { n: 1 }, vector: new Float32Array([0.5, -2]), creationTimeUnix: 10, lastUpdateTimeUnix: 20 });
     expect(await c.get('x')).toEqual({ id: 'x', properties: { n: 1 }, vector: [0.5, -2], creationTimeUnix: 10, lastUpdateTimeUnix: 20 });
+    await c.put('v', { properties: {}, vector: [0.1, 0.2, 1 / 3, 1e-7, -123.456] });
+    expect((await c.get('v'))?.vector).toEqual([0.1, 0.2, 0.33333334, 1e-7, -123.456]); // float32, printed shortest
     await c.put('x', { properties: { n: 2 } }); // replacing without a vector drops the old vector
     const replaced = await c.get('x');
     expect(replaced?.vector).toBeUndefined();
