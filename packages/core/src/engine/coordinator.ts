@@ -26,20 +26,22 @@ async function onEveryNode<T>(
   const forward = (): void => controller.abort(signal.reason);
   if (signal.aborted) forward();
   signal.addEventListener('abort', forward, { once: true });
+  let first: { error: unknown } | undefined;
   try {
     const results = await Promise.allSettled(
       participants.map(async (participant) => {
         try {
           return await task(participant, controller.signal);
         } catch (error) {
+          // The first failure is the cause; the others are usually its abort.
+          first ??= { error };
           controller.abort(error);
           throw error;
         }
       }),
     );
     if (signal.aborted) throw abortError(signal);
-    const failure = results.find((result) => result.status === 'rejected');
-    if (failure) throw failure.reason;
+    if (first) throw first.error;
     return results.map((result) => (result as PromiseFulfilledResult<T>).value);
   } finally {
     signal.removeEventListener('abort', forward);

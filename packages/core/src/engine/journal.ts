@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Location } from '../provider.ts';
@@ -24,21 +25,37 @@ export interface JournalEntry {
  */
 export class Journal {
   readonly directory: string;
+  /** Writes of one entry run in order: the last one wins, never a stale one. */
+  readonly #writes = new Map<string, Promise<void>>();
 
   constructor(directory: string) {
     this.directory = directory;
   }
 
   async record(entry: JournalEntry): Promise<void> {
-    await mkdir(this.directory, { recursive: true });
     const path = this.#path(entry.kind, entry.backend, entry.id);
-    const temp = `${path}.${process.pid}.tmp`;
-    await writeFile(temp, JSON.stringify(entry));
-    await rename(temp, path);
+    await this.#serialized(path, async () => {
+      await mkdir(this.directory, { recursive: true });
+      const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+      await writeFile(temp, JSON.stringify(entry));
+      await rename(temp, path);
+    });
   }
 
   async remove(kind: OperationKind, backend: string, id: string): Promise<void> {
-    await rm(this.#path(kind, backend, id), { force: true });
+    const path = this.#path(kind, backend, id);
+    await this.#serialized(path, () => rm(path, { force: true }));
+  }
+
+  async #serialized(path: string, write: () => Promise<void>): Promise<void> {
+    const previous = this.#writes.get(path) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(write);
+    this.#writes.set(path, next);
+    try {
+      await next;
+    } finally {
+      if (this.#writes.get(path) === next) this.#writes.delete(path);
+    }
   }
 
   async entries(): Promise<JournalEntry[]> {
