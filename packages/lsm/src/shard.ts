@@ -78,6 +78,8 @@ export interface FrozenShard {
 
 /** Flushes waiting at once before writers are held back, so memory stays bounded. */
 const MAX_IMMUTABLE_GENERATIONS = 4;
+/** How long a snapshot lets a running compaction finish before stopping it. */
+const SNAPSHOT_COMPACTION_GRACE_MS = 250;
 const BUCKET_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 
 interface Generation {
@@ -108,7 +110,10 @@ export class Shard {
   readonly #manifestLock = new Mutex();
   #nextFileNumber: number;
   #compaction: Promise<void> | undefined;
+  /** While > 0 no compaction starts; the running loop ends after its current merge. */
   #pauses = 0;
+  /** While > 0 the running merge is abandoned at its next check. */
+  #stopCompaction = 0;
   #closed = false;
   #closing: Promise<void> | undefined;
   #failure: unknown;
@@ -247,12 +252,25 @@ export class Shard {
   }
 
   /**
-   * Stops compaction (a running one is abandoned and its partial output
-   * deleted) until the returned function is called.
+   * Stops compaction until the returned function is called. A running merge
+   * may finish within `graceMs`; after that it is abandoned (its partial
+   * output deleted) and redone later. Waiting a little keeps frequent
+   * snapshots from starving compaction; stopping bounds the snapshot's wait.
    */
-  async pauseCompaction(): Promise<() => void> {
+  async pauseCompaction(graceMs = 0): Promise<() => void> {
     this.#pauses++;
-    while (this.#compaction !== undefined) await this.#compaction.catch(() => undefined);
+    const running = this.#compaction;
+    if (running !== undefined && graceMs > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([running.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+      clearTimeout(timer);
+    }
+    this.#stopCompaction++;
+    try {
+      while (this.#compaction !== undefined) await this.#compaction.catch(() => undefined);
+    } finally {
+      this.#stopCompaction--;
+    }
     let resumed = false;
     return () => {
       if (resumed) return;
@@ -272,7 +290,7 @@ export class Shard {
    */
   async beginFreeze(): Promise<ShardFreeze> {
     this.#assertOpen();
-    const resume = await this.pauseCompaction();
+    const resume = await this.pauseCompaction(SNAPSHOT_COMPACTION_GRACE_MS);
     let live: Promise<LiveSet> | undefined;
     return {
       cut: () => {
@@ -312,6 +330,7 @@ export class Shard {
 
   async #close(): Promise<void> {
     this.#pauses++;
+    this.#stopCompaction++;
     while (this.#compaction !== undefined) await this.#compaction.catch(() => undefined);
     let failure: unknown;
     try {
@@ -530,7 +549,7 @@ export class Shard {
       const expected = inputs.reduce((sum, s) => sum + s.entryCount, 0);
       const merged = mergeEntries(inputs.toReversed().map((s) => s.entries()));
       const output = await this.#writeSegment(bucket, expected, merged, (entry, index) => {
-        if ((index & 255) === 0 && (this.#pauses > 0 || this.#closed)) throw new CompactionStopped();
+        if ((index & 255) === 0 && (this.#stopCompaction > 0 || this.#closed)) throw new CompactionStopped();
         return !(dropTombstones && entry.value === null);
       });
       try {
