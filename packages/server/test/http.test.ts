@@ -89,6 +89,13 @@ describe('errors', () => {
     expect(outside.status).toBe(404);
   });
 
+  test('HEAD answers like GET, without a body', async () => {
+    const head = await fetch(`${server.url}/v1/schema`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    expect((await fetch(`${server.url}/v1/schema/Missing`, { method: 'HEAD' })).status).toBe(404);
+  });
+
   test('a known path with the wrong method is 405', async () => {
     const answer = await server.call('PATCH', '/schema');
     expect(answer.status).toBe(405);

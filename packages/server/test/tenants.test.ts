@@ -46,6 +46,9 @@ describe('tenants (/v1/schema/{class}/tenants)', () => {
     expect(errorMessage(unknown)).toMatch(/zed/);
     const list = await server.call('GET', '/objects?class=Journal&tenant=alice');
     expect(list.body.objects.map((o: { id: string }) => o.id)).toEqual([id]);
+    // Without a class, a tenant lists that tenant's objects across multi-tenant classes.
+    const everywhere = await server.call('GET', '/objects?tenant=alice');
+    expect(everywhere.body.objects.map((o: { id: string; tenant: string }) => [o.id, o.tenant])).toEqual([[id, 'alice']]);
   });
 
   test('writes to a COLD tenant fail clearly; re-activating brings the data back', async () => {

@@ -101,7 +101,8 @@ function missing(collection: Collection, id: string): HttpError {
 /**
  * `GET /objects?class=&limit=&after=&offset=&tenant=&include=`. `after` pages
  * by id (cursor); `offset` skips; `totalResults` is the size of this page, as
- * in Weaviate. Without `class`, lists the single-tenant collections in turn.
+ * in Weaviate. Without `class`, lists the single-tenant collections in turn
+ * (with `tenant`, the active tenant's objects of every multi-tenant collection).
  */
 async function listObjects(context: ApiContext, { query }: RouteRequest) {
   const className = query.get('class') ?? undefined;
@@ -118,11 +119,16 @@ async function listObjects(context: ApiContext, { query }: RouteRequest) {
     throw unprocessable(`offset + limit must not exceed ${MAX_LIST_RESULTS}; use 'after' to page further`);
   }
   const withVector = includesVector(query);
+  // Without a class: the single-tenant collections, or with `tenant` the multi-tenant ones that have it.
   const collections =
     className !== undefined
       ? [requireCollection(context, checkClassName(className))]
       : (await context.store.listCollections())
-          .filter((description) => !description.multiTenant)
+          .filter((description) =>
+            tenant === undefined
+              ? !description.multiTenant
+              : description.multiTenant && description.shards.some((shard) => shard.name === tenant && shard.status === 'HOT'),
+          )
           .map((description) => context.store.getCollection(description.name))
           .filter((collection): collection is Collection => collection !== undefined);
 

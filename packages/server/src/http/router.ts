@@ -41,15 +41,19 @@ export class Router {
     return this;
   }
 
+  /** The route for `method` and `path`; HEAD falls back to GET (Node sends no body for HEAD). */
   match(method: string, path: string): RouteMatch {
     const segments = split(path);
     const allowed: string[] = [];
+    let getFallback: RouteMatch | undefined;
     for (const route of this.#routes) {
       const params = matchSegments(route.segments, segments);
       if (params === undefined) continue;
       if (route.method === method) return { kind: 'found', handler: route.handler, params };
+      if (method === 'HEAD' && route.method === 'GET') getFallback ??= { kind: 'found', handler: route.handler, params };
       allowed.push(route.method);
     }
+    if (getFallback !== undefined) return getFallback;
     return allowed.length > 0 ? { kind: 'method-not-allowed', allowed } : { kind: 'not-found' };
   }
 }
