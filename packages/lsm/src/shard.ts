@@ -180,7 +180,14 @@ export class Shard {
     }
     const ack = this.#active.wal.append(encodeRecord(ops));
     this.#apply(ops);
-    if (this.#active.bytes >= this.#options.memtableBytes) this.#swap();
+    if (this.#active.bytes >= this.#options.memtableBytes) {
+      try {
+        this.#swap();
+      } catch (error) {
+        // This write is safe in the current WAL; the next write tries the swap again.
+        this.#options.log(`memtable swap of ${this.dir} failed: ${String(error)}`);
+      }
+    }
     return ack;
   }
 
