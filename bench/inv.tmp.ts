@@ -1,0 +1,16 @@
+import { readFileSync } from 'node:fs';
+import { generateDataset } from './src/dataset.ts';
+import { startServerProcess } from './src/server-process.ts';
+import { runBackup } from './src/backup-api-client.ts';
+const size = Number(process.argv[2]);
+const dir = process.argv[4] ?? `/dev/shm/inv-${size}`;
+await generateDataset({ dataPath: `${dir}/data`, bytes: size * 1024 * 1024, seed: 42 });
+const show = (pid: number, tag: string) => { const s = readFileSync(`/proc/${pid}/status`, 'utf8'); console.log(tag, s.split('\n').filter(l => /^(VmRSS|RssAnon|RssFile|RssShmem|VmHWM)/.test(l)).map(l => l.replace(/\s+/g, ' ')).join(' | ')); };
+const server = await startServerProcess({ dataPath: `${dir}/data`, backupPath: `${dir}/backups` });
+await new Promise(r => setTimeout(r, 1000));
+show(server.pid, 'idle');
+let max = 0; const t = setInterval(() => { const s = readFileSync(`/proc/${server.pid}/status`, 'utf8'); const a = Number(/RssAnon:\s+(\d+)/.exec(s)![1]); if (a > max) { max = a; } }, 10);
+const run = await runBackup(server.url, `${dir}/backups`, { id: 'x', compressionLevel: process.argv[3] ?? 'DefaultCompression', cpuPercentage: 50 }, 600000);
+clearInterval(t);
+show(server.pid, 'after'); console.log('max RssAnon kB', max, 'seconds', run.seconds);
+await server.stop();

@@ -1,0 +1,38 @@
+/**
+ * `npm run bench` (through scripts/bench.sh): runs the benchmark, prints the
+ * table and writes the JSON result. Exit code 0 when the run completed (a
+ * missed target is a finding, not a failure), 1 when it could not complete,
+ * 2 for bad arguments.
+ */
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { USAGE, parseOptions, type BenchOptions } from './options.ts';
+import { formatReport } from './report.ts';
+import { runBench } from './run.ts';
+
+let options: BenchOptions | 'help';
+try {
+  options = parseOptions(process.argv.slice(2));
+} catch (error) {
+  process.stderr.write(`bench: ${(error as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+if (options === 'help') {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+
+const started = performance.now();
+const log = (line: string): void => {
+  process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}\n`);
+};
+
+try {
+  const result = await runBench(options, log);
+  await fsp.mkdir(path.dirname(options.output), { recursive: true });
+  await fsp.writeFile(options.output, `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(`\n${formatReport(result)}\n\nResults: ${path.relative(process.cwd(), options.output) || options.output}\n`);
+} catch (error) {
+  process.stderr.write(`bench: the run did not complete: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,68 @@
+/** The machine and the versions a result was measured with, for the report. */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import type { BaselineTool, ToolInfo } from './baselines.ts';
+
+export interface MachineInfo {
+  readonly cpuModel: string;
+  /** Logical CPUs the OS reports. */
+  readonly cpus: number;
+  /** What Node (and so the engine's CPUPercentage) sizes its work by. */
+  readonly availableParallelism: number;
+  readonly memoryBytes: number;
+  readonly kernel: string;
+  readonly platform: string;
+  /** 1-minute load average when the run started: other work on the machine makes numbers noisy. */
+  readonly loadAverageAtStart: number;
+  loadAverageAtEnd?: number;
+}
+
+export interface Versions {
+  readonly node: string;
+  /** Our packages, as their package.json files say. */
+  readonly packages: Record<string, string>;
+  readonly tools: Record<BaselineTool, string>;
+}
+
+const require = createRequire(import.meta.url);
+const OUR_PACKAGES = [
+  '@backup/core',
+  '@backup/lsm',
+  '@backup/server',
+  '@backup/provider-filesystem',
+  '@backup/provider-s3',
+  '@backup/provider-azure',
+  '@backup/provider-gcs',
+];
+
+export function machineInfo(): MachineInfo {
+  const cpus = os.cpus();
+  return {
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    cpus: cpus.length,
+    availableParallelism: os.availableParallelism(),
+    memoryBytes: os.totalmem(),
+    kernel: os.release(),
+    platform: `${process.platform}-${process.arch}`,
+    loadAverageAtStart: os.loadavg()[0] ?? 0,
+  };
+}
+
+export function versions(tools: Record<BaselineTool, ToolInfo>): Versions {
+  const packages: Record<string, string> = {};
+  for (const name of OUR_PACKAGES) {
+    try {
+      // The filesystem provider is a dependency of the server, not of the bench: resolve it from there.
+      const from = name === '@backup/provider-filesystem' ? createRequire(require.resolve('@backup/server/package.json')) : require;
+      packages[name] = (JSON.parse(readFileSync(from.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
+    } catch {
+      packages[name] = 'unknown';
+    }
+  }
+  return {
+    node: process.version,
+    packages,
+    tools: { tar: tools.tar.version, pigz: tools.pigz.version, zstd: tools.zstd.version },
+  };
+}

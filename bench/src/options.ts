@@ -1,0 +1,95 @@
+/** Command-line options of `npm run bench`. */
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+export interface BenchOptions {
+  readonly quick: boolean;
+  /** Bytes of object data in the main data set. */
+  readonly sizeBytes: number;
+  /** Data set sizes the server's peak RSS is measured at (the bound must not grow with them). */
+  readonly memorySizesBytes: readonly number[];
+  /** Each comparison runs this many times, alternating ours and the baseline; the best counts. */
+  readonly rounds: number;
+  readonly seed: number;
+  /** Scratch folder on tmpfs; removed at the end unless `keep`. */
+  readonly workDir: string;
+  readonly keep: boolean;
+  /** Where the JSON result goes. */
+  readonly output: string;
+  /** Bytes each provider benchmark uploads. */
+  readonly providerBytes: number;
+  /** Write load: writes per second, and how long the idle phase lasts. */
+  readonly loadRate: number;
+  readonly loadIdleSeconds: number;
+  /** Longest a single backup or restore may take before the run fails. */
+  readonly timeoutSeconds: number;
+}
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+const BENCH_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+Backup and restore speed, memory and write impact of @backup/core through the
+real server, as ratios against tar, pigz and zstd measured in the same run.
+
+Options:
+      --quick            smoke run: 64 MiB, one round, small provider uploads
+      --size <GiB>       main data set size (default 1; --quick: 0.0625)
+      --rounds <n>       runs per comparison, best counts (default 3; --quick: 1)
+      --seed <n>         data set seed (default 42)
+      --out <file>       JSON result (default bench/results/latest.json)
+      --work-dir <dir>   scratch folder (default /dev/shm/backup-bench-<pid>)
+      --keep             keep the scratch folder
+  -h, --help             show this help
+`;
+
+/** Parses `argv`; throws a usage error for anything unknown or malformed. */
+export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      quick: { type: 'boolean', default: false },
+      size: { type: 'string' },
+      rounds: { type: 'string' },
+      seed: { type: 'string', default: '42' },
+      out: { type: 'string' },
+      'work-dir': { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) return 'help';
+  const quick = values.quick;
+  const sizeBytes = Math.round(number(values.size, quick ? 64 / 1024 : 1, '--size', 1 / 1024) * GiB);
+  const rounds = Math.round(number(values.rounds, quick ? 1 : 3, '--rounds', 1));
+  const seed = Math.round(number(values.seed, 42, '--seed', 0));
+  const shm = os.platform() === 'linux' ? '/dev/shm' : os.tmpdir();
+  return {
+    quick,
+    sizeBytes,
+    // 1 and 4 GiB by default: the peak must stay flat while the data grows fourfold. Quick runs stop at the main size.
+    memorySizesBytes: quick ? [sizeBytes / 2, sizeBytes] : [sizeBytes, 4 * sizeBytes],
+    rounds,
+    seed,
+    workDir: path.resolve(values['work-dir'] ?? path.join(shm, `backup-bench-${process.pid}`)),
+    keep: values.keep,
+    output: path.resolve(values.out ?? path.join(BENCH_ROOT, 'results', 'latest.json')),
+    providerBytes: quick ? 4 * MiB : 256 * MiB,
+    loadRate: quick ? 50 : 100,
+    loadIdleSeconds: quick ? 2 : 10,
+    timeoutSeconds: quick ? 120 : 1800,
+  };
+}
+
+function number(text: string | undefined, fallback: number, name: string, min: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < min) throw new TypeError(`${name} must be a number ≥ ${min}, got ${JSON.stringify(text)}`);
+  return value;
+}

@@ -1,0 +1,122 @@
+/** The terminal table of a {@link BenchResult}. */
+import type { BaselineFigures, BenchResult } from './results.ts';
+
+const MiB = 1024 * 1024;
+
+export function formatReport(result: BenchResult): string {
+  const lines: string[] = [];
+  const { machine, dataset } = result;
+  lines.push(
+    `Machine: ${machine.cpus} × ${machine.cpuModel}, ${(machine.memoryBytes / 1024 ** 3).toFixed(1)} GiB, ` +
+      `load average ${machine.loadAverageAtStart.toFixed(1)} → ${(machine.loadAverageAtEnd ?? 0).toFixed(1)}; node ${result.versions.node}, ` +
+      `${result.versions.tools.pigz}, ${result.versions.tools.zstd}`,
+  );
+  lines.push(
+    `Data set: ${(dataset.diskBytes / MiB).toFixed(1)} MiB of shard files (${dataset.objects} objects, ${dataset.files} files, ` +
+      `${dataset.collections.length} collections, seed ${dataset.seed}); best of ${result.options.rounds} round(s), alternating.`,
+  );
+  lines.push('');
+
+  const rows: string[][] = [['', 'ours', 'baseline', 'ratio', 'target', '']];
+  for (const c of result.backup) {
+    rows.push([
+      `backup ${c.name} (${c.ours.pipelines} pipeline${c.ours.pipelines === 1 ? '' : 's'})`,
+      `${c.ours.MiBps.toFixed(1)} MiB/s`,
+      baselineCell(c.baseline),
+      ratioCell(c.ratio),
+      `≥ ${c.target.toFixed(1)}×`,
+      verdict(c.pass),
+    ]);
+  }
+  for (const c of result.restore) {
+    rows.push([
+      `${c.name} (${c.parallelism.pipelines} pipeline${c.parallelism.pipelines === 1 ? '' : 's'})`,
+      `${c.ours.MiBps.toFixed(1)} MiB/s`,
+      baselineCell(c.baseline),
+      ratioCell(c.ratio),
+      `≥ ${c.target.toFixed(1)}×`,
+      verdict(c.pass),
+    ]);
+  }
+  for (const size of result.memory.sizes) {
+    rows.push([
+      `peak RSS, backup of ${(size.datasetBytes / 1024 ** 3).toFixed(2)} GiB`,
+      `${(size.peakRssBytes / MiB).toFixed(0)} MiB`,
+      `idle ${(size.startRssBytes / MiB).toFixed(0)} MiB`,
+      '',
+      `≤ ${(result.memory.targetBytes / MiB).toFixed(0)} MiB`,
+      verdict(size.peakRssBytes <= result.memory.targetBytes),
+    ]);
+  }
+  rows.push([
+    `writer stall per shard (max of ${result.stall.shards.length})`,
+    `${result.stall.maxMs.toFixed(1)} ms`,
+    '',
+    '',
+    `≤ ${result.stall.targetMs} ms`,
+    verdict(result.stall.pass),
+  ]);
+  const lsm = result.stall.lsmBench;
+  rows.push([
+    'writer stall per shard, store benchmark (max)',
+    lsm.maxStallMs === undefined ? 'unavailable' : `${lsm.maxStallMs.toFixed(1)} ms`,
+    lsm.available ? `${lsm.options?.shards} shards, snapshots back to back` : (lsm.reason ?? ''),
+    '',
+    `≤ ${result.stall.targetMs} ms`,
+    verdict(lsm.maxStallMs === undefined ? null : lsm.maxStallMs <= result.stall.targetMs),
+  ]);
+  const load = result.writeLoad;
+  rows.push([
+    `write p50 / p99 / max, idle (${load.idle.requests} writes)`,
+    `${load.idle.p50Ms.toFixed(1)} / ${load.idle.p99Ms.toFixed(1)} / ${load.idle.maxMs.toFixed(1)} ms`,
+    `${load.idle.errors} errors`,
+    '',
+    '',
+    '',
+  ]);
+  rows.push([
+    `write p50 / p99 / max, during backup (${load.duringBackup.requests})`,
+    `${load.duringBackup.p50Ms.toFixed(1)} / ${load.duringBackup.p99Ms.toFixed(1)} / ${load.duringBackup.maxMs.toFixed(1)} ms`,
+    `${load.duringBackup.errors} errors`,
+    `p99 ${ratioCell(load.p99Ratio)}`,
+    `≤ ${load.targetRatio.toFixed(1)}×, 0 err`,
+    verdict(load.pass),
+  ]);
+  for (const [name, p] of Object.entries(result.providers)) {
+    rows.push(
+      p.available
+        ? [`provider ${name} upload (${p.emulator})`, `${p.providerMiBps!.toFixed(1)} MiB/s`, `bare SDK ${p.bareMiBps!.toFixed(1)} MiB/s`, ratioCell(p.ratio!), '', '']
+        : [`provider ${name} upload`, 'unavailable', p.reason ?? '', '', '', ''],
+    );
+  }
+  lines.push(...table(rows));
+
+  const passed = result.targets.filter((t) => t.pass === true).length;
+  const missed = result.targets.filter((t) => t.pass === false).length;
+  const unmeasured = result.targets.filter((t) => t.pass === null).length;
+  lines.push('');
+  lines.push(`Targets: ${passed} PASS, ${missed} MISS${unmeasured > 0 ? `, ${unmeasured} not measured (a tool or benchmark was unavailable)` : ''}.`);
+  return lines.join('\n');
+}
+
+function baselineCell(baseline: BaselineFigures): string {
+  return baseline.available ? `${baseline.label} ${baseline.MiBps!.toFixed(1)} MiB/s` : `${baseline.label}: UNAVAILABLE`;
+}
+
+function ratioCell(ratio: number | null): string {
+  return ratio === null ? 'n/a' : `${ratio.toFixed(2)}×`;
+}
+
+function verdict(pass: boolean | null): string {
+  return pass === null ? 'n/a' : pass ? 'PASS' : 'MISS';
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
+  return rows.map((row) =>
+    row
+      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+      .join('  ')
+      .trimEnd(),
+  );
+}

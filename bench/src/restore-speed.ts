@@ -1,0 +1,97 @@
+/**
+ * Restore speed: our restore of the gzip-default backup into a fresh, empty
+ * server against `pigz -dc | tar x` of the pigz archive of the same files.
+ * Server start-up is not timed; the restore is, from request to SUCCESS.
+ */
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { runRestore } from './backup-api-client.ts';
+import { RESTORE_BASELINE_LABEL, type ToolInfo, runRestoreBaseline } from './baselines.ts';
+import { mibps, timing } from './backup-speed.ts';
+import { COLLECTION_NAMES } from './dataset.ts';
+import type { ParallelismLevel } from './parallelism.ts';
+import type { RestoreComparison } from './results.ts';
+import { startServerProcess } from './server-process.ts';
+
+export interface RestoreSpeedContext {
+  readonly backupPath: string;
+  readonly backupId: string;
+  /** The pigz archive of the same files; undefined when pigz is unavailable. */
+  readonly archivePath: string | undefined;
+  readonly archiveBytes: number;
+  readonly scratchPath: string;
+  readonly datasetBytes: number;
+  readonly levels: readonly ParallelismLevel[];
+  readonly rounds: number;
+  readonly pigz: ToolInfo;
+  readonly timeoutMs: number;
+  readonly log: (line: string) => void;
+}
+
+export async function measureRestoreSpeed(context: RestoreSpeedContext): Promise<RestoreComparison[]> {
+  const { levels, log } = context;
+  const ours = new Map<string, number[]>();
+  const theirs: number[] = [];
+  const target = path.join(context.scratchPath, 'restore-target');
+
+  for (let round = 0; round < context.rounds; round++) {
+    for (const level of levels) {
+      const oursRun = async (): Promise<void> => {
+        await fsp.rm(target, { recursive: true, force: true });
+        const server = await startServerProcess({ dataPath: target, backupPath: context.backupPath });
+        try {
+          const run = await runRestore(server.url, context.backupId, level.cpuPercentage, context.timeoutMs);
+          await expectCollections(server.url);
+          ours.set(level.name, [...(ours.get(level.name) ?? []), run.seconds]);
+          log(`  ours restore@${level.name} round ${round + 1}: ${run.seconds.toFixed(2)} s (${mibps(context.datasetBytes, run.seconds)} MiB/s)`);
+        } finally {
+          await server.stop();
+          await fsp.rm(target, { recursive: true, force: true });
+        }
+      };
+      // pigz decompresses one stream on one thread whatever -p says: one baseline run serves every level.
+      const theirsRun = async (): Promise<void> => {
+        if (context.archivePath === undefined || level !== levels[0]) return;
+        await fsp.rm(target, { recursive: true, force: true });
+        const run = await runRestoreBaseline(context.archivePath, target);
+        theirs.push(run.seconds);
+        log(`  ${RESTORE_BASELINE_LABEL} round ${round + 1}: ${run.seconds.toFixed(2)} s (${mibps(context.datasetBytes, run.seconds)} MiB/s)`);
+        await fsp.rm(target, { recursive: true, force: true });
+      };
+      if (round % 2 === 0) {
+        await oursRun();
+        await theirsRun();
+      } else {
+        await theirsRun();
+        await oursRun();
+      }
+    }
+  }
+
+  const baselineTiming = theirs.length > 0 ? timing(theirs, context.datasetBytes) : undefined;
+  return levels.map((level) => {
+    const mine = timing(ours.get(level.name)!, context.datasetBytes);
+    const ratio = baselineTiming ? baselineTiming.seconds / mine.seconds : null;
+    return {
+      name: `restore-gzip-default@${level.name}`,
+      parallelism: level,
+      archiveBytes: context.archiveBytes,
+      ours: mine,
+      baseline: baselineTiming
+        ? { label: RESTORE_BASELINE_LABEL, available: true, ...baselineTiming }
+        : { label: RESTORE_BASELINE_LABEL, available: false, reason: context.pigz.version },
+      ratio,
+      target: 1.0,
+      pass: ratio === null ? null : ratio >= 1.0,
+    };
+  });
+}
+
+/** A restore that reports SUCCESS must have brought every collection back. */
+async function expectCollections(url: string): Promise<void> {
+  const response = await fetch(`${url}/v1/schema`);
+  const schema = (await response.json()) as { classes?: { class: string }[] };
+  const names = new Set((schema.classes ?? []).map((c) => c.class));
+  const missing = COLLECTION_NAMES.filter((name) => !names.has(name));
+  if (missing.length > 0) throw new Error(`the restore reported SUCCESS but ${missing.join(', ')} are missing`);
+}

@@ -1,0 +1,140 @@
+/**
+ * The shape of `bench/results/latest.json`: every figure and ratio by name,
+ * with the machine and versions it was measured on, and each target's verdict.
+ */
+import type { LatencyStats } from './write-load.ts';
+import type { DatasetInfo } from './dataset.ts';
+import type { LsmStallBench } from './lsm-stall.ts';
+import type { MachineInfo, Versions } from './machine.ts';
+import type { ParallelismLevel } from './parallelism.ts';
+import type { ProviderFigures, ProviderName } from './providers.ts';
+
+export const RESULT_SCHEMA_VERSION = 1;
+
+/** One timed side of a comparison; `seconds` is the best of `allSeconds`. */
+export interface Timing {
+  readonly seconds: number;
+  /** Bytes of the data set's shard files per second, in MiB. */
+  readonly MiBps: number;
+  readonly allSeconds: number[];
+}
+
+export interface BaselineFigures extends Partial<Timing> {
+  /** e.g. `tar | pigz -p 2 -6` */
+  readonly label: string;
+  readonly available: boolean;
+  /** Why it did not run, when unavailable. */
+  readonly reason?: string;
+  readonly outputBytes?: number;
+}
+
+export interface BackupComparison {
+  /** e.g. `gzip-default@all-cores` */
+  readonly name: string;
+  readonly compressionLevel: string;
+  readonly codec: 'gzip' | 'zstd' | 'none';
+  readonly level: number;
+  readonly parallelism: ParallelismLevel;
+  readonly ours: Timing & { storedBytes: number; pipelines: number; peakRssBytes: number };
+  readonly baseline: BaselineFigures;
+  /** baseline seconds / our seconds: above 1 means we are faster. Null when the baseline is unavailable. */
+  readonly ratio: number | null;
+  readonly target: number;
+  readonly pass: boolean | null;
+}
+
+export interface RestoreComparison {
+  readonly name: string;
+  readonly parallelism: ParallelismLevel;
+  /** Which backup was restored (gzip default), and its size. */
+  readonly archiveBytes: number;
+  readonly ours: Timing;
+  readonly baseline: BaselineFigures;
+  readonly ratio: number | null;
+  readonly target: number;
+  readonly pass: boolean | null;
+}
+
+export interface MemoryAtSize {
+  /** Bytes of shard files backed up. */
+  readonly datasetBytes: number;
+  readonly peakRssBytes: number;
+  /** RSS of the idle server right before the backup. */
+  readonly startRssBytes: number;
+  /** Whether the kernel's peak counter was reset for the measurement (else polled every 10 ms). */
+  readonly hwmReset: boolean;
+  readonly backupSeconds: number;
+}
+
+export interface MemoryFigures {
+  /** `DefaultCompression` at the default CPUPercentage, a fresh server for each size. */
+  readonly compressionLevel: string;
+  readonly sizes: MemoryAtSize[];
+  /** Peak at the largest size / peak at the smallest: 1 means flat. */
+  readonly growth: number;
+  /** Largest peak seen during any backup of the speed comparisons. */
+  readonly speedRunsPeakRssBytes: number;
+  readonly targetBytes: number;
+  readonly pass: boolean;
+}
+
+export interface StallFigures {
+  /** Per shard, from the node descriptor of the backup taken under write load. */
+  readonly shards: { collection: string; shard: string; writerStallMs: number }[];
+  readonly maxMs: number;
+  /** Largest stall over every backup of the run (most ran without writers). */
+  readonly allBackupsMaxMs: number;
+  readonly targetMs: number;
+  readonly pass: boolean;
+  readonly lsmBench: LsmStallBench;
+}
+
+export interface WriteLoadFigures {
+  /** Scheduled writes per second (object creates with a vector, POST /v1/objects). */
+  readonly rate: number;
+  readonly idle: LatencyStats;
+  readonly duringBackup: LatencyStats;
+  readonly backupSeconds: number;
+  /** p99 during the backup / p99 idle. */
+  readonly p99Ratio: number;
+  readonly targetRatio: number;
+  readonly pass: boolean;
+}
+
+/** One target, its measured value and its verdict (null: could not be measured). */
+export interface TargetCheck {
+  readonly name: string;
+  readonly value: number | null;
+  readonly unit: 'x' | 'MiB' | 'ms';
+  readonly comparison: '>=' | '<=';
+  readonly target: number;
+  readonly pass: boolean | null;
+  readonly note?: string;
+}
+
+export interface BenchResult {
+  readonly schemaVersion: number;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly durationSeconds: number;
+  readonly options: {
+    quick: boolean;
+    sizeBytes: number;
+    memorySizesBytes: readonly number[];
+    rounds: number;
+    seed: number;
+    providerBytes: number;
+  };
+  readonly method: string;
+  readonly machine: MachineInfo;
+  readonly versions: Versions;
+  readonly dataset: DatasetInfo;
+  readonly parallelism: ParallelismLevel[];
+  readonly backup: BackupComparison[];
+  readonly restore: RestoreComparison[];
+  readonly memory: MemoryFigures;
+  readonly stall: StallFigures;
+  readonly writeLoad: WriteLoadFigures;
+  readonly providers: Record<ProviderName, ProviderFigures>;
+  readonly targets: TargetCheck[];
+}

@@ -1,0 +1,246 @@
+/**
+ * One benchmark run, start to finish: generate the data set, compare backup
+ * and restore speed with the standard tools, measure the write impact and the
+ * memory bound, run the provider benchmarks, and judge every target.
+ */
+import { promises as fsp } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { detectTools } from './baselines.ts';
+import { measureBackupSpeed } from './backup-speed.ts';
+import { folderSize, generateDataset } from './dataset.ts';
+import { runLsmStallBench } from './lsm-stall.ts';
+import { machineInfo, versions } from './machine.ts';
+import { measureMemoryBound } from './memory-bound.ts';
+import type { BenchOptions } from './options.ts';
+import { parallelismLevels } from './parallelism.ts';
+import { benchmarkProviders } from './providers.ts';
+import { measureRestoreSpeed } from './restore-speed.ts';
+import { type BenchResult, RESULT_SCHEMA_VERSION, type TargetCheck } from './results.ts';
+import { type ServerProcess, startServerProcess } from './server-process.ts';
+import { measureWriteImpact } from './write-impact.ts';
+
+const MiB = 1024 * 1024;
+export const TARGETS = {
+  peakRssBytes: 256 * MiB,
+  stallMs: 20,
+  p99Ratio: 2,
+} as const;
+
+export const METHOD =
+  'Our side runs through the real server (packages/server bin, child process) over HTTP to the filesystem provider on tmpfs, ' +
+  'timed from the create/restore request until its status reads SUCCESS. Baselines run on the same shard files (the store\'s ' +
+  'collections/ folder) with output on tmpfs. Each comparison runs once per round, alternating which side goes first; the best ' +
+  'round counts. Ratios are baseline seconds / our seconds (above 1: we are faster). Peak RSS is the server process\'s (VmHWM, ' +
+  'reset per backup, and VmRSS polled every 10 ms).';
+
+export async function runBench(options: BenchOptions, log: (line: string) => void): Promise<BenchResult> {
+  const startedAt = new Date();
+  const machine = machineInfo();
+  const tools = detectTools();
+  for (const [name, tool] of Object.entries(tools)) if (!tool.available) log(`baseline tool ${name} is UNAVAILABLE: ${tool.version}`);
+  const levels = parallelismLevels(os.availableParallelism());
+  const timeoutMs = options.timeoutSeconds * 1000;
+  const dataPath = path.join(options.workDir, 'data');
+  const backupPath = path.join(options.workDir, 'backups');
+  const scratchPath = path.join(options.workDir, 'scratch');
+  await fsp.rm(options.workDir, { recursive: true, force: true });
+  await fsp.mkdir(backupPath, { recursive: true });
+  await fsp.mkdir(scratchPath, { recursive: true });
+
+  let server: ServerProcess | undefined;
+  try {
+    // Memory is measured as the data set grows: sizes up to the main size on the pristine data set first...
+    const memoryContext = { dataPath, backupPath, seed: options.seed, level: levels[0]!, timeoutMs, log };
+    const sizesUpToMain = options.memorySizesBytes.filter((size) => size <= options.sizeBytes);
+    const sizesAboveMain = options.memorySizesBytes.filter((size) => size > options.sizeBytes);
+    log(`data set: ${(options.sizeBytes / MiB).toFixed(0)} MiB of objects, seed ${options.seed}, in ${dataPath}`);
+    const memorySizes = [];
+    if (sizesUpToMain.length > 0) {
+      log(`memory bound: peak RSS of a fresh server during a gzip backup at ${describeSizes(sizesUpToMain)}`);
+      memorySizes.push(...(await measureMemoryBound({ ...memoryContext, sizesBytes: sizesUpToMain })));
+    }
+    const dataset = await generateDataset({ dataPath, bytes: options.sizeBytes, seed: options.seed, log: (line) => log(`  ${line}`) });
+    const datasetBytes = (await folderSize(path.join(dataPath, 'collections'))).bytes;
+    log(`  ${dataset.objects} objects, ${(datasetBytes / MiB).toFixed(1)} MiB in ${dataset.files} files`);
+
+    server = await startServerProcess({ dataPath, backupPath, log: (line) => log(`  server: ${line}`) });
+    log(`backup speed, ${options.rounds} round(s), parallelism ${levels.map((l) => `${l.name}=${l.threads}`).join(', ')}`);
+    const speed = await measureBackupSpeed({ server, dataPath, backupPath, scratchPath, datasetBytes, levels, rounds: options.rounds, tools, timeoutMs, log });
+
+    log('restore speed');
+    const restore = await measureRestoreSpeed({
+      backupPath,
+      backupId: speed.restoreSource.backupId,
+      archivePath: speed.restoreSource.archivePath,
+      archiveBytes: speed.restoreSource.archiveBytes,
+      scratchPath,
+      datasetBytes,
+      levels,
+      rounds: options.rounds,
+      pigz: tools.pigz,
+      timeoutMs,
+      log,
+    });
+    await fsp.rm(path.join(backupPath, speed.restoreSource.backupId), { recursive: true, force: true });
+    if (speed.restoreSource.archivePath) await fsp.rm(speed.restoreSource.archivePath, { force: true });
+
+    log(`write load: ${options.loadRate} writes/s idle for ${options.loadIdleSeconds} s, then during a backup`);
+    const impact = await measureWriteImpact({
+      server,
+      backupPath,
+      level: levels[0]!,
+      rate: options.loadRate,
+      idleSeconds: options.loadIdleSeconds,
+      timeoutMs,
+      seed: options.seed + 7919,
+      log,
+    });
+    await server.stop();
+    server = undefined;
+
+    // ...then the larger sizes, grown from it.
+    if (sizesAboveMain.length > 0) {
+      log(`memory bound: peak RSS of a fresh server during a gzip backup at ${describeSizes(sizesAboveMain)}`);
+      memorySizes.push(...(await measureMemoryBound({ ...memoryContext, sizesBytes: sizesAboveMain })));
+    }
+    await fsp.rm(dataPath, { recursive: true, force: true });
+
+    log('writer stall: the store\'s own benchmark');
+    const lsmBench = await runLsmStallBench({ quick: options.quick });
+    log(`  ${lsmBench.available ? `max stall ${lsmBench.maxStallMs ?? '?'} ms` : `unavailable: ${lsmBench.reason}`}`);
+
+    log('provider overhead against the bare SDKs');
+    const providers = await benchmarkProviders(options.providerBytes, (line) => log(`  ${line}`));
+
+    const peaks = memorySizes.map((size) => size.peakRssBytes);
+    const stallShards = impact.backup.shards;
+    const stallMax = Math.max(0, ...stallShards.map((shard) => shard.writerStallMs));
+    const p99Ratio = impact.idle.p99Ms > 0 ? impact.duringBackup.p99Ms / impact.idle.p99Ms : Number.POSITIVE_INFINITY;
+    machine.loadAverageAtEnd = os.loadavg()[0] ?? 0;
+    const finishedAt = new Date();
+
+    const result: Omit<BenchResult, 'targets'> = {
+      schemaVersion: RESULT_SCHEMA_VERSION,
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
+      options: {
+        quick: options.quick,
+        sizeBytes: options.sizeBytes,
+        memorySizesBytes: options.memorySizesBytes,
+        rounds: options.rounds,
+        seed: options.seed,
+        providerBytes: options.providerBytes,
+      },
+      method: METHOD,
+      machine,
+      versions: versions(tools),
+      dataset: { ...dataset, diskBytes: datasetBytes },
+      parallelism: levels,
+      backup: speed.comparisons,
+      restore,
+      memory: {
+        compressionLevel: 'DefaultCompression',
+        sizes: memorySizes,
+        growth: Math.max(...peaks) / Math.min(...peaks),
+        speedRunsPeakRssBytes: speed.peakRssBytes,
+        targetBytes: TARGETS.peakRssBytes,
+        pass: peaks.every((peak) => peak <= TARGETS.peakRssBytes),
+      },
+      stall: {
+        shards: stallShards,
+        maxMs: stallMax,
+        allBackupsMaxMs: Math.max(stallMax, ...speed.stallsMs),
+        targetMs: TARGETS.stallMs,
+        pass: stallMax <= TARGETS.stallMs,
+        lsmBench,
+      },
+      writeLoad: {
+        rate: options.loadRate,
+        idle: impact.idle,
+        duringBackup: impact.duringBackup,
+        backupSeconds: impact.backup.seconds,
+        p99Ratio,
+        targetRatio: TARGETS.p99Ratio,
+        pass: p99Ratio <= TARGETS.p99Ratio && impact.idle.errors === 0 && impact.duringBackup.errors === 0,
+      },
+      providers,
+    };
+    return { ...result, targets: targetChecks(result) };
+  } finally {
+    await server?.stop();
+    if (!options.keep) await fsp.rm(options.workDir, { recursive: true, force: true });
+  }
+}
+
+/** Every target with its value and verdict, in the order the table shows them. */
+export function targetChecks(result: Omit<BenchResult, 'targets'>): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  for (const comparison of result.backup) {
+    checks.push({
+      name: `backup ${comparison.name} vs ${comparison.baseline.label}`,
+      value: comparison.ratio,
+      unit: 'x',
+      comparison: '>=',
+      target: comparison.target,
+      pass: comparison.pass,
+      ...(comparison.baseline.available ? {} : { note: comparison.baseline.reason }),
+    });
+  }
+  for (const comparison of result.restore) {
+    checks.push({
+      name: `${comparison.name} vs ${comparison.baseline.label}`,
+      value: comparison.ratio,
+      unit: 'x',
+      comparison: '>=',
+      target: comparison.target,
+      pass: comparison.pass,
+      ...(comparison.baseline.available ? {} : { note: comparison.baseline.reason }),
+    });
+  }
+  for (const size of result.memory.sizes) {
+    checks.push({
+      name: `peak RSS during a backup of ${(size.datasetBytes / 1024 ** 3).toFixed(2)} GiB`,
+      value: size.peakRssBytes / MiB,
+      unit: 'MiB',
+      comparison: '<=',
+      target: result.memory.targetBytes / MiB,
+      pass: size.peakRssBytes <= result.memory.targetBytes,
+    });
+  }
+  checks.push({
+    name: 'writer stall per shard snapshot, backup under write load (max)',
+    value: result.stall.maxMs,
+    unit: 'ms',
+    comparison: '<=',
+    target: result.stall.targetMs,
+    pass: result.stall.pass,
+  });
+  const lsm = result.stall.lsmBench;
+  checks.push({
+    name: 'writer stall per shard snapshot, store benchmark (max)',
+    value: lsm.maxStallMs ?? null,
+    unit: 'ms',
+    comparison: '<=',
+    target: result.stall.targetMs,
+    pass: lsm.maxStallMs === undefined ? null : lsm.maxStallMs <= result.stall.targetMs,
+    ...(lsm.available ? {} : { note: lsm.reason }),
+  });
+  const load = result.writeLoad;
+  const errors = load.idle.errors + load.duringBackup.errors;
+  checks.push({
+    name: 'p99 write latency during backup / idle',
+    value: load.p99Ratio,
+    unit: 'x',
+    comparison: '<=',
+    target: load.targetRatio,
+    pass: load.pass,
+    ...(errors > 0 ? { note: `${errors} write errors` } : {}),
+  });
+  return checks;
+}
+
+function describeSizes(sizes: readonly number[]): string {
+  return sizes.map((bytes) => `${(bytes / 1024 ** 3).toFixed(2)} GiB`).join(' and ');
+}

@@ -1,0 +1,94 @@
+/**
+ * The real server (`@backup/server`'s bin) as a child process, as users run
+ * it: its own process, so its memory can be measured apart from the harness,
+ * and every backup goes through the same HTTP API a client uses.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { once } from 'node:events';
+
+export interface ServerProcessOptions {
+  /** The store folder (`PERSISTENCE_DATA_PATH`). */
+  readonly dataPath: string;
+  /** Root of the filesystem provider (`BACKUP_FILESYSTEM_PATH`). */
+  readonly backupPath: string;
+  /** Receives the server's stderr lines (errors, notices). */
+  readonly log?: (line: string) => void;
+}
+
+export interface ServerProcess {
+  /** e.g. `http://127.0.0.1:40123` */
+  readonly url: string;
+  readonly pid: number;
+  /** SIGTERM (graceful), then SIGKILL after 15 s. */
+  stop(): Promise<void>;
+}
+
+const require = createRequire(import.meta.url);
+const START_TIMEOUT_MS = 60_000;
+
+/** The server's bin, run from its TypeScript sources (Node strips the types). */
+export function serverBinPath(): string {
+  return path.join(path.dirname(require.resolve('@backup/server/package.json')), 'src', 'bin.ts');
+}
+
+/** Starts a server on a free port of 127.0.0.1 with only the filesystem provider enabled. */
+export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--conditions=@backup/source', serverBinPath(), '--port', '0', '--host', '127.0.0.1'], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      PERSISTENCE_DATA_PATH: options.dataPath,
+      ENABLE_MODULES: 'backup-filesystem',
+      BACKUP_FILESYSTEM_PATH: options.backupPath,
+      CLUSTER_HOSTNAME: 'node1',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => {
+    stderr = (stderr + text).slice(-4000);
+    for (const line of text.split('\n')) if (line.trim() !== '') options.log?.(line);
+  });
+  try {
+    const url = await listeningUrl(child, () => stderr);
+    return { url, pid: child.pid!, stop: () => stopChild(child) };
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
+}
+
+/** Resolves with the URL the server prints once it listens. */
+function listeningUrl(child: ChildProcess, stderr: () => string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    const timer = setTimeout(() => fail(new Error(`the server did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+    const onData = (text: string): void => {
+      stdout += text;
+      const match = /listening on (http:\/\/\S+?) /.exec(stdout);
+      if (match) done(() => resolve(match[1]!));
+    };
+    const onExit = (code: number | null): void => fail(new Error(`the server exited (${code}) before listening: ${stderr().trim()}`));
+    const done = (settle: () => void): void => {
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      child.off('exit', onExit);
+      child.stdout!.resume(); // keep draining so the child never blocks on a full pipe
+      settle();
+    };
+    const fail = (error: Error): void => done(() => reject(error));
+    child.stdout!.setEncoding('utf8').on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
