@@ -78,7 +78,9 @@ export function mapAzureError(error: unknown, context: ErrorContext, scope: Azur
     return fail(ErrorCode.NOT_FOUND, `${what}: container ${container} does not exist at ${scope.endpoint}; create it first`);
   }
   if (azureCode === 'BlobNotFound' || status === 404) {
-    return fail(ErrorCode.NOT_FOUND, `${what}: no such object in container ${container}`);
+    // Azure answers anonymous requests for a private container with 404, to hide that it exists.
+    const hint = scope.anonymous && azureCode !== 'BlobNotFound' ? ' (or the container is private: anonymous access sees nothing)' : '';
+    return fail(ErrorCode.NOT_FOUND, `${what}: no such object in container ${container}${hint}`);
   }
   if (status === 401 || status === 403 || (azureCode !== undefined && ACCESS_DENIED_CODES.has(azureCode))) {
     const hint = scope.anonymous
