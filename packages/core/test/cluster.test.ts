@@ -49,7 +49,7 @@ async function twoNodes() {
   return { engine, sources, backups: join(dir, 'backups') };
 }
 
-describe('a cluster of two', () => {
+describe('a cluster of two', { timeout: 120_000 }, () => {
   test('each node uploads its own shards under <id>/<node>/; restore puts them back on each node', async () => {
     const { engine, sources, backups } = await twoNodes();
     const before = await Promise.all(sources.map((source) => treeDigest(source.collectionDir('Spread'))));

@@ -23,7 +23,7 @@ async function seed(h: Harness): Promise<void> {
   await h.source.writeFile('Author', 's/a.seg', sampleBytes(10_000));
 }
 
-describe('backup and restore through the engine', () => {
+describe('backup and restore through the engine', { timeout: 120_000 }, () => {
   test('a backup restores every file byte for byte, with the descriptor recording every chunk and file', async () => {
     harness = await createHarness('roundtrip');
     await seed(harness);
@@ -85,7 +85,7 @@ async function rejection(promise: Promise<unknown>): Promise<BackupError> {
   return error;
 }
 
-describe('choosing collections', () => {
+describe('choosing collections', { timeout: 120_000 }, () => {
   test('include and exclude take names and * / ? wildcards', async () => {
     harness = await createHarness('select');
     await collections(harness, ['Article', 'ArticleArchive', 'Author', 'Book']);
@@ -122,7 +122,7 @@ describe('choosing collections', () => {
   });
 });
 
-describe('existing and missing backups', () => {
+describe('existing and missing backups', { timeout: 120_000 }, () => {
   test('an id in use is refused; unknown ids are NOT_FOUND', async () => {
     harness = await createHarness('ids');
     await collections(harness, ['Article']);
@@ -158,7 +158,7 @@ describe('existing and missing backups', () => {
   });
 });
 
-describe('restore checks fail before anything is downloaded', () => {
+describe('restore checks fail before anything is downloaded', { timeout: 120_000 }, () => {
   async function backedUp(h: Harness): Promise<string> {
     await collections(h, ['Article', 'Author']);
     await h.engine.createBackup({ backend: 'filesystem', id: 'base' });
@@ -222,7 +222,7 @@ describe('restore checks fail before anything is downloaded', () => {
   });
 });
 
-describe('cancel', () => {
+describe('cancel', { timeout: 120_000 }, () => {
   async function bigCollection(h: Harness, megabytes: number): Promise<void> {
     await h.source.createCollection({ name: 'Big', multiTenant: false, shards: [{ name: 's0', status: 'HOT' }] });
     for (let index = 0; index < megabytes / 8; index++) {
@@ -276,7 +276,7 @@ describe('cancel', () => {
   });
 });
 
-describe('recovery after a crash', () => {
+describe('recovery after a crash', { timeout: 120_000 }, () => {
   async function crashDuring(h: Harness, mode: 'backup' | 'restore', id: string, ready: () => Promise<boolean>): Promise<void> {
     await h.engine.close();
     const worker = spawn(
@@ -326,7 +326,7 @@ describe('recovery after a crash', () => {
   });
 });
 
-describe('multi-tenant collections', () => {
+describe('multi-tenant collections', { timeout: 120_000 }, () => {
   test('HOT and COLD tenants are backed up, FROZEN ones skipped and reported; statuses come back', async () => {
     harness = await createHarness('tenants');
     const spec = {

@@ -40,7 +40,7 @@ async function finished(id: string, restore = false): Promise<Record<string, unk
   });
 }
 
-describe('routing', () => {
+describe('routing', { timeout: 120_000 }, () => {
   test('paths outside /backups are not ours', async () => {
     for (const path of ['/schema', '/backupsx', '/', '/backups/filesystem/id/other', '/backups/filesystem/a/restore/x']) {
       expect(await api.handle({ method: 'GET', path, query: new URLSearchParams(), body: undefined })).toBeUndefined();
@@ -53,7 +53,7 @@ describe('routing', () => {
   });
 });
 
-describe('create and status', () => {
+describe('create and status', { timeout: 120_000 }, () => {
   test('create answers 200 with the spec fields; status, list and restore follow', async () => {
     const created = await call('POST', '/backups/filesystem', { id: 'b1', include: ['Article'] });
     expect(created.status).toBe(200);
@@ -149,7 +149,7 @@ describe('create and status', () => {
   });
 });
 
-describe('restore refusals', () => {
+describe('restore refusals', { timeout: 120_000 }, () => {
   test('404 for no backup, 422 for an existing collection or one not in the backup', async () => {
     expect((await call('POST', '/backups/filesystem/nope/restore', {})).status).toBe(404);
     await call('POST', '/backups/filesystem', { id: 'base' });

@@ -73,7 +73,7 @@ const MAGIC: Record<string, (bytes: Buffer) => boolean> = {
   none: (bytes) => bytes.subarray(257, 262).toString() === 'ustar',
 };
 
-describe('packer round trip', () => {
+describe('packer round trip', { timeout: 120_000 }, () => {
   for (const level of Object.values(CompressionLevel)) {
     test(`${level}: every file comes back byte for byte, chunks are in the chosen codec`, async () => {
       const files = await sourceFiles({
@@ -101,7 +101,7 @@ describe('packer round trip', () => {
   }
 });
 
-describe('chunking', () => {
+describe('chunking', { timeout: 120_000 }, () => {
   test('files of one shard share chunks up to ChunkSize; shards never share; a larger file is split into recorded parts', async () => {
     const files = await sourceFiles({
       'shard-a/1': sampleBytes(800_000),
@@ -129,7 +129,7 @@ describe('chunking', () => {
   });
 });
 
-describe('verification', () => {
+describe('verification', { timeout: 120_000 }, () => {
   for (const level of ['NoCompression', 'DefaultCompression', 'ZstdDefaultCompression'] as const) {
     test(`${level}: one flipped byte in a stored chunk fails with CORRUPT naming that chunk`, async () => {
       const files = await sourceFiles({ 'shard-a/x.seg': sampleBytes(3 * MB, 0.5), 'shard-a/y': sampleBytes(1000) });
@@ -166,7 +166,7 @@ describe('verification', () => {
   });
 });
 
-describe('cancellation', () => {
+describe('cancellation', { timeout: 120_000 }, () => {
   test('aborting a pack mid-chunk rejects ABORTED and leaves no object behind', async () => {
     const files = await sourceFiles({ 'shard-a/x': sampleBytes(30 * MB, 0) });
     const controller = new AbortController();
