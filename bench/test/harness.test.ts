@@ -1,0 +1,105 @@
+// The harness end to end in its smallest mode, so it cannot rot: every named
+// figure must be in the JSON. This is not a timed test: no figure is judged
+// here, only that it was measured (or that its absence is explained).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, expect, test } from 'vitest';
+import { BACKUP_CONFIGS } from '../src/backup-speed.ts';
+import { COLLECTIONS } from '../src/dataset.ts';
+import { parallelismLevels } from '../src/parallelism.ts';
+import type { BenchResult } from '../src/results.ts';
+
+const benchRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const scratch = mkdtempSync(path.join(os.platform() === 'linux' ? '/dev/shm' : os.tmpdir(), 'bench-test-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+test('npm run bench -- --quick writes every named figure and prints the table', async () => {
+  const output = path.join(scratch, 'result.json');
+  const workDir = path.join(scratch, 'work');
+  // 16 MiB: the smallest data set that still spans every collection, shard and tenant.
+  const args = ['--conditions=@backup/source', 'src/cli.ts', '--quick', '--size', String(16 / 1024), '--out', output, '--work-dir', workDir];
+  const { code, stdout, stderr } = await run(process.execPath, args, benchRoot);
+  expect(code, stderr).toBe(0);
+
+  const result = JSON.parse(readFileSync(output, 'utf8')) as BenchResult;
+  const positive = expect.any(Number);
+  expect(result.machine).toMatchObject({ cpus: positive, cpuModel: expect.any(String), memoryBytes: positive, loadAverageAtEnd: positive });
+  expect(result.versions.node).toBe(process.version);
+  expect(Object.keys(result.versions.packages)).toEqual(expect.arrayContaining(['@backup/core', '@backup/lsm', '@backup/server']));
+  expect(Object.keys(result.versions.tools).sort()).toEqual(['pigz', 'tar', 'zstd']);
+  expect(result.dataset.diskBytes).toBeGreaterThan(8 * 1024 * 1024);
+  expect(result.dataset.collections.map((c) => c.name)).toEqual(COLLECTIONS.map((c) => c.schema.class));
+
+  // Every compression level at every parallelism level, each side either timed or explained.
+  const levels = parallelismLevels(os.availableParallelism());
+  expect(result.backup.map((c) => c.name)).toEqual(BACKUP_CONFIGS.flatMap((config) => levels.map((level) => `${config.key}@${level.name}`)));
+  for (const comparison of result.backup) {
+    expect(comparison.ours.seconds).toBeGreaterThan(0);
+    expect(comparison.ours.storedBytes).toBeGreaterThan(0);
+    expect(comparison.ours.peakRssBytes).toBeGreaterThan(0);
+    // The CPUPercentage we sent must have given the engine the pipelines we compare against.
+    expect(comparison.ours.pipelines).toBe(comparison.parallelism.pipelines);
+    expectBaseline(comparison.baseline, comparison.ratio);
+  }
+  expect(result.restore.map((c) => c.name)).toEqual(levels.map((level) => `restore-gzip-default@${level.name}`));
+  for (const comparison of result.restore) {
+    expect(comparison.ours.seconds).toBeGreaterThan(0);
+    expectBaseline(comparison.baseline, comparison.ratio);
+  }
+
+  expect(result.memory.sizes).toHaveLength(2);
+  for (const size of result.memory.sizes) expect(size.peakRssBytes).toBeGreaterThanOrEqual(size.startRssBytes);
+  expect(result.memory.growth).toBeGreaterThan(0);
+
+  // One stall figure per shard and tenant of the data set.
+  const shards = COLLECTIONS.reduce((sum, c) => sum + (c.tenants?.length ?? (c.schema.shardingConfig?.desiredCount as number)), 0);
+  expect(result.stall.shards).toHaveLength(shards);
+  for (const shard of result.stall.shards) expect(shard.writerStallMs).toBeGreaterThanOrEqual(0);
+  expect(result.stall.lsmBench.available || typeof result.stall.lsmBench.reason === 'string').toBe(true);
+
+  for (const phase of [result.writeLoad.idle, result.writeLoad.duringBackup]) {
+    expect(phase.requests).toBeGreaterThan(0);
+    expect(phase).toMatchObject({ errors: expect.any(Number), p50Ms: positive, p99Ms: positive, maxMs: positive });
+  }
+  expect(result.writeLoad.p99Ratio).toBeGreaterThan(0);
+
+  expect(Object.keys(result.providers).sort()).toEqual(['azure', 'gcs', 's3']);
+  for (const provider of Object.values(result.providers)) {
+    if (provider.available) expect(provider.ratio).toBeGreaterThan(0);
+    else expect(provider.reason).toEqual(expect.any(String));
+  }
+
+  // Every target judged (or explained), and the table shows each verdict.
+  expect(result.targets.length).toBe(result.backup.length + result.restore.length + result.memory.sizes.length + 3);
+  for (const target of result.targets) {
+    if (target.pass === null) expect(target.note).toEqual(expect.any(String));
+    else expect(target.value).toEqual(expect.any(Number));
+  }
+  expect(stdout).toMatch(/backup gzip-default@default .*(PASS|MISS)/);
+  expect(stdout).toMatch(/Targets: \d+ PASS, \d+ MISS/);
+}, 240_000);
+
+function expectBaseline(baseline: BenchResult['backup'][number]['baseline'], ratio: number | null): void {
+  if (baseline.available) {
+    expect(baseline.seconds).toBeGreaterThan(0);
+    expect(ratio).toBeGreaterThan(0);
+  } else {
+    expect(baseline.reason).toMatch(/unavailable/);
+    expect(ratio).toBeNull();
+  }
+}
+
+function run(command: string, args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr = (stderr + text).slice(-20_000)));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
