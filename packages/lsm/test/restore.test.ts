@@ -148,9 +148,11 @@ describe('restore', () => {
     expect(clean.committed).toBe(true);
     const random = prng(9);
     const outcomes = { absent: 0, complete: 0 };
-    for (let trial = 0; trial < 10; trial++) {
+    const started = Date.now();
+    // Kill times spread over [0, 1.5 × a clean commit]; keep going (bounded) until both outcomes were seen.
+    for (let trial = 0; trial < 24 && (trial < 10 || outcomes.absent === 0 || outcomes.complete === 0) && Date.now() - started < 60_000; trial++) {
       const path = scratchDir('restore-kill');
-      await runCommitter(path, backup, 'Books', Math.floor(random() * (clean.commitMs + 5)));
+      await runCommitter(path, backup, 'Books', Math.floor(random() * clean.commitMs * 1.5));
       const store = await Store.open({ path });
       if (await store.collectionExists('Books')) {
         expect(await store.getCollection('Books')!.count(), `trial ${trial}`).toBe(OBJECTS);
