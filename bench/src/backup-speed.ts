@@ -8,6 +8,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { runBackup } from './backup-api-client.ts';
 import { type BaselineTool, type ToolInfo, compressBaseline, runCompressBaseline } from './baselines.ts';
+import { processCpuSeconds } from './cpu-time.ts';
 import { watchMemory } from './memory.ts';
 import type { ParallelismLevel } from './parallelism.ts';
 import type { BackupComparison, Timing } from './results.ts';
@@ -46,7 +47,9 @@ export interface BackupSpeedResult {
 
 interface Accumulator {
   ours: number[];
+  oursCpu: number[];
   baseline: number[];
+  baselineCpu: number[];
   storedBytes: number;
   pipelines: number;
   peakRssBytes: number;
@@ -66,7 +69,7 @@ export async function measureBackupSpeed(context: BackupSpeedContext): Promise<B
     for (const config of BACKUP_CONFIGS) {
       for (const level of levels) {
         const name = `${config.key}@${level.name}`;
-        const entry = acc.get(name) ?? { ours: [], baseline: [], storedBytes: 0, pipelines: 0, peakRssBytes: 0, outputBytes: 0 };
+        const entry = acc.get(name) ?? { ours: [], oursCpu: [], baseline: [], baselineCpu: [], storedBytes: 0, pipelines: 0, peakRssBytes: 0, outputBytes: 0 };
         acc.set(name, entry);
         const baseline = compressBaseline(config.codec, config.level, level.threads);
         const keepForRestore = config.key === 'gzip-default' && level.name === 'default' && round === 0;
@@ -74,6 +77,7 @@ export async function measureBackupSpeed(context: BackupSpeedContext): Promise<B
         const ours = async (): Promise<void> => {
           const id = `bench-${config.key}-${level.name}-r${round}`;
           const memory = watchMemory(context.server.pid);
+          const cpuBefore = processCpuSeconds(context.server.pid) ?? 0;
           const run = await runBackup(
             context.server.url,
             context.backupPath,
@@ -85,6 +89,7 @@ export async function measureBackupSpeed(context: BackupSpeedContext): Promise<B
             peakRssBytes = Math.max(peakRssBytes, peak);
           });
           entry.ours.push(run.seconds);
+          entry.oursCpu.push((processCpuSeconds(context.server.pid) ?? 0) - cpuBefore);
           entry.storedBytes = run.storedBytes;
           entry.pipelines = run.pipelines;
           stallsMs.push(...run.shards.map((shard) => shard.writerStallMs));
@@ -97,6 +102,7 @@ export async function measureBackupSpeed(context: BackupSpeedContext): Promise<B
           const out = path.join(context.scratchPath, `${config.key}-${level.name}-r${round}.tar${config.codec === 'gzip' ? '.gz' : config.codec === 'zstd' ? '.zst' : ''}`);
           const run = await runCompressBaseline(baseline, context.dataPath, out);
           entry.baseline.push(run.seconds);
+          entry.baselineCpu.push(run.cpuSeconds);
           entry.outputBytes = run.outputBytes;
           log(`  ${baseline.label} round ${round + 1}: ${run.seconds.toFixed(2)} s (${mibps(context.datasetBytes, run.seconds)} MiB/s)`);
           if (keepForRestore) {
@@ -123,9 +129,10 @@ export async function measureBackupSpeed(context: BackupSpeedContext): Promise<B
       const entry = acc.get(name)!;
       const baseline = compressBaseline(config.codec, config.level, level.threads);
       const tool = tools[baseline.tool];
-      const ours = timing(entry.ours, context.datasetBytes);
-      const theirs = tool.available ? timing(entry.baseline, context.datasetBytes) : undefined;
+      const ours = timing(entry.ours, entry.oursCpu, context.datasetBytes);
+      const theirs = tool.available ? timing(entry.baseline, entry.baselineCpu, context.datasetBytes) : undefined;
       const ratio = theirs ? theirs.seconds / ours.seconds : null;
+      const cpuRatio = theirs && ours.cpuSeconds > 0 ? theirs.cpuSeconds / ours.cpuSeconds : null;
       comparisons.push({
         name,
         compressionLevel: config.compressionLevel,
@@ -137,6 +144,7 @@ export async function measureBackupSpeed(context: BackupSpeedContext): Promise<B
           ? { label: baseline.label, available: true, ...theirs, outputBytes: entry.outputBytes }
           : { label: baseline.label, available: false, reason: tool.version },
         ratio,
+        cpuRatio,
         target: config.target,
         pass: ratio === null ? null : ratio >= config.target,
       });
@@ -150,10 +158,16 @@ export async function measureBackupSpeed(context: BackupSpeedContext): Promise<B
   };
 }
 
-/** The best of `seconds`, as a {@link Timing} over `bytes`. */
-export function timing(seconds: readonly number[], bytes: number): Timing {
+/** The best of `seconds` (and of `cpuSeconds`), as a {@link Timing} over `bytes`. */
+export function timing(seconds: readonly number[], cpuSeconds: readonly number[], bytes: number): Timing {
   const best = Math.min(...seconds);
-  return { seconds: best, MiBps: bytes / 1024 / 1024 / best, allSeconds: [...seconds] };
+  return {
+    seconds: best,
+    MiBps: bytes / 1024 / 1024 / best,
+    allSeconds: [...seconds],
+    cpuSeconds: Math.min(...cpuSeconds),
+    allCpuSeconds: [...cpuSeconds],
+  };
 }
 
 export function mibps(bytes: number, seconds: number): string {

@@ -6,6 +6,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
+import { parseBashTimes } from './cpu-time.ts';
 
 export type BaselineTool = 'pigz' | 'zstd' | 'tar';
 
@@ -17,6 +18,8 @@ export interface ToolInfo {
 
 export interface BaselineRun {
   readonly seconds: number;
+  /** CPU seconds (user + system) of every process of the pipeline. */
+  readonly cpuSeconds: number;
   readonly outputBytes: number;
 }
 
@@ -70,8 +73,8 @@ export function compressBaseline(codec: 'gzip' | 'zstd' | 'none', level: number,
 
 /** Runs a compression baseline over `dataPath` into `outPath`, timed. */
 export async function runCompressBaseline(baseline: CompressBaseline, dataPath: string, outPath: string): Promise<BaselineRun> {
-  const seconds = await timedShell(baseline.script, { DATA: dataPath, OUT: outPath });
-  return { seconds, outputBytes: (await fsp.stat(outPath)).size };
+  const { seconds, cpuSeconds } = await timedShell(baseline.script, { DATA: dataPath, OUT: outPath });
+  return { seconds, cpuSeconds, outputBytes: (await fsp.stat(outPath)).size };
 }
 
 /** The restore baseline: `pigz -dc archive | tar x` into an empty folder. */
@@ -79,14 +82,17 @@ export const RESTORE_BASELINE_LABEL = 'pigz -dc | tar x';
 
 export async function runRestoreBaseline(archivePath: string, targetDir: string): Promise<BaselineRun> {
   await fsp.mkdir(targetDir, { recursive: true });
-  const seconds = await timedShell('pigz -dc "$IN" | tar -xf - -C "$TARGET"', { IN: archivePath, TARGET: targetDir });
-  return { seconds, outputBytes: (await fsp.stat(archivePath)).size };
+  const { seconds, cpuSeconds } = await timedShell('pigz -dc "$IN" | tar -xf - -C "$TARGET"', { IN: archivePath, TARGET: targetDir });
+  return { seconds, cpuSeconds, outputBytes: (await fsp.stat(archivePath)).size };
 }
 
-/** Runs `script` under bash with pipefail and the given variables; resolves its wall time in seconds. */
-async function timedShell(script: string, variables: Record<string, string>): Promise<number> {
+/**
+ * Runs `script` under bash with pipefail and the given variables; resolves its
+ * wall time and the CPU time of its processes (bash's `times`, on stderr).
+ */
+async function timedShell(script: string, variables: Record<string, string>): Promise<{ seconds: number; cpuSeconds: number }> {
   const started = performance.now();
-  const child = spawn('bash', ['-c', `set -euo pipefail; ${script}`], {
+  const child = spawn('bash', ['-c', `set -euo pipefail; ${script}; times >&2`], {
     env: { PATH: process.env.PATH ?? '', ...variables },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -96,6 +102,9 @@ async function timedShell(script: string, variables: Record<string, string>): Pr
     child.once('error', reject);
     child.once('close', resolve);
   });
+  const seconds = (performance.now() - started) / 1000;
   if (code !== 0) throw new Error(`baseline \`${script}\` failed (${code}): ${stderr.trim()}`);
-  return (performance.now() - started) / 1000;
+  const cpuSeconds = parseBashTimes(stderr.trim().split('\n').at(-1) ?? '');
+  if (cpuSeconds === undefined) throw new Error(`baseline \`${script}\`: no CPU times in ${JSON.stringify(stderr.slice(-200))}`);
+  return { seconds, cpuSeconds };
 }

@@ -17,7 +17,7 @@ export function formatReport(result: BenchResult): string {
   );
   lines.push('');
 
-  const rows: string[][] = [['', 'ours', 'baseline', 'ratio', 'target', '']];
+  const rows: string[][] = [['', 'ours', 'baseline', 'ratio', 'target', '', 'CPU-time ratio']];
   for (const c of result.backup) {
     rows.push([
       `backup ${c.name} (${c.ours.pipelines} pipeline${c.ours.pipelines === 1 ? '' : 's'})`,
@@ -26,6 +26,7 @@ export function formatReport(result: BenchResult): string {
       ratioCell(c.ratio),
       `≥ ${c.target.toFixed(1)}×`,
       verdict(c.pass),
+      ratioCell(c.cpuRatio),
     ]);
   }
   for (const c of result.restore) {
@@ -36,6 +37,7 @@ export function formatReport(result: BenchResult): string {
       ratioCell(c.ratio),
       `≥ ${c.target.toFixed(1)}×`,
       verdict(c.pass),
+      ratioCell(c.cpuRatio),
     ]);
   }
   for (const size of result.memory.sizes) {
@@ -90,6 +92,7 @@ export function formatReport(result: BenchResult): string {
     );
   }
   lines.push(...table(rows));
+  lines.push('ratio = baseline seconds / our seconds (wall clock, best round); CPU-time ratio = baseline CPU / our CPU (less work is > 1).');
 
   const passed = result.targets.filter((t) => t.pass === true).length;
   const missed = result.targets.filter((t) => t.pass === false).length;

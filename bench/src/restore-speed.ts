@@ -8,6 +8,7 @@ import path from 'node:path';
 import { runRestore } from './backup-api-client.ts';
 import { RESTORE_BASELINE_LABEL, type ToolInfo, runRestoreBaseline } from './baselines.ts';
 import { mibps, timing } from './backup-speed.ts';
+import { processCpuSeconds } from './cpu-time.ts';
 import { COLLECTION_NAMES } from './dataset.ts';
 import type { ParallelismLevel } from './parallelism.ts';
 import type { RestoreComparison } from './results.ts';
@@ -30,8 +31,8 @@ export interface RestoreSpeedContext {
 
 export async function measureRestoreSpeed(context: RestoreSpeedContext): Promise<RestoreComparison[]> {
   const { levels, log } = context;
-  const ours = new Map<string, number[]>();
-  const theirs: number[] = [];
+  const ours = new Map<string, { seconds: number[]; cpu: number[] }>();
+  const theirs = { seconds: [] as number[], cpu: [] as number[] };
   const target = path.join(context.scratchPath, 'restore-target');
 
   for (let round = 0; round < context.rounds; round++) {
@@ -40,9 +41,14 @@ export async function measureRestoreSpeed(context: RestoreSpeedContext): Promise
         await fsp.rm(target, { recursive: true, force: true });
         const server = await startServerProcess({ dataPath: target, backupPath: context.backupPath });
         try {
+          const cpuBefore = processCpuSeconds(server.pid) ?? 0;
           const run = await runRestore(server.url, context.backupId, level.cpuPercentage, context.timeoutMs);
+          const cpu = (processCpuSeconds(server.pid) ?? 0) - cpuBefore;
           await expectCollections(server.url);
-          ours.set(level.name, [...(ours.get(level.name) ?? []), run.seconds]);
+          const entry = ours.get(level.name) ?? { seconds: [], cpu: [] };
+          entry.seconds.push(run.seconds);
+          entry.cpu.push(cpu);
+          ours.set(level.name, entry);
           log(`  ours restore@${level.name} round ${round + 1}: ${run.seconds.toFixed(2)} s (${mibps(context.datasetBytes, run.seconds)} MiB/s)`);
         } finally {
           await server.stop();
@@ -54,7 +60,8 @@ export async function measureRestoreSpeed(context: RestoreSpeedContext): Promise
         if (context.archivePath === undefined || level !== levels[0]) return;
         await fsp.rm(target, { recursive: true, force: true });
         const run = await runRestoreBaseline(context.archivePath, target);
-        theirs.push(run.seconds);
+        theirs.seconds.push(run.seconds);
+        theirs.cpu.push(run.cpuSeconds);
         log(`  ${RESTORE_BASELINE_LABEL} round ${round + 1}: ${run.seconds.toFixed(2)} s (${mibps(context.datasetBytes, run.seconds)} MiB/s)`);
         await fsp.rm(target, { recursive: true, force: true });
       };
@@ -68,10 +75,12 @@ export async function measureRestoreSpeed(context: RestoreSpeedContext): Promise
     }
   }
 
-  const baselineTiming = theirs.length > 0 ? timing(theirs, context.datasetBytes) : undefined;
+  const baselineTiming = theirs.seconds.length > 0 ? timing(theirs.seconds, theirs.cpu, context.datasetBytes) : undefined;
   return levels.map((level) => {
-    const mine = timing(ours.get(level.name)!, context.datasetBytes);
+    const entry = ours.get(level.name)!;
+    const mine = timing(entry.seconds, entry.cpu, context.datasetBytes);
     const ratio = baselineTiming ? baselineTiming.seconds / mine.seconds : null;
+    const cpuRatio = baselineTiming && mine.cpuSeconds > 0 ? baselineTiming.cpuSeconds / mine.cpuSeconds : null;
     return {
       name: `restore-gzip-default@${level.name}`,
       parallelism: level,
@@ -81,6 +90,7 @@ export async function measureRestoreSpeed(context: RestoreSpeedContext): Promise
         ? { label: RESTORE_BASELINE_LABEL, available: true, ...baselineTiming }
         : { label: RESTORE_BASELINE_LABEL, available: false, reason: context.pigz.version },
       ratio,
+      cpuRatio,
       target: 1.0,
       pass: ratio === null ? null : ratio >= 1.0,
     };

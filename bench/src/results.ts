@@ -17,6 +17,9 @@ export interface Timing {
   /** Bytes of the data set's shard files per second, in MiB. */
   readonly MiBps: number;
   readonly allSeconds: number[];
+  /** Least CPU time (user + system, every thread and process of the side) of any round. */
+  readonly cpuSeconds: number;
+  readonly allCpuSeconds: number[];
 }
 
 export interface BaselineFigures extends Partial<Timing> {
@@ -39,6 +42,8 @@ export interface BackupComparison {
   readonly baseline: BaselineFigures;
   /** baseline seconds / our seconds: above 1 means we are faster. Null when the baseline is unavailable. */
   readonly ratio: number | null;
+  /** baseline CPU seconds / our CPU seconds: above 1 means we do less work. Not a target; it explains noise. */
+  readonly cpuRatio: number | null;
   readonly target: number;
   readonly pass: boolean | null;
 }
@@ -51,6 +56,7 @@ export interface RestoreComparison {
   readonly ours: Timing;
   readonly baseline: BaselineFigures;
   readonly ratio: number | null;
+  readonly cpuRatio: number | null;
   readonly target: number;
   readonly pass: boolean | null;
 }

@@ -15,6 +15,8 @@ export interface ServerProcessOptions {
   readonly backupPath: string;
   /** Receives the server's stderr lines (errors, notices). */
   readonly log?: (line: string) => void;
+  /** Extra Node flags, e.g. `--cpu-prof` to see where a backup spends its time. */
+  readonly nodeArgs?: readonly string[];
 }
 
 export interface ServerProcess {
@@ -35,7 +37,7 @@ export function serverBinPath(): string {
 
 /** Starts a server on a free port of 127.0.0.1 with only the filesystem provider enabled. */
 export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--conditions=@backup/source', serverBinPath(), '--port', '0', '--host', '127.0.0.1'], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--conditions=@backup/source', serverBinPath(), '--port', '0', '--host', '127.0.0.1'], {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
