@@ -1,5 +1,6 @@
 import { IdempotencyStrategy, Storage, type StorageOptions } from '@google-cloud/storage';
 import { PassThroughClient } from 'google-auth-library';
+import { nativeCrc32cGenerator } from './crc32c.ts';
 import { normalizeEndpoint, type GcsConnectionOptions, type RetryOptions } from './options.ts';
 
 /**
@@ -23,6 +24,7 @@ export function createStorage(options: GcsConnectionOptions): Storage {
   const apiEndpoint = endpointSetting === undefined || endpointSetting.trim() === '' ? undefined : normalizeEndpoint(endpointSetting.trim());
   const settings: StorageOptions = {
     retryOptions: { ...defaultRetryOptions, ...options.retryOptions },
+    crc32cGenerator: nativeCrc32cGenerator,
     ...(options.projectId === undefined ? {} : { projectId: options.projectId }),
     ...(apiEndpoint === undefined ? {} : { apiEndpoint }),
     // No lookup of Application Default Credentials at all: nothing is read

@@ -1,6 +1,7 @@
 export { GcsProvider } from './gcs-provider.ts';
 export { gcsOptionsFromEnv, type GcsConnectionOptions, type GcsProviderOptions } from './options.ts';
 export { createStorage, defaultRetryOptions } from './client.ts';
+export { nativeCrc32cGenerator } from './crc32c.ts';
 
 import type { ProviderModule } from '@backup/core';
 import { GcsProvider } from './gcs-provider.ts';

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CreateWriteStreamOptions, File, Storage } from '@google-cloud/storage';
+import nodeFetch, { type RequestInit, type Response } from 'node-fetch';
 
 type RequestOptions = ReturnType<File['interceptors'][number]['request']>;
 
@@ -58,8 +59,16 @@ export async function resumableUpload(file: File, body: Readable, options: Resum
  * shape the request options it hands to gaxios.
  */
 function abortRequestsWith(file: File, signal: AbortSignal): void {
-  const fetchImplementation = (input: string | URL | Request, init?: RequestInit): Promise<Response> =>
-    fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
+  // node-fetch, as gaxios uses by default in Node: the global fetch would
+  // copy every chunk through web streams (2 to 3 times the CPU per upload).
+  const fetchImplementation = (input: string | URL, init?: RequestInit): Promise<Response> => {
+    const combined = init?.signal ? AbortSignal.any([init.signal as AbortSignal, signal]) : signal;
+    // node-fetch, handed a signal that already fired, destroys the request
+    // body with an error nobody listens to yet: an uncaught exception.
+    if (combined.aborted) return Promise.reject(combined.reason);
+    // node-fetch types its own AbortSignal; it accepts the platform's.
+    return nodeFetch(input, { ...init, signal: combined as RequestInit['signal'] });
+  };
   file.interceptors.push({
     request: (requestOptions) => ({ ...requestOptions, fetchImplementation }) as unknown as RequestOptions,
   });
