@@ -68,6 +68,15 @@ export type {
   FileRecord,
 } from './engine/descriptors.ts';
 
+// Transfer: copy a finished backup between providers, verify one in place.
+export { copyBackup, planCopy, DEFAULT_COPY_CONCURRENCY } from './transfer/copy-backup.ts';
+export type { CopyBackupOptions, CopyPlan, CopyProgress, CopyResult } from './transfer/copy-backup.ts';
+export { verifyBackup, planVerify, VerifyProblemKind } from './transfer/verify-backup.ts';
+export type { VerifyBackupOptions, VerifyPlan, VerifyProblem, VerifyProgress, VerifyReport } from './transfer/verify-backup.ts';
+export type { BackupEndpoint } from './transfer/endpoint.ts';
+export { BackupTransfers } from './transfer/backup-transfers.ts';
+export type { CopyJobRequest, CopyJobStatus, VerifyJobStatus } from './transfer/backup-transfers.ts';
+
 // HTTP: the /v1/backups endpoints, framework-neutral.
 export { createBackupApi } from './http/backup-api.ts';
 export type { BackupApi, BackupApiRequest, BackupApiResponse } from './http/backup-api.ts';

@@ -3,6 +3,7 @@ import type { BackupEngine } from '../engine/engine.ts';
 import { toGiB } from '../engine/engine.ts';
 import type { Location } from '../provider.ts';
 import type { BackupStatusReport } from '../engine/types.ts';
+import { BackupTransfers } from '../transfer/backup-transfers.ts';
 import { errorBody, httpStatusFor } from './error-status.ts';
 import {
   optionalStringList,
@@ -11,6 +12,7 @@ import {
   parseRestoreConfig,
   requireObject,
 } from './request-body.ts';
+import { createTransferApi } from './transfer-api.ts';
 
 /** A request as any HTTP framework can describe it. */
 export interface BackupApiRequest {
@@ -31,6 +33,10 @@ export interface BackupApiResponse {
 export interface BackupApi {
   /** Answers a `/backups...` request; resolves undefined for any other path (not ours: pass it on). */
   handle(request: BackupApiRequest): Promise<BackupApiResponse | undefined>;
+  /** Copies and verifications started through this API (`/backups/{backend}/{id}/copy|verify`). */
+  readonly transfers: BackupTransfers;
+  /** Aborts running copies and verifications and waits for them; call before closing the providers. */
+  close(): Promise<void>;
 }
 
 type Route =
@@ -165,8 +171,15 @@ export function createBackupApi(engine: BackupEngine): BackupApi {
     }
   }
 
+  const transfers = new BackupTransfers(engine.providers);
+  const transferApi = createTransferApi(transfers);
+
   return {
+    transfers,
+    close: () => transfers.close(),
     async handle(request) {
+      const transfer = await transferApi.handle(request);
+      if (transfer) return transfer;
       const target = route(request.path);
       if (!target) return undefined;
       try {
