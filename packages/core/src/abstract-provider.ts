@@ -165,7 +165,11 @@ export abstract class AbstractBackupProvider implements BackupProvider {
     // a Readable.from() waits for its generator to resume, which a body stuck
     // in an await never does. The relay ends the write at once.
     const counted = new PassThrough({ highWaterMark: 64 * 1024 });
-    source.once('error', (error) => {
+    // The write's outcome comes from the signal and `bodyError`; a provider
+    // that already stopped listening (its pipeline saw the abort first) must
+    // not turn the relay's error into an uncaught exception.
+    counted.on('error', () => {});
+    source.on('error', (error) => {
       if (!controller.signal.aborted) {
         bodyError = error;
         controller.abort(error);
