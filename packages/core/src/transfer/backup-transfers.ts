@@ -141,6 +141,7 @@ export class BackupTransfers {
       },
     };
     this.#copies.set(key, job);
+    const answer = snapshotOf(job.status); // STARTED, as a created backup answers
     job.done = plan
       .run()
       .then((result) => {
@@ -152,7 +153,7 @@ export class BackupTransfers {
         job.status.completedAt = new Date();
         this.#destinations.delete(destination);
       });
-    return snapshotOf(job.status);
+    return answer;
   }
 
   /** The running or last copy of backup `id` from `backend` (at `location`); NOT_FOUND if there is none. */
