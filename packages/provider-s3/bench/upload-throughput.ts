@@ -8,20 +8,14 @@ import { pathToFileURL } from 'node:url';
 import { CreateBucketCommand, DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { startMinio } from '@backup/test-emulators/minio';
+import { compareUploads, deterministicBytes, type UploadComparison } from '@backup/test-emulators/upload-comparison';
 import { S3Provider } from '../src/index.ts';
 
 const MiB = 1024 * 1024;
 const ROUNDS = 3;
 const BUCKET = 'bench';
 
-export interface UploadBenchmark {
-  /** Best throughput of `S3Provider.write`, in MiB/s. */
-  readonly providerMiBps: number;
-  /** Best throughput of a bare lib-storage `Upload`, in MiB/s. */
-  readonly bareMiBps: number;
-  /** providerMiBps / bareMiBps; 1 means the provider costs nothing. */
-  readonly ratio: number;
-}
+export type UploadBenchmark = UploadComparison;
 
 /** Uploads `bytes` bytes both ways against a fresh MinIO and returns the best of 3 for each. */
 export async function benchmarkS3Upload(opts: { bytes: number }): Promise<UploadBenchmark> {
@@ -59,22 +53,10 @@ export async function benchmarkS3Upload(opts: { bytes: number }): Promise<Upload
         queueSize,
       }).done();
 
-    let providerBest = 0;
-    let bareBest = 0;
-    for (let round = 0; round < ROUNDS; round++) {
-      const measureProvider = async () => (providerBest = Math.max(providerBest, await throughput(opts.bytes, viaProvider)));
-      const measureBare = async () => (bareBest = Math.max(bareBest, await throughput(opts.bytes, viaBare)));
-      if (round % 2 === 0) {
-        await measureProvider();
-        await measureBare();
-      } else {
-        await measureBare();
-        await measureProvider();
-      }
-    }
+    const result = await compareUploads({ bytes: opts.bytes, rounds: ROUNDS, viaProvider, viaBare });
     await provider.delete('chunk');
     await bare.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'bare/chunk' }));
-    return { providerMiBps: providerBest, bareMiBps: bareBest, ratio: providerBest / bareBest };
+    return result;
   } finally {
     await provider.close();
     bare.destroy();
@@ -82,25 +64,7 @@ export async function benchmarkS3Upload(opts: { bytes: number }): Promise<Upload
   }
 }
 
-async function throughput(bytes: number, upload: () => Promise<unknown>): Promise<number> {
-  const started = process.hrtime.bigint();
-  await upload();
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return bytes / MiB / seconds;
-}
 
-/** The same bytes every time, produced in 1 MiB chunks so memory stays flat. */
-async function* deterministicBytes(total: number): AsyncGenerator<Buffer> {
-  const pool = Buffer.alloc(MiB + 251);
-  for (let i = 0; i < pool.length; i++) pool[i] = (i * 2_654_435_761) >>> 24;
-  for (let sent = 0, step = 0; sent < total; step++) {
-    const length = Math.min(MiB, total - sent);
-    const offset = step % 251;
-    // A copy, as a real producer (tar, gzip) hands over fresh buffers.
-    yield Buffer.from(pool.subarray(offset, offset + length));
-    sent += length;
-  }
-}
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const mebibytes = Number(process.argv[2] ?? 256);
