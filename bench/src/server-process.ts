@@ -17,6 +17,8 @@ export interface ServerProcessOptions {
   readonly log?: (line: string) => void;
   /** Extra Node flags, e.g. `--cpu-prof` to see where a backup spends its time. */
   readonly nodeArgs?: readonly string[];
+  /** Extra environment variables for the server (e.g. a provider's settings). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface ServerProcess {
@@ -45,6 +47,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
       ENABLE_MODULES: 'backup-filesystem',
       BACKUP_FILESYSTEM_PATH: options.backupPath,
       CLUSTER_HOSTNAME: 'node1',
+      ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

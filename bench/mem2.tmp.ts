@@ -1,0 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { startServerProcess } from './src/server-process.ts';
+import { runBackup } from './src/backup-api-client.ts';
+const dir = process.argv[2]!; const env = process.argv[3] ? Object.fromEntries([process.argv[3].split('=')]) : {}; const args = process.argv.slice(4);
+const field = (pid: number, f: string) => Number(new RegExp(`${f}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) >> 10;
+const server = await startServerProcess({ dataPath: `${dir}/data`, backupPath: `${dir}/backups`, env, nodeArgs: args });
+await new Promise(r => setTimeout(r, 1000));
+const idle = field(server.pid, 'VmRSS');
+let max = 0; const t = setInterval(() => { max = Math.max(max, field(server.pid, 'VmRSS')); }, 10);
+const run = await runBackup(server.url, `${dir}/backups`, { id: `m${Date.now()}`, compressionLevel: 'DefaultCompression', cpuPercentage: 50 }, 1800000);
+clearInterval(t);
+console.log(JSON.stringify(env), args.join(' '), 'idle', idle, 'peak MiB', max, 's', run.seconds.toFixed(1));
+await server.stop();
