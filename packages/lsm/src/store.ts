@@ -33,6 +33,7 @@ import { Mutex } from './mutex.ts';
 import { type MutableRecoveryStats, Shard, type ShardOptions } from './shard.ts';
 import { HeldSnapshot } from './snapshot.ts';
 import { StagedRestore } from './restore-target.ts';
+import { StoreLock } from './store-lock.ts';
 import type { CollectionDescription, CollectionSchema, RecoveryStats, StoreOptions } from './types.ts';
 
 /** Defaults of {@link StoreOptions}. */
@@ -56,7 +57,7 @@ export const STORE_DEFAULTS = {
  * const snapshot = await store.snapshot('Article'); // BackupSource
  * ```
  *
- * One process may open a store folder at a time.
+ * One `Store` at a time may open a folder (a `LOCK` file enforces it).
  */
 export class Store implements BackupSource {
   readonly nodeName: string;
@@ -67,20 +68,25 @@ export class Store implements BackupSource {
   readonly #stats: MutableRecoveryStats;
   readonly #collections = new Map<string, Collection>();
   readonly #lock = new Mutex();
+  readonly #folderLock: StoreLock;
   #closed = false;
 
-  private constructor(layout: Layout, context: StoreContext, stats: MutableRecoveryStats) {
+  private constructor(layout: Layout, context: StoreContext, stats: MutableRecoveryStats, folderLock: StoreLock) {
     this.path = layout.root;
     this.nodeName = context.nodeName;
     this.#layout = layout;
     this.#context = context;
     this.#stats = stats;
+    this.#folderLock = folderLock;
   }
 
   /**
-   * Opens (creating if needed) the store at `options.path`: removes scratch
-   * left by a crash (half-created collections, unreleased snapshots,
-   * uncommitted restores), then opens every collection, replaying WALs.
+   * Opens (creating if needed) the store at `options.path`: takes the
+   * folder's lock (`<path>/LOCK`), removes scratch left by a crash
+   * (half-created collections, unreleased snapshots, uncommitted restores),
+   * then opens every collection, replaying WALs. Rejects with CONFLICT while
+   * another live process, or another open `Store` of this process, holds the
+   * folder; a lock left by a process that died is taken over.
    */
   static async open(options: StoreOptions): Promise<Store> {
     if (typeof options?.path !== 'string' || options.path === '') throw invalid('Store.open needs a path');
@@ -96,7 +102,14 @@ export class Store implements BackupSource {
       stats,
     };
     const layout = new Layout(options.path);
-    const store = new Store(layout, { layout, nodeName: options.nodeName ?? STORE_DEFAULTS.nodeName, shardOptions }, stats);
+    let folderLock: StoreLock;
+    try {
+      await fsp.mkdir(layout.root, { recursive: true });
+      folderLock = await StoreLock.acquire(layout.root);
+    } catch (error) {
+      throw ioError(error, `open store ${layout.root}`);
+    }
+    const store = new Store(layout, { layout, nodeName: options.nodeName ?? STORE_DEFAULTS.nodeName, shardOptions }, stats, folderLock);
     try {
       await fsp.mkdir(layout.collections, { recursive: true });
       for (const dir of Object.values(layout.scratch)) {
@@ -256,13 +269,18 @@ export class Store implements BackupSource {
     await Promise.all([...this.#collections.values()].map((c) => c.compact()));
   }
 
-  /** Flushes and closes everything. Unreleased snapshots are removed at the next open. */
+  /**
+   * Flushes and closes everything, then releases the folder's lock.
+   * Unreleased snapshots are removed at the next open.
+   */
   close(): Promise<void> {
     return this.#lock.run(async () => {
       if (this.#closed) return;
       this.#closed = true;
       const results = await Promise.allSettled([...this.#collections.values()].map((c) => c.close()));
       this.#collections.clear();
+      // Released even when a shard failed to close: its files are as consistent as a crash would leave them.
+      results.push(...(await Promise.allSettled([this.#folderLock.release()])));
       const failed = results.find((r) => r.status === 'rejected');
       if (failed !== undefined) throw ioError((failed as PromiseRejectedResult).reason, `close store ${this.path}`);
     });
