@@ -12,3 +12,8 @@ export { locationTests } from './groups/locations.ts';
 export { isolationTests } from './groups/isolation.ts';
 export { progressTests } from './groups/progress.ts';
 export { initializeTests } from './groups/initialize.ts';
+
+// End-to-end backups through real stores and providers: round trips, copies between providers, damage, resume.
+export { runBackupConformance } from './backup/run-backup-conformance.ts';
+export type { BackupConformanceOptions, BackupHost, ProviderFactory } from './backup/options.ts';
+export { assertSameData } from './backup/compare.ts';
