@@ -1,0 +1,55 @@
+import { copyCommand } from './copy-command.ts';
+import { ExitCode, exitCodeFor } from './exit-codes.ts';
+import { describeError } from './format.ts';
+import type { CliIo } from './io.ts';
+import { UsageError } from './providers.ts';
+import { COPY_USAGE, USAGE, VERIFY_USAGE } from './usage.ts';
+import { verifyCommand } from './verify-command.ts';
+
+const COMMANDS = {
+  copy: { run: copyCommand, usage: COPY_USAGE },
+  verify: { run: verifyCommand, usage: VERIFY_USAGE },
+} as const;
+
+/**
+ * Runs `backup <command> ...` and resolves its exit code (see `ExitCode`).
+ * Results go to `io.out`, progress and errors to `io.err` as one line each,
+ * never a stack trace.
+ */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    (name === undefined ? io.err : io.out)(USAGE);
+    return name === undefined ? ExitCode.USAGE : ExitCode.OK;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name as keyof typeof COMMANDS] : undefined;
+  if (!command) {
+    io.err(`backup: unknown command "${name}"`);
+    io.err(USAGE);
+    return ExitCode.USAGE;
+  }
+  if (rest.includes('-h') || rest.includes('--help')) {
+    io.out(command.usage);
+    return ExitCode.OK;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: unknown }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || isParseArgsError(error)) {
+      io.err(`backup ${name}: ${(error as Error).message}`);
+      io.err(`Run \`backup ${name} --help\` for its options.`);
+      return ExitCode.USAGE;
+    }
+    const code = exitCodeFor(error);
+    io.err(`backup ${name}: ${describeError(error)}`);
+    if (code === ExitCode.INTERRUPTED && name === 'copy') {
+      io.err('backup copy: interrupted; nothing at the destination looks like a backup. Run the same command again to resume.');
+    }
+    return code;
+  }
+}
+
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}
