@@ -7,6 +7,12 @@
  */
 import { crc32 } from 'node:zlib';
 
+/** See {@link BloomFilter.hash}. */
+export interface BloomHash {
+  readonly h1: number;
+  readonly h2: number;
+}
+
 export class BloomFilter {
   readonly bits: Uint8Array;
   readonly bitCount: number;
@@ -31,9 +37,13 @@ export class BloomFilter {
     return new BloomFilter(data.subarray(1), data[0]!);
   }
 
+  /** The key's two hashes; filters of any size probe with them, so checking many filters hashes once. */
+  static hash(key: Uint8Array): BloomHash {
+    return { h1: crc32(key), h2: fnv1a(key) | 1 };
+  }
+
   add(key: Uint8Array): void {
-    const h1 = crc32(key);
-    const h2 = fnv1a(key) | 1;
+    const { h1, h2 } = BloomFilter.hash(key);
     for (let i = 0; i < this.hashCount; i++) {
       const bit = (h1 + Math.imul(i, h2)) >>> 0;
       const index = bit % this.bitCount;
@@ -42,9 +52,8 @@ export class BloomFilter {
   }
 
   /** False means certainly absent; true means probably present. */
-  mayContain(key: Uint8Array): boolean {
-    const h1 = crc32(key);
-    const h2 = fnv1a(key) | 1;
+  mayContain(key: Uint8Array | BloomHash): boolean {
+    const { h1, h2 } = key instanceof Uint8Array ? BloomFilter.hash(key) : key;
     for (let i = 0; i < this.hashCount; i++) {
       const bit = (h1 + Math.imul(i, h2)) >>> 0;
       const index = bit % this.bitCount;

@@ -119,16 +119,16 @@ export class Collection {
     return (await this.#shardFor(key, options.tenant).get(OBJECTS_BUCKET, key)) !== undefined;
   }
 
-  /** Deletes `id`; resolves to whether it existed. Resolves once durable. */
+  /**
+   * Deletes `id`; resolves (once durable) to whether it existed just before,
+   * in the order of calls (a put called earlier counts, a later one not).
+   */
   async delete(id: string, options: TenantOption = {}): Promise<boolean> {
     const key = idKey(id);
-    const shard = this.#shardFor(key, options.tenant);
-    const existed = (await shard.get(OBJECTS_BUCKET, key)) !== undefined;
-    await shard.write([
+    return this.#shardFor(key, options.tenant).writeReporting([
       { bucket: OBJECTS_BUCKET, key, value: null },
       { bucket: VECTORS_BUCKET, key, value: null },
     ]);
-    return existed;
   }
 
   /** Up to `limit` objects with ids after `after`, in id order (UTF-8 bytes), across all shards. */
@@ -155,10 +155,30 @@ export class Collection {
     return found.map(({ id, data }, i) => decodeObject(id, data, vectors[i], options.tenant));
   }
 
-  /** Number of objects (of the tenant, for multi-tenant collections). */
+  /**
+   * Number of objects (of the tenant, for multi-tenant collections). Exact,
+   * and never a scan: shards keep their counts as they are written.
+   */
   async count(options: TenantOption = {}): Promise<number> {
-    const counts = await Promise.all(this.#readableShards(options.tenant).map((shard) => shard.count(OBJECTS_BUCKET)));
+    const counts = await Promise.all(this.#readableShards(options.tenant).map((shard) => shard.liveKeys()));
     return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /**
+   * Number of objects per shard, by shard name: every shard of a
+   * single-tenant collection; every HOT tenant of a multi-tenant one (only
+   * `tenant` when given). COLD and FROZEN tenants are not opened to count
+   * them and are left out. Never a scan.
+   */
+  async shardCounts(options: TenantOption = {}): Promise<Record<string, number>> {
+    this.#assertLive();
+    const names =
+      this.multiTenant && options.tenant === undefined
+        ? this.#shardList().flatMap(({ name, status }) => (status === 'HOT' ? [name] : []))
+        : this.#readableShardNames(options.tenant);
+    const shards = names.map((name) => this.#openShard(name));
+    const counts = await Promise.all(shards.map((shard) => shard.liveKeys()));
+    return Object.fromEntries(names.map((name, i) => [name, counts[i]!]));
   }
 
   /** Adds a property to the schema. Rejects with ALREADY_EXISTS if one has that name. */
@@ -338,10 +358,17 @@ export class Collection {
 
   /** The open shard for `tenant` (multi-tenant) or every shard; throws the documented codes. */
   #readableShards(tenant: string | undefined): Shard[] {
+    return this.#readableShardNames(tenant).map((name) => this.#openShard(name));
+  }
+
+  #readableShardNames(tenant: string | undefined): readonly string[] {
     this.#assertLive();
-    if (this.multiTenant) return [this.#tenantShard(tenant)];
+    if (this.multiTenant) {
+      this.#tenantShard(tenant); // throws for a missing, unknown or inactive tenant
+      return [tenant!];
+    }
     if (tenant !== undefined) throw invalid(`${this.name} is not multi-tenant; no tenant may be given`);
-    return this.#descriptor.shards.map((name) => this.#openShard(name));
+    return this.#descriptor.shards;
   }
 
   #shardFor(key: Buffer, tenant: string | undefined): Shard {

@@ -20,9 +20,15 @@ export interface ManifestState {
   readonly walStart: number;
   /** Live segment file names per bucket, oldest first. */
   readonly buckets: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Live (not deleted) keys in these segments, per counted bucket; a counted
+   * bucket that is absent holds none. Absent as a whole in manifests written
+   * before counts were kept: the shard then counts its segments once at open.
+   */
+  readonly liveKeys?: Readonly<Record<string, number>>;
 }
 
-export const EMPTY_MANIFEST: ManifestState = { nextFileNumber: 1, walStart: 1, buckets: {} };
+export const EMPTY_MANIFEST: ManifestState = { nextFileNumber: 1, walStart: 1, buckets: {}, liveKeys: {} };
 
 /** One JSON line `{"crc":…,"body":{…}}`; the checksum covers the body's exact text. */
 export function encodeManifest(state: ManifestState): string {
@@ -35,7 +41,12 @@ export function decodeManifest(text: string, where: string): ManifestState {
   if (match === null || crc32(match[2]!) !== Number(match[1])) throw corrupt(`${where}: manifest checksum mismatch`);
   const body = JSON.parse(match[2]!) as { version?: unknown } & ManifestState;
   if (body.version !== FORMAT_VERSION) throw corrupt(`${where}: unknown manifest version ${String(body.version)}`);
-  return { nextFileNumber: body.nextFileNumber, walStart: body.walStart, buckets: body.buckets };
+  const state: ManifestState = { nextFileNumber: body.nextFileNumber, walStart: body.walStart, buckets: body.buckets };
+  if (body.liveKeys === undefined) return state;
+  if (typeof body.liveKeys !== 'object' || body.liveKeys === null || !Object.values(body.liveKeys).every((n) => Number.isSafeInteger(n) && n >= 0)) {
+    throw corrupt(`${where}: bad live key counts`);
+  }
+  return { ...state, liveKeys: body.liveKeys };
 }
 
 /** Reads `<dir>/MANIFEST`; undefined when the shard has none yet. */

@@ -6,7 +6,7 @@
  * last reader lets go (POSIX keeps an unlinked file readable until then).
  */
 import { promises as fsp } from 'node:fs';
-import { BloomFilter } from './bloom.ts';
+import { type BloomHash, BloomFilter } from './bloom.ts';
 import type { Entry } from './entry.ts';
 import { compareKeys } from './entry.ts';
 import { corrupt, ioError } from './errors.ts';
@@ -86,6 +86,11 @@ export class Segment {
   /** Drops a reference; the file closes with the last one. */
   unref(): void {
     if (--this.#refs === 0) void this.#handle.close().catch(() => undefined);
+  }
+
+  /** False when the key is certainly not in this segment (bloom filter, no I/O). */
+  mayContain(key: Buffer | BloomHash): boolean {
+    return this.#bloom.mayContain(key);
   }
 
   /** Point lookup: bloom filter, then binary search of the index, then one block. */

@@ -17,11 +17,19 @@
  * - Generations are flushed in order; the manifest's `walStart` only moves
  *   past a generation once its segments are durable and named by a manifest.
  * - Only compaction removes segments, and only while not paused.
+ * - Live keys of the counted bucket are counted without slowing writes: the
+ *   manifest holds the segments' count, each generation the change its writes
+ *   made. A write learns synchronously whether its key was live when the
+ *   memtables hold the key or no bloom filter may; otherwise the key is
+ *   queued, and looked up in the segments by the next count() or, at the
+ *   latest, by its generation's flush, before the flush installs it (until
+ *   then the segments still hold the key's state from before the write).
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BackupError, ErrorCode } from '@backup/core';
+import { BloomFilter } from './bloom.ts';
 import type { Entry } from './entry.ts';
 import { conflict, ioError } from './errors.ts';
 import { listDirectory, syncDirectory } from './fs-util.ts';
@@ -42,6 +50,8 @@ export interface ShardOptions {
   readonly bloomBitsPerKey: number;
   readonly syncWrites: boolean;
   readonly autoCompact: boolean;
+  /** The bucket whose live keys {@link Shard.liveKeys} counts. */
+  readonly countedBucket: string;
   readonly log: (message: string) => void;
   /** Recovery counters, shared by every shard of a store. */
   readonly stats: MutableRecoveryStats;
@@ -87,8 +97,18 @@ interface Generation {
   readonly wal: WalWriter;
   readonly tables: Map<string, Memtable>;
   bytes: number;
+  /** How much this generation's writes changed the counted bucket's live key count, as far as known. */
+  liveKeysDelta: number;
+  /** Writes of keys no memtable held and some bloom filter may: their delta needs a segment lookup. */
+  readonly unresolved: UnresolvedWrite[];
   /** Settles when the generation is in segments, with the live set right after it was installed. */
   flushed?: Promise<LiveSet>;
+}
+
+/** A write of the counted bucket whose key's state before it is still in the segments only. */
+interface UnresolvedWrite {
+  readonly key: Buffer;
+  readonly live: boolean;
 }
 
 /** The live segments of every bucket at one instant. */
@@ -117,8 +137,6 @@ export class Shard {
   #closed = false;
   #closing: Promise<void> | undefined;
   #failure: unknown;
-  #writeVersion = 0;
-  #countCache: { version: number; bucket: string; count: number } | undefined;
 
   private constructor(dir: string, options: ShardOptions, state: ManifestState, active: Generation) {
     this.dir = dir;
@@ -142,9 +160,14 @@ export class Shard {
         await writeManifest(dir, state);
       }
       const segments = await openLiveSegments(dir, state, options);
+      if (state.liveKeys === undefined) {
+        // Written before counts were kept: count the segments once, and record it.
+        state = { ...state, liveKeys: { [options.countedBucket]: await countLiveKeys(segments.get(options.countedBucket) ?? []) } };
+        await writeManifest(dir, state);
+      }
       const replay = await replayWal(dir, state, options);
       const generation = Math.max(state.walStart, replay.lastGeneration + 1);
-      const active: Generation = { number: generation, wal: WalWriter.createSync(dir, generation, options.syncWrites), tables: new Map(), bytes: 0 };
+      const active = newGeneration(generation, WalWriter.createSync(dir, generation, options.syncWrites));
       const shard = new Shard(dir, options, state, active);
       for (const [bucket, list] of segments) shard.#segments.set(bucket, list);
       for (const batch of replay.batches) shard.#apply(batch);
@@ -178,8 +201,48 @@ export class Shard {
         () => this.write(ops),
       );
     }
+    return this.#commit(ops).ack;
+  }
+
+  /**
+   * Like {@link write}, and resolves to whether the key `ops` write in the
+   * counted bucket (exactly one op) held a live value just before this
+   * write, in the order writes were called.
+   */
+  writeReporting(ops: readonly Operation[]): Promise<boolean> {
+    const counted = ops.filter((op) => op.bucket === this.#options.countedBucket);
+    try {
+      this.#assertWritable();
+      if (counted.length !== 1) throw new BackupError(ErrorCode.INVALID_ARGUMENT, `writeReporting needs exactly one op on '${this.#options.countedBucket}'`);
+      for (const op of ops) if (!BUCKET_NAME.test(op.bucket)) throw new BackupError(ErrorCode.INVALID_ARGUMENT, `bad bucket name '${op.bucket}'`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#immutables.length >= MAX_IMMUTABLE_GENERATIONS) {
+      const oldest = this.#immutables[0]!.flushed!;
+      return oldest.then(
+        () => this.writeReporting(ops),
+        () => this.writeReporting(ops),
+      );
+    }
+    const { ack, wasLive } = this.#commit(ops);
+    if (wasLive !== undefined) return ack.then(() => wasLive);
+    // Same synchronous step as the apply: these segments hold the key's state from just before it.
+    const segments = this.#refSegments(this.#options.countedBucket);
+    const lookup = liveInSegments(segments, counted[0]!.key).finally(() => {
+      for (const segment of segments) segment.unref();
+    });
+    return Promise.all([lookup, ack]).then(([existed]) => existed);
+  }
+
+  /**
+   * Queues `ops` on the WAL and applies them in one synchronous step; swaps
+   * a full memtable. `wasLive`: the counted key's prior state, when known
+   * without I/O.
+   */
+  #commit(ops: readonly Operation[]): { ack: Promise<void>; wasLive: boolean | undefined } {
     const ack = this.#active.wal.append(encodeRecord(ops));
-    this.#apply(ops);
+    const wasLive = this.#apply(ops);
     if (this.#active.bytes >= this.#options.memtableBytes) {
       try {
         this.#swap();
@@ -188,7 +251,7 @@ export class Shard {
         this.#options.log(`memtable swap of ${this.dir} failed: ${String(error)}`);
       }
     }
-    return ack;
+    return { ack, wasLive };
   }
 
   /** The newest value of `key` in `bucket`, or undefined when absent or deleted. */
@@ -227,15 +290,25 @@ export class Shard {
     }
   }
 
-  /** Number of live keys in `bucket`; cached until the next write. */
-  async count(bucket: string): Promise<number> {
-    const version = this.#writeVersion;
-    const cached = this.#countCache;
-    if (cached !== undefined && cached.version === version && cached.bucket === bucket) return cached.count;
-    let count = 0;
-    for await (const _ of this.entries(bucket)) count++;
-    if (this.#writeVersion === version) this.#countCache = { version, bucket, count };
-    return count;
+  /**
+   * Live keys of the counted bucket, exact as of the call (writes applied
+   * but not yet durable included). Costs a segment lookup per write queued
+   * since the last count (see the class notes), never a scan.
+   */
+  liveKeys(): Promise<number> {
+    this.#assertOpen();
+    // Under the manifest lock no flush installs segments, so queued keys read their state from before their write.
+    return this.#manifestLock.run(async () => {
+      const bucket = this.#options.countedBucket;
+      let count = this.#state.liveKeys?.[bucket] ?? 0;
+      // The instant counted: everything applied so far; later writes only append.
+      const pending = this.#generationsNewestFirst().map((generation) => {
+        count += generation.liveKeysDelta;
+        return { generation, queued: generation.unresolved.length };
+      });
+      for (const { generation, queued } of pending) count += await this.#resolve(generation, queued);
+      return count;
+    });
   }
 
   /** Flushes every memtable to segments; resolves when they are durable. */
@@ -364,9 +437,12 @@ export class Shard {
     if (this.#failure !== undefined) throw ioError(this.#failure, `shard ${this.dir} failed earlier; reopen the store`);
   }
 
-  #apply(ops: readonly Operation[]): void {
+  /** Applies `ops` to the active memtable; returns the (last) counted key's prior state if known without I/O. */
+  #apply(ops: readonly Operation[]): boolean | undefined {
     const generation = this.#active;
+    let wasLive: boolean | undefined = false;
     for (const op of ops) {
+      if (op.bucket === this.#options.countedBucket) wasLive = this.#count(generation, op);
       let table = generation.tables.get(op.bucket);
       if (table === undefined) {
         table = new Memtable();
@@ -376,7 +452,65 @@ export class Shard {
       table.set(op.key, op.value);
       generation.bytes += table.bytes - before;
     }
-    this.#writeVersion++;
+    return wasLive;
+  }
+
+  /**
+   * Accounts a write of the counted bucket before it is applied, at once
+   * when the key's prior state is known without I/O (returned); otherwise
+   * queues it (returns undefined).
+   */
+  #count(generation: Generation, op: Operation): boolean | undefined {
+    const live = op.value !== null;
+    const inMemory = this.#memtableLookup(op.bucket, op.key);
+    if (inMemory !== undefined) {
+      const wasLive = inMemory !== null;
+      generation.liveKeysDelta += Number(live) - Number(wasLive);
+      return wasLive;
+    }
+    const hash = BloomFilter.hash(op.key);
+    for (const segment of this.#segments.get(op.bucket) ?? []) {
+      if (!segment.mayContain(hash)) continue;
+      generation.unresolved.push({ key: op.key, live });
+      return undefined;
+    }
+    generation.liveKeysDelta += Number(live); // a new key
+    return false;
+  }
+
+  /** The key's newest entry in the memtables (null: deleted), undefined when none holds it. */
+  #memtableLookup(bucket: string, key: Buffer): Buffer | null | undefined {
+    const found = this.#active.tables.get(bucket)?.get(key);
+    if (found !== undefined) return found;
+    for (let i = this.#immutables.length - 1; i >= 0; i--) {
+      const older = this.#immutables[i]!.tables.get(bucket)?.get(key);
+      if (older !== undefined) return older;
+    }
+    return undefined;
+  }
+
+  /**
+   * Looks up the first `count` queued writes of `generation` in the segments
+   * and folds them into its delta; returns what they changed. Runs under the
+   * manifest lock (segments do not gain the generation meanwhile).
+   */
+  async #resolve(generation: Generation, count = generation.unresolved.length): Promise<number> {
+    let delta = 0;
+    let done = 0;
+    const segments = this.#refSegments(this.#options.countedBucket);
+    try {
+      // Writers only append meanwhile; the finally drops exactly the resolved ones, even after a failed lookup.
+      for (; done < count; done++) {
+        const write = generation.unresolved[done]!;
+        const change = Number(write.live) - Number(await liveInSegments(segments, write.key));
+        generation.liveKeysDelta += change;
+        delta += change;
+      }
+    } finally {
+      generation.unresolved.splice(0, done);
+      for (const segment of segments) segment.unref();
+    }
+    return delta;
   }
 
   #generationsNewestFirst(): Generation[] {
@@ -391,7 +525,7 @@ export class Shard {
   #swap(): Generation {
     const old = this.#active;
     const next = old.number + 1;
-    this.#active = { number: next, wal: WalWriter.createSync(this.dir, next, this.#options.syncWrites), tables: new Map(), bytes: 0 };
+    this.#active = newGeneration(next, WalWriter.createSync(this.dir, next, this.#options.syncWrites));
     this.#immutables.push(old);
     const flushed = this.#flushTail.then(() => this.#flushGeneration(old));
     old.flushed = flushed;
@@ -435,9 +569,13 @@ export class Shard {
         if (segment !== undefined) added.set(bucket, segment);
       }
       const live = await this.#manifestLock.run(async () => {
+        // The last moment the segments hold these keys' state from before this generation.
+        await this.#resolve(generation);
         const buckets: Record<string, readonly string[]> = { ...this.#state.buckets };
         for (const [bucket, segment] of added) buckets[bucket] = [...(buckets[bucket] ?? []), segment.name];
-        const state: ManifestState = { nextFileNumber: this.#nextFileNumber, walStart: generation.number + 1, buckets };
+        const counted = this.#options.countedBucket;
+        const liveKeys = { ...this.#state.liveKeys, [counted]: (this.#state.liveKeys?.[counted] ?? 0) + generation.liveKeysDelta };
+        const state: ManifestState = { nextFileNumber: this.#nextFileNumber, walStart: generation.number + 1, buckets, liveKeys };
         await writeManifest(this.dir, state);
         this.#state = state;
         for (const [bucket, segment] of added) this.#segments.set(bucket, [...(this.#segments.get(bucket) ?? []), segment]);
@@ -568,6 +706,7 @@ export class Shard {
             nextFileNumber: this.#nextFileNumber,
             walStart: this.#state.walStart,
             buckets: { ...this.#state.buckets, [bucket]: replaced.map((s) => s.name) },
+            liveKeys: this.#state.liveKeys, // merging changes no key's liveness
           };
           await writeManifest(this.dir, state);
           this.#state = state;
@@ -676,6 +815,28 @@ async function replayWal(dir: string, state: ManifestState, options: ShardOption
     }
   }
   return { batches, lastGeneration: generations.at(-1) ?? 0 };
+}
+
+function newGeneration(number: number, wal: WalWriter): Generation {
+  return { number, wal, tables: new Map(), bytes: 0, liveKeysDelta: 0, unresolved: [] };
+}
+
+/** Whether the newest entry of `key` in `segments` (oldest first) is a live value. */
+async function liveInSegments(segments: readonly Segment[], key: Buffer): Promise<boolean> {
+  const hash = BloomFilter.hash(key);
+  for (let i = segments.length - 1; i >= 0; i--) {
+    if (!segments[i]!.mayContain(hash)) continue;
+    const found = await segments[i]!.get(key);
+    if (found !== undefined) return found !== null;
+  }
+  return false;
+}
+
+/** Live keys of a bucket's segments (oldest first), by merging them: O(entries), only for old manifests. */
+async function countLiveKeys(segments: readonly Segment[]): Promise<number> {
+  let count = 0;
+  for await (const _ of liveEntries(mergeEntries(segments.toReversed().map((s) => s.entries())))) count++;
+  return count;
 }
 
 async function removeObsoleteWals(dir: string, walStart: number): Promise<void> {

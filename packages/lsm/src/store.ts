@@ -30,6 +30,7 @@ import { exists, listDirectory, remove, syncDirectory, syncTree } from './fs-uti
 import { COLLECTION_FILE, Layout } from './layout.ts';
 import { EMPTY_MANIFEST, writeManifest } from './manifest.ts';
 import { Mutex } from './mutex.ts';
+import { OBJECTS_BUCKET } from './object-codec.ts';
 import { type MutableRecoveryStats, Shard, type ShardOptions } from './shard.ts';
 import { HeldSnapshot } from './snapshot.ts';
 import { StagedRestore } from './restore-target.ts';
@@ -98,6 +99,7 @@ export class Store implements BackupSource {
       bloomBitsPerKey: positive(options.bloomBitsPerKey ?? STORE_DEFAULTS.bloomBitsPerKey, 'bloomBitsPerKey'),
       syncWrites: options.syncWrites ?? STORE_DEFAULTS.syncWrites,
       autoCompact: options.autoCompact ?? STORE_DEFAULTS.autoCompact,
+      countedBucket: OBJECTS_BUCKET,
       log: options.log ?? (() => undefined),
       stats,
     };

@@ -2,7 +2,11 @@
  * Model-based test: thousands of seeded random operations against the store
  * and against a plain Map must agree, across flushes, compactions and
  * close/reopen. Tiny memtables and blocks force many segments and merges.
+ * After every step the object counts (total and per shard) must match too;
+ * bursts of concurrent puts and deletes of a few ids check that writes of one
+ * id apply in call order and that `delete` reports what was there.
  */
+import { crc32 } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
 import { type Collection, Store, type StoreOptions } from '../src/index.ts';
 import { byteOrder, prng, scratchDir } from './scratch.ts';
@@ -30,28 +34,59 @@ describe('store agrees with a Map model', () => {
       let store = await Store.open(options);
       let collection: Collection = await store.createCollection({ class: 'Model', shardingConfig: { desiredCount: 3 } });
       const model = new Map<string, string>();
-      const counts = { put: 0, delete: 0, get: 0, scan: 0, flush: 0, compact: 0, reopen: 0 };
+      const counts = { put: 0, delete: 0, burst: 0, get: 0, scan: 0, flush: 0, compact: 0, reopen: 0 };
+      // Object → shard is documented: CRC-32 of the id's UTF-8 bytes modulo the shard count.
+      const shardOf = (id: string) => `shard-${crc32(Buffer.from(id, 'utf8')) % 3}`;
+      const expectCounts = async (step: string) => {
+        const expected: Record<string, number> = { 'shard-0': 0, 'shard-1': 0, 'shard-2': 0 };
+        for (const id of model.keys()) expected[shardOf(id)]!++;
+        expect(await collection.shardCounts(), `shard counts after ${step}`).toEqual(expected);
+        expect(await collection.count(), `count after ${step}`).toBe(model.size);
+      };
 
       for (let i = 0; i < OPERATIONS; i++) {
         const roll = random();
-        if (roll < 0.45) {
+        let kind: keyof typeof counts;
+        if (roll < 0.42) {
+          kind = 'put';
           const id = randomId(random);
           const value = `${i}:${'v'.repeat(Math.floor(random() * 200))}`;
           await collection.put(id, { properties: { value }, vector: [i, -i] });
           model.set(id, value);
-          counts.put++;
-        } else if (roll < 0.65) {
+        } else if (roll < 0.6) {
+          kind = 'delete';
           const id = randomId(random);
           expect(await collection.delete(id)).toBe(model.has(id));
           model.delete(id);
-          counts.delete++;
-        } else if (roll < 0.85) {
+        } else if (roll < 0.65) {
+          kind = 'burst';
+          const ids = [randomId(random), randomId(random), randomId(random)];
+          const writes: Promise<unknown>[] = [];
+          const existed: boolean[] = [];
+          for (let n = 2 + Math.floor(random() * 10), j = 0; j < n; j++) {
+            const id = ids[Math.floor(random() * ids.length)]!;
+            if (random() < 0.6) {
+              // Distinct per write, so a write applied out of call order shows.
+              const value = `${i}:burst-${j}-${'b'.repeat(Math.floor(random() * 200))}`;
+              writes.push(collection.put(id, { properties: { value }, vector: [i, -i] }));
+              model.set(id, value);
+            } else {
+              existed.push(model.has(id));
+              writes.push(collection.delete(id));
+              model.delete(id);
+            }
+          }
+          const results = await Promise.all(writes);
+          expect(results.filter((r) => typeof r === 'boolean'), `deletes of burst ${i}`).toEqual(existed);
+        } else if (roll < 0.83) {
+          kind = 'get';
           const id = randomId(random);
           const found = await collection.get(id);
           expect(found?.properties.value, `get ${id} at op ${i}`).toBe(model.get(id));
-          if (found !== undefined) expect(found.vector).toEqual([Number(model.get(id)!.split(':')[0]), -Number(model.get(id)!.split(':')[0])]);
-          counts.get++;
+          const written = Number(model.get(id)?.split(':')[0]);
+          if (found !== undefined) expect(found.vector).toEqual([written, 0 - written]); // 0 - 0 is +0, as stored
         } else if (roll < 0.95) {
+          kind = 'scan';
           const after = random() < 0.3 ? undefined : randomId(random);
           const limit = 1 + Math.floor(random() * 60);
           const expected = [...model.keys()]
@@ -61,19 +96,22 @@ describe('store agrees with a Map model', () => {
           const scanned = await collection.scan({ after, limit });
           expect(scanned.map((o) => o.id), `scan after ${after} at op ${i}`).toEqual(expected);
           expect(scanned.map((o) => o.properties.value)).toEqual(expected.map((id) => model.get(id)));
-          counts.scan++;
         } else if (roll < 0.97) {
+          kind = 'flush';
           await store.flush();
-          counts.flush++;
         } else if (roll < 0.985) {
+          kind = 'compact';
           await store.compact();
-          counts.compact++;
         } else {
+          kind = 'reopen';
           await store.close();
           store = await Store.open(options);
           collection = store.getCollection('Model')!;
-          counts.reopen++;
         }
+        counts[kind]++;
+        // Always after flush, compaction and reopen; after a quarter of the other steps, so
+        // that writes whose count needs a segment lookup also reach a flush uncounted.
+        if (kind === 'flush' || kind === 'compact' || kind === 'reopen' || random() < 0.25) await expectCounts(`${kind} at op ${i}`);
       }
       expect(await collection.count()).toBe(model.size);
       const everything = await collection.scan({ limit: 10_000 });

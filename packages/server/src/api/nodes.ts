@@ -49,30 +49,23 @@ export function registerNodeRoutes(router: Router, context: ApiContext): void {
 }
 
 /**
- * One entry per shard. The store counts per collection (or per tenant), so a
- * single-tenant collection's count is shown on its first shard and its other
- * shards show 0; inactive tenants are not opened just to count them.
+ * One entry per shard, with its own object count (kept by the store as it is
+ * written: no scan per request). Inactive tenants are not opened just to
+ * count them and show 0.
  */
 async function shardsOf(store: Store, descriptions: CollectionDescription[]): Promise<ShardJson[]> {
   const shards: ShardJson[] = [];
   for (const description of descriptions) {
     const collection = store.getCollection(description.name);
     if (collection === undefined) continue;
-    let total = description.multiTenant ? 0 : await collection.count().catch(() => 0);
+    // A collection deleted or closed meanwhile answers with zeros rather than failing the whole listing.
+    const counts = await collection.shardCounts().catch(() => ({}) as Record<string, number>);
     for (const shard of description.shards) {
-      const loaded = shard.status === 'HOT';
-      let objectCount = 0;
-      if (description.multiTenant) {
-        objectCount = loaded ? await collection.count({ tenant: shard.name }).catch(() => 0) : 0;
-      } else {
-        objectCount = total;
-        total = 0;
-      }
       shards.push({
         class: description.name,
         name: shard.name,
-        objectCount,
-        loaded,
+        objectCount: counts[shard.name] ?? 0,
+        loaded: shard.status === 'HOT',
         activityStatus: shard.status,
         vectorIndexingStatus: 'READY',
         vectorQueueLength: 0,
