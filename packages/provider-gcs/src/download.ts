@@ -25,11 +25,13 @@ export async function openDownload(file: File, options: CreateReadStreamOptions,
   const deadline = Date.now() + (retry.totalTimeout ?? 600) * 1000;
   for (let attempt = 0; ; attempt++) {
     const stream = file.createReadStream(options);
+    let responded = false;
+    stream.once('response', () => (responded = true));
     try {
       await answered(stream, signal);
       return stream;
     } catch (error) {
-      stream.destroy();
+      discard(stream, responded);
       if (signal?.aborted || attempt >= maxRetries || Date.now() >= deadline || !isRetryable(error as never)) throw error;
       // The SDK's backoff: multiplier^attempt seconds plus up to 1 s of jitter, capped.
       const delay = Math.min((retry.retryDelayMultiplier ?? 2) ** attempt * 1000 + Math.random() * 1000, (retry.maxRetryDelay ?? 64) * 1000);
@@ -38,6 +40,24 @@ export async function openDownload(file: File, options: CreateReadStreamOptions,
       });
     }
   }
+}
+
+/**
+ * Ends a download the caller gave up on. Until GCS has answered, the SDK still
+ * means to pipe the answer into this stream: destroying it first turns that
+ * pipe into an unhandled rejection (ERR_STREAM_UNABLE_TO_PIPE), and destroying
+ * it just after the answer left keep-alive connections that reset the next
+ * downloads (measured: 2-7 of 100 unrelated reads). So an unanswered download
+ * is drained once its answer arrives: it costs one object's bytes per read
+ * cancelled this early, at most one per pipeline when a restore is cancelled.
+ */
+function discard(stream: Readable, responded: boolean): void {
+  stream.on('error', () => {});
+  if (responded) {
+    stream.destroy();
+    return;
+  }
+  stream.once('response', () => stream.resume());
 }
 
 /** Resolves when `stream` got a successful response, rejects with its error otherwise. */
