@@ -184,9 +184,7 @@ describe('copyBackup', { timeout: 120_000 }, () => {
     const chunks = (await nodeDescriptor(harness.backupRoot, 'resume')).collections.flatMap((c) => c.chunks);
     const to = destination(harness);
 
-    // Abort in the middle of the second chunk's 1.5 MB: one chunk done, one half-written. (Well inside
-    // it: an abort before a provider starts reading a body, or after it read the last byte, hits a
-    // known issue of AbstractBackupProvider.write, an uncaught 'error' on its relay stream.)
+    // Abort in the middle of the second chunk's 1.5 MB: one chunk done, one half-written.
     const largest = chunks.reduce((max, c) => Math.max(max, c.size), 0);
     const controller = new AbortController();
     const aborted = await rejection(

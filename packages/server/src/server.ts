@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { BackupEngine, createBackupApi, providersFromEnv, type ProviderRegistry } from '@backup/core';
+import { BackupEngine, createBackupApi, providersFromEnv, type BackupApi, type ProviderRegistry } from '@backup/core';
 import { Store } from '@backup/lsm';
 import { registerBatchRoutes } from './api/batch.ts';
 import type { ApiContext } from './api/context.ts';
@@ -80,8 +80,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     });
     await engine.start();
     const state = { closing: false };
-    const http = await listen(config, store, engine, state, log);
-    return running(config, http, store, engine, providers, state);
+    const backupApi = createBackupApi(engine);
+    const http = await listen(config, store, engine, backupApi, state, log);
+    return running(config, http, store, engine, backupApi, providers, state);
   } catch (error) {
     await engine?.close().catch(() => undefined);
     await store?.close().catch(() => undefined);
@@ -98,6 +99,7 @@ async function listen(
   config: ServerConfig,
   store: Store,
   engine: BackupEngine,
+  backupApi: BackupApi,
   state: LifecycleState,
   log: (message: string) => void,
 ): Promise<Server> {
@@ -110,7 +112,6 @@ async function listen(
   registerTenantRoutes(router, context);
   registerObjectRoutes(router, context);
   registerBatchRoutes(router, context);
-  const backupApi = createBackupApi(engine);
 
   const handler = createRequestHandler({
     router,
@@ -138,6 +139,7 @@ function running(
   server: Server,
   store: Store,
   engine: BackupEngine,
+  backupApi: BackupApi,
   providers: ProviderRegistry,
   state: LifecycleState,
 ): RunningServer {
@@ -148,7 +150,9 @@ function running(
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const cut = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
-    // Running backups end first (recorded as aborted), so in-flight status polls still get answers.
+    // Running copies and verifications, then backups and restores, end first (recorded as
+    // aborted) while the providers are still open, so in-flight status polls still get answers.
+    await backupApi.close();
     await engine.close();
     await stopped;
     clearTimeout(cut);
