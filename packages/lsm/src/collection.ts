@@ -15,6 +15,7 @@ import { exists, listDirectory, remove, syncDirectory } from './fs-util.ts';
 import type { Layout } from './layout.ts';
 import { COLLECTION_FILE } from './layout.ts';
 import { EMPTY_MANIFEST, writeManifest } from './manifest.ts';
+import { compareKeys } from './entry.ts';
 import { mergeEntries } from './merge.ts';
 import { Mutex } from './mutex.ts';
 import { OBJECTS_BUCKET, VECTORS_BUCKET, decodeObject, encodeObject, encodeVector, idKey } from './object-codec.ts';
@@ -138,21 +139,18 @@ export class Collection {
     const after = options.after === undefined ? undefined : idKey(options.after);
     const shards = this.#readableShards(options.tenant);
     if (limit === 0) return [];
-    const owner = new Map<string, Shard>();
-    const streams = shards.map((shard) => tagged(shard, shard.entries(OBJECTS_BUCKET, after), owner));
-    const found: { id: string; data: Buffer; shard: Shard }[] = [];
-    const merged = mergeEntries(streams);
+    const found: FoundObject[] = [];
+    const merged = mergeEntries(shards.map((shard, index) => tagged(index, shard.entries(OBJECTS_BUCKET, after))));
     try {
       for await (const entry of merged) {
-        const id = entry.key.toString('utf8');
-        found.push({ id, data: entry.value!, shard: owner.get(id)! });
+        found.push(entry as FoundObject);
         if (found.length >= limit) break;
       }
     } finally {
       await merged.return(undefined);
     }
-    const vectors = await Promise.all(found.map(({ id, shard }) => shard.get(VECTORS_BUCKET, Buffer.from(id, 'utf8'))));
-    return found.map(({ id, data }, i) => decodeObject(id, data, vectors[i], options.tenant));
+    const vectors = options.vectors === false ? [] : await vectorsOf(shards, found, after);
+    return found.map(({ key, value }, i) => decodeObject(key.toString('utf8'), value, vectors[i], options.tenant));
   }
 
   /**
@@ -468,10 +466,37 @@ async function moveDirectory(from: string, to: string): Promise<void> {
   }
 }
 
-/** Remembers which shard each entry came from, for the vector lookups after a merged scan. */
-async function* tagged(shard: Shard, entries: AsyncGenerator<{ key: Buffer; value: Buffer }>, owner: Map<string, Shard>) {
-  for await (const entry of entries) {
-    owner.set(entry.key.toString('utf8'), shard);
-    yield entry;
-  }
+/** An object a scan found, and the index of the shard it came from. */
+interface FoundObject {
+  readonly key: Buffer;
+  readonly value: Buffer;
+  readonly shard: number;
+}
+
+/** Marks each entry with its shard, for reading the vectors after a merged scan. */
+async function* tagged(shard: number, entries: AsyncIterable<{ key: Buffer; value: Buffer }>): AsyncGenerator<FoundObject> {
+  for await (const { key, value } of entries) yield { key, value, shard };
+}
+
+/**
+ * The vectors of `found` (in id order), by one pass per shard over its
+ * vectors bucket from `after` on, merged with the found ids. A point lookup
+ * per object would read and decode a whole block per object.
+ */
+async function vectorsOf(shards: readonly Shard[], found: readonly FoundObject[], after: Buffer | undefined): Promise<(Buffer | undefined)[]> {
+  const vectors: (Buffer | undefined)[] = new Array(found.length);
+  await Promise.all(
+    shards.map(async (shard, index) => {
+      const wanted = found.flatMap((object, i) => (object.shard === index ? [i] : []));
+      let next = 0;
+      if (wanted.length === 0) return;
+      // Tombstones included: the first entry of any kind past the last wanted id ends the pass.
+      for await (const entry of shard.newestEntries(VECTORS_BUCKET, after)) {
+        while (next < wanted.length && compareKeys(found[wanted[next]!]!.key, entry.key) < 0) next++;
+        if (next === wanted.length) break;
+        if (compareKeys(found[wanted[next]!]!.key, entry.key) === 0) vectors[wanted[next++]!] = entry.value ?? undefined;
+      }
+    }),
+  );
+  return vectors;
 }

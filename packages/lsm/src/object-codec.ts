@@ -67,13 +67,25 @@ function decodeVector(data: Buffer): number[] {
 /**
  * The shortest decimal that rounds to the same float32, so that a stored 0.1
  * reads back as 0.1 rather than 0.10000000149011612 (as Weaviate prints it).
+ * Binary search over the digit count: if d digits round-trip, so do d + 1
+ * (the nearest (d+1)-digit decimal is at least as close), and 9 always do.
  */
 function shortestFloat32(value: number): number {
-  for (let digits = 1; digits < 9; digits++) {
+  if (value === 0) return 0; // -0 too: it prints as 0 anyway
+  let low = 1;
+  let high = 9;
+  let best: number | undefined;
+  while (low < high) {
+    const digits = (low + high) >>> 1;
     const candidate = Number(value.toPrecision(digits));
-    if (Math.fround(candidate) === value) return candidate;
+    if (Math.fround(candidate) === value) {
+      high = digits;
+      best = candidate;
+    } else {
+      low = digits + 1;
+    }
   }
-  return value;
+  return best ?? Number(value.toPrecision(9));
 }
 
 function timestamp(value: unknown, fallback: number, field: string): number {

@@ -86,6 +86,41 @@ export function decodeBlock(block: Buffer, where: string): Entry[] {
   return entries;
 }
 
+/**
+ * Point lookup inside one block: verifies the checksum, then walks the
+ * entries comparing keys in place (no per-entry allocation) and stops at the
+ * first greater key. `undefined`: not in the block; `null`: a tombstone.
+ */
+export function findInBlock(block: Buffer, key: Buffer, where: string): Buffer | null | undefined {
+  if (block.length < 4) throw corrupt(`${where}: block too short`);
+  const end = block.length - 4;
+  if (crc32(block.subarray(0, end)) !== block.readUInt32LE(end)) throw corrupt(`${where}: block checksum mismatch`);
+  let at = 0;
+  try {
+    while (at < end) {
+      const kind = block.readUInt8(at);
+      const keyLength = block.readUInt32LE(at + 1);
+      const keyStart = at + 5;
+      at = keyStart + keyLength;
+      if (at > end) throw new RangeError('key past the end of the block');
+      const order = key.compare(block, keyStart, at);
+      let valueStart = at;
+      if (kind === KIND_PUT) {
+        valueStart = at + 4;
+        at = valueStart + block.readUInt32LE(at);
+        if (at > end) throw new RangeError('value past the end of the block');
+      } else if (kind !== KIND_TOMBSTONE) {
+        throw corrupt(`${where}: unknown entry kind ${kind}`);
+      }
+      if (order === 0) return kind === KIND_PUT ? block.subarray(valueStart, at) : null;
+      if (order < 0) return undefined; // keys are sorted: it would have come already
+    }
+  } catch (error) {
+    throw corrupt(`${where}: malformed block`, error);
+  }
+  return undefined;
+}
+
 export function encodeIndex(blocks: readonly BlockHandle[]): Buffer {
   let size = 4;
   for (const block of blocks) size += 4 + block.lastKey.length + 8 + 4;

@@ -17,6 +17,7 @@ import {
   decodeBlock,
   decodeFooter,
   decodeIndex,
+  findInBlock,
   withoutChecksum,
 } from './segment-format.ts';
 
@@ -98,17 +99,14 @@ export class Segment {
     if (!this.#bloom.mayContain(key)) return undefined;
     const blockIndex = this.#blockFor(key);
     if (blockIndex === this.#blocks.length) return undefined;
-    const entries = await this.#readBlock(blockIndex);
-    let low = 0;
-    let high = entries.length - 1;
-    while (low <= high) {
-      const mid = (low + high) >>> 1;
-      const cmp = compareKeys(entries[mid]!.key, key);
-      if (cmp === 0) return entries[mid]!.value;
-      if (cmp < 0) low = mid + 1;
-      else high = mid - 1;
+    const block = this.#blocks[blockIndex]!;
+    const where = `${this.path} block ${blockIndex}`;
+    try {
+      // Walking the raw block beats decoding all its entries for the one wanted.
+      return findInBlock(await readAt(this.#handle, block.offset, block.length), key, where);
+    } catch (error) {
+      throw ioError(error, `read segment ${this.path}`);
     }
-    return undefined;
   }
 
   /** Entries with keys strictly greater than `after` (all when undefined), in order, block by block. */

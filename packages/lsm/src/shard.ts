@@ -278,13 +278,22 @@ export class Shard {
    * order. Sees the memtables and segments of the moment iteration starts
    * (writes made meanwhile to the active memtable may show up).
    */
-  async *entries(bucket: string, after?: Buffer): AsyncGenerator<Entry & { value: Buffer }> {
+  entries(bucket: string, after?: Buffer): AsyncGenerator<Entry & { value: Buffer }> {
+    return liveEntries(this.newestEntries(bucket, after));
+  }
+
+  /**
+   * Like {@link entries}, with tombstones (`value === null`): the newest
+   * entry of each key. Lets a caller stop at a key past the ones it wants even
+   * when those were deleted.
+   */
+  async *newestEntries(bucket: string, after?: Buffer): AsyncGenerator<Entry> {
     this.#assertOpen();
     const tables = this.#generationsNewestFirst().flatMap((g) => g.tables.get(bucket) ?? []);
     const segments = this.#refSegments(bucket);
     try {
       const sources: EntrySource[] = [...tables.map((t) => t.entries(after)), ...segments.toReversed().map((s) => s.entries(after))];
-      yield* liveEntries(mergeEntries(sources));
+      yield* mergeEntries(sources);
     } finally {
       for (const segment of segments) segment.unref();
     }

@@ -97,6 +97,8 @@ export interface ScanOptions extends TenantOption {
   readonly after?: string;
   /** At most this many objects. Default 100. */
   readonly limit?: number;
+  /** `false`: leave vectors out (not read, not decoded). Default `true`. */
+  readonly vectors?: boolean;
 }
 
 /** {@link Store.listCollections} entries: the backup view plus the schema. */

@@ -57,8 +57,9 @@ describe('collections', () => {
     const c = await store.createCollection({ class: 'Thing' });
     await c.put('x', { properties: { n: 1 }, vector: new Float32Array([0.5, -2]), creationTimeUnix: 10, lastUpdateTimeUnix: 20 });
     expect(await c.get('x')).toEqual({ id: 'x', properties: { n: 1 }, vector: [0.5, -2], creationTimeUnix: 10, lastUpdateTimeUnix: 20 });
-    await c.put('v', { properties: {}, vector: [0.1, 0.2, 1 / 3, 1e-7, -123.456] });
-    expect((await c.get('v'))?.vector).toEqual([0.1, 0.2, 0.33333334, 1e-7, -123.456]); // float32, printed shortest
+    await c.put('v', { properties: {}, vector: [0.1, 0.2, 1 / 3, 1e-7, -123.456, -0.122392364, 16777217, -0] });
+    // float32, printed shortest (9 digits at most; 2^24 + 1 is not a float32)
+    expect((await c.get('v'))?.vector).toEqual([0.1, 0.2, 0.33333334, 1e-7, -123.456, -0.122392364, 16777216, 0]);
     await c.put('x', { properties: { n: 2 } }); // replacing without a vector drops the old vector
     const replaced = await c.get('x');
     expect(replaced?.vector).toBeUndefined();
@@ -94,6 +95,29 @@ describe('collections', () => {
     }
     expect(paged).toEqual([...ids].sort(byteOrder));
     expect(await c.count()).toBe(500);
+    await store.close();
+  });
+
+  test('scans return each object with its own vector, or without vectors on request', async () => {
+    const store = await Store.open({ path: scratchDir('scan-vectors'), blockBytes: 512 });
+    const c = await store.createCollection({ class: 'Vec', shardingConfig: { desiredCount: 3 } });
+    const ids = Array.from({ length: 300 }, (_, i) => `v-${String(i).padStart(3, '0')}`);
+    // Every third object has no vector; some land in segments, the rest stay in memtables.
+    for (const [i, id] of ids.entries()) {
+      await c.put(id, { properties: { i }, ...(i % 3 === 0 ? {} : { vector: [i, i / 2] }) });
+      if (i === 150) await store.flush();
+    }
+    for (const id of ids.slice(100, 120)) await c.delete(id);
+    const live = ids.filter((_, i) => i < 100 || i >= 120);
+    const page = await c.scan({ after: 'v-090', limit: 50 });
+    expect(page.map((o) => o.id)).toEqual(live.filter((id) => id > 'v-090').slice(0, 50));
+    for (const object of page) {
+      const i = object.properties.i as number;
+      expect(object.vector, object.id).toEqual(i % 3 === 0 ? undefined : [i, i / 2]);
+    }
+    const bare = await c.scan({ after: 'v-090', limit: 50, vectors: false });
+    expect(bare.map((o) => o.id)).toEqual(page.map((o) => o.id));
+    expect(bare.every((o) => o.vector === undefined)).toBe(true);
     await store.close();
   });
 });

@@ -36,6 +36,13 @@ describe('segment', () => {
     expect(await segment.get(key(10))).toBeNull(); // a tombstone: deleted here
     expect(await segment.get(key(3))).toBeUndefined(); // never written
     expect(await segment.get(Buffer.from('zzz'))).toBeUndefined();
+    // Every key, in every position of its block (first, middle, last) and between blocks.
+    for (let i = 0; i < 3000; i++) {
+      const found = await segment.get(key(i));
+      if (i % 2 === 1) expect(found, `key ${i}`).toBeUndefined();
+      else if (i % 10 === 0) expect(found, `key ${i}`).toBeNull();
+      else expect(found?.toString(), `key ${i}`).toBe(`value-${i}`);
+    }
     const after: string[] = [];
     for await (const entry of segment.entries(key(2991))) after.push(entry.key.toString());
     expect(after).toEqual(['key-002992', 'key-002994', 'key-002996', 'key-002998']);
