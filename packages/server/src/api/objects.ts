@@ -141,7 +141,8 @@ async function listObjects(context: ApiContext, { query }: RouteRequest) {
     while (objects.length < limit) {
       const want = skip > 0 ? Math.min(skip, SKIP_PAGE) : limit - objects.length;
       const page: StoredObject[] = await tenantErrors(() =>
-        collection.scan({ ...options, limit: want, ...(cursor !== undefined ? { after: cursor } : {}) }),
+        // Vectors are read only when the answer shows them (`include=vector`).
+        collection.scan({ ...options, limit: want, vectors: withVector && skip === 0, ...(cursor !== undefined ? { after: cursor } : {}) }),
       );
       if (page.length === 0) break;
       cursor = page[page.length - 1]!.id;
