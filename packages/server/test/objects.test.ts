@@ -193,3 +193,27 @@ describe('batch', () => {
     expect((await server.call('POST', '/batch/objects', { objects: 'x' })).status).toBe(422);
   });
 });
+
+describe('listing with vectors', () => {
+  test('include=vector shows each object vector in a listing, also across pages; without it none is shown', async () => {
+    await server.call('POST', '/schema', { class: 'Embedded', properties: [{ name: 'n', dataType: ['int'] }], shardingConfig: { desiredCount: 2 } });
+    const objects = Array.from({ length: 7 }, (_, n) => ({ class: 'Embedded', id: randomUUID(), properties: { n }, vector: [n, n / 2, 1 - n] }));
+    expect((await server.call('POST', '/batch/objects', { objects })).status).toBe(200);
+    const byId = new Map(objects.map((object) => [object.id, object.vector]));
+
+    const seen: Array<{ id: string; vector?: number[] }> = [];
+    let after = '';
+    for (;;) {
+      const page = await server.call('GET', `/objects?class=Embedded&limit=3&include=vector${after ? `&after=${after}` : ''}`);
+      if (page.body.objects.length === 0) break;
+      seen.push(...page.body.objects);
+      after = page.body.objects.at(-1).id;
+    }
+    expect(seen).toHaveLength(7);
+    for (const object of seen) expect(object.vector).toEqual(byId.get(object.id));
+
+    const plain = await server.call('GET', '/objects?class=Embedded&limit=10');
+    expect(plain.body.objects).toHaveLength(7);
+    for (const object of plain.body.objects) expect(object.vector).toBeUndefined();
+  });
+});
