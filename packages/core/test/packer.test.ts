@@ -146,6 +146,30 @@ describe('verification', { timeout: 120_000 }, () => {
     });
   }
 
+  for (const level of ['DefaultCompression', 'ZstdDefaultCompression'] as const) {
+    test(`${level}: flipped bits anywhere in a chunk always fail with CORRUPT, never hang`, async () => {
+      // A flip that garbles a tar header once left the extractor waiting forever; 60 random
+      // positions found it within a handful of tries before the fix.
+      const files = await sourceFiles({ 'shard-a/x.seg': sampleBytes(3 * MB, 0.5), 'shard-a/y': sampleBytes(1000) });
+      const { chunks, records } = await packAll(files, 2 * MB, level);
+      const victim = chunks[1] as ChunkRecord;
+      const path = join(dir, 'store', ...victim.key.split('/'));
+      const original = await readFile(path);
+      for (let flip = 0; flip < 60; flip++) {
+        const bytes = Buffer.from(original);
+        const at = Math.floor(Math.random() * bytes.byteLength);
+        bytes[at] = (bytes[at] as number) ^ (1 << flip % 8);
+        await writeFile(path, bytes);
+        const target = join(dir, `restored-${flip}`);
+        const outcome = await Promise.race([
+          unpackAll(chunks, records, level, target).then(() => 'restored', (error: unknown) => error),
+          new Promise((resolve) => setTimeout(() => resolve(`hung with byte ${at} flipped`), 10_000)),
+        ]);
+        expect(BackupError.is(outcome, ErrorCode.CORRUPT), `flip at byte ${at}: ${String(outcome)}`).toBe(true);
+      }
+    });
+  }
+
   test('a chunk whose size differs from its record fails naming the chunk, even if its content is intact', async () => {
     const files = await sourceFiles({ 'shard-a/x': sampleBytes(1000) });
     const { chunks, records } = await packAll(files, 2 * MB, 'NoCompression');

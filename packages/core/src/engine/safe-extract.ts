@@ -74,6 +74,9 @@ export async function extractTar(
   options: ExtractOptions = {},
 ): Promise<ExtractedEntry[]> {
   const extract = tar.extract();
+  // Failures reach the caller through the promises below; an 'error' event
+  // nobody happens to be listening for at that moment must not crash the process.
+  extract.on('error', () => {});
   const results: ExtractedEntry[] = [];
   const streams = Array.isArray(input) ? [...input] : [input as Readable];
   // tar-stream's extractor is a streamx stream: feed it by hand, honouring its backpressure.
@@ -85,17 +88,25 @@ export async function extractTar(
     upstream.catch(() => {});
     source = tail;
   }
-  let current: { destroy(): void } | undefined;
+  let current: { destroy(error?: Error): void } | undefined;
+  let inputFailed: (error: unknown) => void = () => {};
+  const failure = new Promise<never>((_, reject) => (inputFailed = reject));
+  failure.catch(() => {});
   const piping = feed(source, extract, options.signal)
     .then(() => upstream)
     .catch((error: unknown) => {
-      // The extractor does not end the entry being read when its input fails: do it, or the reader waits forever.
-      current?.destroy();
+      // The extractor does not end the entry being read when its input fails: end it and the
+      // extractor, and stop the reader waiting on them (below).
+      const reason = error instanceof Error ? error : new Error(String(error));
+      current?.destroy(reason);
+      extract.destroy(reason);
+      inputFailed(error);
       throw error;
     });
   const consuming = (async () => {
-    for await (const entry of extract) {
+    for await (const entry of untilFailure(extract, failure)) {
       current = entry;
+      entry.on('error', () => {}); // surfaced by the loop reading it
       const { name, type, size = 0 } = entry.header;
       if (type !== 'file') throw rejected(name, `type "${String(type)}" is not allowed, only regular files`);
       const expected = options.expect ? options.expect(name, size) : { path: name, offset: 0, length: size };
@@ -113,7 +124,7 @@ export async function extractTar(
       let written = 0;
       try {
         // Positional writes: parts of a split file land at their offset.
-        for await (const chunk of entry as AsyncIterable<Buffer>) {
+        for await (const chunk of untilFailure(entry as AsyncIterable<Buffer>, failure)) {
           options.signal?.throwIfAborted();
           hash.update(chunk);
           options.onEntryBytes?.(name, chunk);
@@ -132,6 +143,21 @@ export async function extractTar(
   if (consumed.status === 'rejected') throw consumed.reason;
   if (piped.status === 'rejected') throw piped.reason;
   return results;
+}
+
+/**
+ * Yields from `iterable` until `failure` rejects. A streamx iterator can keep
+ * waiting after its stream was destroyed while a write into it was pending
+ * (seen with a gzip chunk whose flipped byte garbled a tar header): once the
+ * input has failed, nothing more will come, so stop waiting for it.
+ */
+async function* untilFailure<T>(iterable: AsyncIterable<T>, failure: Promise<never>): AsyncGenerator<T> {
+  const iterator = iterable[Symbol.asyncIterator]();
+  for (;;) {
+    const step = await Promise.race([iterator.next(), failure]);
+    if (step.done) return;
+    yield step.value;
+  }
 }
 
 async function writeFully(handle: FileHandle, chunk: Buffer, position: number): Promise<void> {
