@@ -199,7 +199,7 @@ describe('listing with vectors', () => {
     await server.call('POST', '/schema', { class: 'Embedded', properties: [{ name: 'n', dataType: ['int'] }], shardingConfig: { desiredCount: 2 } });
     const objects = Array.from({ length: 7 }, (_, n) => ({ class: 'Embedded', id: randomUUID(), properties: { n }, vector: [n, n / 2, 1 - n] }));
     expect((await server.call('POST', '/batch/objects', { objects })).status).toBe(200);
-    const byId = new Map(objects.map((object) => [object.id, object.vector]));
+    const byId = new Map<string, number[]>(objects.map((object) => [object.id, object.vector]));
 
     const seen: Array<{ id: string; vector?: number[] }> = [];
     let after = '';
