@@ -70,6 +70,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   const rounds = Math.round(number(values.rounds, quick ? 1 : 3, '--rounds', 1));
   const seed = Math.round(number(values.seed, 42, '--seed', 0));
   const shm = os.platform() === 'linux' ? '/dev/shm' : os.tmpdir();
+  // Relative paths mean relative to where the user typed the command (npm runs scripts elsewhere).
+  const cwd = process.env.INIT_CWD ?? process.cwd();
   return {
     quick,
     sizeBytes,
@@ -77,9 +79,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     memorySizesBytes: quick ? [sizeBytes / 2, sizeBytes] : [sizeBytes, 4 * sizeBytes],
     rounds,
     seed,
-    workDir: path.resolve(values['work-dir'] ?? path.join(shm, `backup-bench-${process.pid}`)),
+    workDir: path.resolve(cwd, values['work-dir'] ?? path.join(shm, `backup-bench-${process.pid}`)),
     keep: values.keep,
-    output: path.resolve(values.out ?? path.join(BENCH_ROOT, 'results', 'latest.json')),
+    output: path.resolve(cwd, values.out ?? path.join(BENCH_ROOT, 'results', 'latest.json')),
     providerBytes: quick ? 4 * MiB : 256 * MiB,
     loadRate: quick ? 50 : 100,
     loadIdleSeconds: quick ? 2 : 10,
