@@ -38,6 +38,13 @@ const SPECS: Readonly<Record<CompressionLevel, CompressionSpec>> = {
   NoCompression: { codec: 'none', level: 0, name: 'NoCompression' },
 };
 
+/**
+ * Output buffer of every compressor and decompressor. zlib's default (16 KiB)
+ * means a round trip to the thread pool per 16 KiB; 1 MiB made gzip ~20%
+ * and decompression 1.5-3x faster here, for 1 MiB per pipeline.
+ */
+const CODEC_CHUNK_SIZE = 1024 * 1024;
+
 /** Largest zstd window a restore accepts (8 MiB): bounds memory against crafted chunks. */
 const ZSTD_MAX_WINDOW_LOG = 23;
 
@@ -53,9 +60,9 @@ export function compressionSpec(level: CompressionLevel): CompressionSpec {
 export function createCompressor(spec: CompressionSpec): Transform {
   switch (spec.codec) {
     case 'gzip':
-      return createGzip({ level: spec.level });
+      return createGzip({ level: spec.level, chunkSize: CODEC_CHUNK_SIZE });
     case 'zstd':
-      return createZstdCompress({ params: { [constants.ZSTD_c_compressionLevel]: spec.level } });
+      return createZstdCompress({ chunkSize: CODEC_CHUNK_SIZE, params: { [constants.ZSTD_c_compressionLevel]: spec.level } });
     case 'none':
       return new PassThrough();
   }
@@ -65,9 +72,9 @@ export function createCompressor(spec: CompressionSpec): Transform {
 export function createDecompressor(codec: Codec): Transform {
   switch (codec) {
     case 'gzip':
-      return createGunzip();
+      return createGunzip({ chunkSize: CODEC_CHUNK_SIZE });
     case 'zstd':
-      return createZstdDecompress({ params: { [constants.ZSTD_d_windowLogMax]: ZSTD_MAX_WINDOW_LOG } });
+      return createZstdDecompress({ chunkSize: CODEC_CHUNK_SIZE, params: { [constants.ZSTD_d_windowLogMax]: ZSTD_MAX_WINDOW_LOG } });
     case 'none':
       return new PassThrough();
     default:
