@@ -188,20 +188,24 @@ export class Shard {
    * `syncWrites`). Writers wait only if flushes fall behind.
    */
   write(ops: readonly Operation[]): Promise<void> {
+    return this.#admit(ops, () => this.write(ops)) ?? this.#commit(ops).ack;
+  }
+
+  /**
+   * Validates `ops`; if flushes have fallen behind, returns `retry` run once
+   * the oldest pending flush settles (writers wait, they never fail). Returns
+   * undefined when the write may go ahead now.
+   */
+  #admit<T>(ops: readonly Operation[], retry: () => Promise<T>): Promise<T> | undefined {
     try {
       this.#assertWritable();
       for (const op of ops) if (!BUCKET_NAME.test(op.bucket)) throw new BackupError(ErrorCode.INVALID_ARGUMENT, `bad bucket name '${op.bucket}'`);
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.#immutables.length >= MAX_IMMUTABLE_GENERATIONS) {
-      const oldest = this.#immutables[0]!.flushed!;
-      return oldest.then(
-        () => this.write(ops),
-        () => this.write(ops),
-      );
-    }
-    return this.#commit(ops).ack;
+    if (this.#immutables.length < MAX_IMMUTABLE_GENERATIONS) return undefined;
+    const oldest = this.#immutables[0]!.flushed!;
+    return oldest.then(retry, retry);
   }
 
   /**
@@ -211,20 +215,11 @@ export class Shard {
    */
   writeReporting(ops: readonly Operation[]): Promise<boolean> {
     const counted = ops.filter((op) => op.bucket === this.#options.countedBucket);
-    try {
-      this.#assertWritable();
-      if (counted.length !== 1) throw new BackupError(ErrorCode.INVALID_ARGUMENT, `writeReporting needs exactly one op on '${this.#options.countedBucket}'`);
-      for (const op of ops) if (!BUCKET_NAME.test(op.bucket)) throw new BackupError(ErrorCode.INVALID_ARGUMENT, `bad bucket name '${op.bucket}'`);
-    } catch (error) {
-      return Promise.reject(error);
+    if (counted.length !== 1) {
+      return Promise.reject(new BackupError(ErrorCode.INVALID_ARGUMENT, `writeReporting needs exactly one op on '${this.#options.countedBucket}'`));
     }
-    if (this.#immutables.length >= MAX_IMMUTABLE_GENERATIONS) {
-      const oldest = this.#immutables[0]!.flushed!;
-      return oldest.then(
-        () => this.writeReporting(ops),
-        () => this.writeReporting(ops),
-      );
-    }
+    const held = this.#admit(ops, () => this.writeReporting(ops));
+    if (held) return held;
     const { ack, wasLive } = this.#commit(ops);
     if (wasLive !== undefined) return ack.then(() => wasLive);
     // Same synchronous step as the apply: these segments hold the key's state from just before it.
