@@ -12,6 +12,7 @@
  * Every part carries its own checksum, verified whenever it is read.
  */
 import { crc32 } from 'node:zlib';
+import { BlockIndex } from './block-index.ts';
 import type { Entry } from './entry.ts';
 import { corrupt } from './errors.ts';
 
@@ -136,26 +137,34 @@ export function encodeIndex(blocks: readonly BlockHandle[]): Buffer {
   return out;
 }
 
-export function decodeIndex(data: Buffer, blockCount: number, where: string): BlockHandle[] {
+export function decodeIndex(data: Buffer, blockCount: number, where: string): BlockIndex {
   const body = data.subarray(0, data.length - 4);
   if (data.length < 4 || crc32(body) !== data.readUInt32LE(data.length - 4)) throw corrupt(`${where}: index checksum mismatch`);
-  const blocks: BlockHandle[] = [];
+  const keyStarts = new Uint32Array(blockCount + 1);
+  const offsets = new Float64Array(blockCount);
+  const lengths = new Uint32Array(blockCount);
+  // Keys take the index minus its fixed 16 bytes a block; copied out so the file's read buffer can go.
+  const keys = Buffer.allocUnsafeSlow(Math.max(0, body.length - 16 * blockCount));
   let at = 0;
+  let keyBytes = 0;
   try {
     for (let i = 0; i < blockCount; i++) {
       const keyLength = body.readUInt32LE(at);
       at += 4;
-      const lastKey = Buffer.from(body.subarray(at, at + keyLength));
+      if (at + keyLength > body.length || keyBytes + keyLength > keys.length) throw new RangeError('key runs past the index');
+      body.copy(keys, keyBytes, at, at + keyLength);
+      keyStarts[i] = keyBytes;
+      keyBytes += keyLength;
       at += keyLength;
-      const offset = Number(body.readBigUInt64LE(at));
-      const length = body.readUInt32LE(at + 8);
+      offsets[i] = Number(body.readBigUInt64LE(at));
+      lengths[i] = body.readUInt32LE(at + 8);
       at += 12;
-      blocks.push({ lastKey, offset, length });
     }
+    keyStarts[blockCount] = keyBytes;
   } catch (error) {
     throw corrupt(`${where}: malformed index`, error);
   }
-  return blocks;
+  return new BlockIndex(keys.subarray(0, keyBytes), keyStarts, offsets, lengths);
 }
 
 /** Appends a crc32 of `data`. */

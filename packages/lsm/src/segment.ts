@@ -6,12 +6,12 @@
  * last reader lets go (POSIX keeps an unlinked file readable until then).
  */
 import { promises as fsp } from 'node:fs';
+import type { BlockIndex } from './block-index.ts';
 import { type BloomHash, BloomFilter } from './bloom.ts';
 import type { Entry } from './entry.ts';
 import { compareKeys } from './entry.ts';
 import { corrupt, ioError } from './errors.ts';
 import {
-  type BlockHandle,
   FOOTER_BYTES,
   type Footer,
   decodeBlock,
@@ -31,11 +31,11 @@ export class Segment {
   readonly size: number;
   readonly footer: Footer;
   readonly #handle: fsp.FileHandle;
-  readonly #blocks: readonly BlockHandle[];
+  readonly #blocks: BlockIndex;
   readonly #bloom: BloomFilter;
   #refs = 1;
 
-  private constructor(name: string, path: string, size: number, handle: fsp.FileHandle, footer: Footer, blocks: BlockHandle[], bloom: BloomFilter) {
+  private constructor(name: string, path: string, size: number, handle: fsp.FileHandle, footer: Footer, blocks: BlockIndex, bloom: BloomFilter) {
     this.name = name;
     this.path = path;
     this.size = size;
@@ -97,13 +97,12 @@ export class Segment {
   /** Point lookup: bloom filter, then binary search of the index, then one block. */
   async get(key: Buffer): Promise<Lookup> {
     if (!this.#bloom.mayContain(key)) return undefined;
-    const blockIndex = this.#blockFor(key);
-    if (blockIndex === this.#blocks.length) return undefined;
-    const block = this.#blocks[blockIndex]!;
+    const blockIndex = this.#blocks.find(key);
+    if (blockIndex === this.#blocks.count) return undefined;
     const where = `${this.path} block ${blockIndex}`;
     try {
       // Walking the raw block beats decoding all its entries for the one wanted.
-      return findInBlock(await readAt(this.#handle, block.offset, block.length), key, where);
+      return findInBlock(await readAt(this.#handle, this.#blocks.offset(blockIndex), this.#blocks.length(blockIndex)), key, where);
     } catch (error) {
       throw ioError(error, `read segment ${this.path}`);
     }
@@ -111,8 +110,8 @@ export class Segment {
 
   /** Entries with keys strictly greater than `after` (all when undefined), in order, block by block. */
   async *entries(after?: Buffer): AsyncGenerator<Entry> {
-    let blockIndex = after === undefined ? 0 : this.#blockFor(after);
-    for (; blockIndex < this.#blocks.length; blockIndex++) {
+    let blockIndex = after === undefined ? 0 : this.#blocks.find(after);
+    for (; blockIndex < this.#blocks.count; blockIndex++) {
       const entries = await this.#readBlock(blockIndex);
       for (const entry of entries) {
         if (after !== undefined && compareKeys(entry.key, after) <= 0) continue;
@@ -121,22 +120,10 @@ export class Segment {
     }
   }
 
-  /** The first block whose last key is >= key; blocks.length when none. */
-  #blockFor(key: Buffer): number {
-    let low = 0;
-    let high = this.#blocks.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (compareKeys(this.#blocks[mid]!.lastKey, key) < 0) low = mid + 1;
-      else high = mid;
-    }
-    return low;
-  }
-
   async #readBlock(index: number): Promise<Entry[]> {
-    const block = this.#blocks[index]!;
     try {
-      return decodeBlock(await readAt(this.#handle, block.offset, block.length), `${this.path} block ${index}`);
+      const bytes = await readAt(this.#handle, this.#blocks.offset(index), this.#blocks.length(index));
+      return decodeBlock(bytes, `${this.path} block ${index}`);
     } catch (error) {
       throw ioError(error, `read segment ${this.path}`);
     }

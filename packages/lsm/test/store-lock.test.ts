@@ -114,7 +114,10 @@ describe('store lock', () => {
     const path = scratchDir('lock-race');
     await (await Store.open({ path })).close();
     for (let round = 0; round < 3; round++) {
-      await writeFile(join(path, 'LOCK'), JSON.stringify({ pid: deadPid(), folder: await folderId(path), nonce: `round-${round}` }));
+      // With a start time, as real locks have: should the dead pid be reused meanwhile (pids wrap at
+      // 32768 on busy test machines), the lock still reads as stale instead of held by that process.
+      const stale = { pid: deadPid(), start: '1', folder: await folderId(path), nonce: `round-${round}` };
+      await writeFile(join(path, 'LOCK'), JSON.stringify(stale));
       const answers = await Promise.all(Array.from({ length: 4 }, () => startHolder(path)));
       expect(answers.map((a) => a.line).sort(), `round ${round}`).toEqual(['conflict CONFLICT', 'conflict CONFLICT', 'conflict CONFLICT', 'opened']);
       await Promise.all(answers.map((a) => killed(a.child)));
