@@ -4,12 +4,11 @@
 // through `inject('emulators')`. If one cannot start, this throws and the run
 // fails: nothing is skipped.
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { BlobServiceClient } from '@azure/storage-blob';
 import type { TestProject } from 'vitest/node';
 import { startAzurite } from '@backup/test-emulators/azurite';
 import { createFakeGcsBucket, startFakeGcs } from '@backup/test-emulators/fake-gcs';
-import { startMinio } from '@backup/test-emulators/minio';
+import { createMinioBuckets, startMinio } from '@backup/test-emulators/minio';
 
 export interface EmulatorCoordinates {
   /** A prefix unique to this run, so runs against shared emulators never meet. */
@@ -51,19 +50,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       Awaited<ReturnType<typeof startFakeGcs>>,
     ];
 
-    const s3 = new S3Client({
-      endpoint: minio.endpoint,
-      region: minio.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey },
-    });
-    try {
-      await s3.send(new CreateBucketCommand({ Bucket: BUCKET })).catch((error: unknown) => {
-        if ((error as Error).name !== 'BucketAlreadyOwnedByYou') throw error;
-      });
-    } finally {
-      s3.destroy();
-    }
+    await createMinioBuckets(minio, BUCKET);
     await BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(BUCKET).createIfNotExists();
     await createFakeGcsBucket(gcs, BUCKET);
 

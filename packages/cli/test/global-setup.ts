@@ -2,9 +2,8 @@
 // test bucket and hands the connection to the tests through `inject('minio')`.
 // If MinIO cannot start, this throws and the run fails: nothing is skipped.
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { TestProject } from 'vitest/node';
-import { startMinio } from '@backup/test-emulators/minio';
+import { createMinioBuckets, startMinio } from '@backup/test-emulators/minio';
 
 export interface MinioConnection {
   /** `host:port`, as BACKUP_S3_ENDPOINT takes it (plain http). */
@@ -28,19 +27,7 @@ const BUCKET = 'backup-cli-tests';
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const minio = await startMinio();
   try {
-    const client = new S3Client({
-      endpoint: minio.endpoint,
-      region: minio.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey },
-    });
-    try {
-      await client.send(new CreateBucketCommand({ Bucket: BUCKET })).catch((error: unknown) => {
-        if ((error as Error).name !== 'BucketAlreadyOwnedByYou') throw error;
-      });
-    } finally {
-      client.destroy();
-    }
+    await createMinioBuckets(minio, BUCKET);
     project.provide('minio', {
       endpoint: new URL(minio.endpoint).host,
       accessKeyId: minio.accessKeyId,

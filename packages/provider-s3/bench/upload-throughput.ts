@@ -5,9 +5,9 @@
 //   node --conditions=@backup/source packages/provider-s3/bench/upload-throughput.ts [MiB]
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
-import { CreateBucketCommand, DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { startMinio } from '@backup/test-emulators/minio';
+import { createMinioBuckets, startMinio } from '@backup/test-emulators/minio';
 import { compareUploads, deterministicBytes, type UploadComparison } from '@backup/test-emulators/upload-comparison';
 import { S3Provider } from '../src/index.ts';
 
@@ -41,9 +41,7 @@ export async function benchmarkS3Upload(opts: { bytes: number }): Promise<Upload
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
   try {
-    await bare.send(new CreateBucketCommand({ Bucket: BUCKET })).catch((error: unknown) => {
-      if ((error as Error).name !== 'BucketAlreadyOwnedByYou') throw error;
-    });
+    await createMinioBuckets(minio, BUCKET);
     const viaProvider = () => provider.write('chunk', deterministicBytes(opts.bytes));
     const viaBare = () =>
       new Upload({

@@ -2,9 +2,8 @@
 // test buckets and hands the connection to the tests through `inject('s3')`.
 // If MinIO cannot start, this throws and the run fails: nothing is skipped.
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { TestProject } from 'vitest/node';
-import { startMinio } from '@backup/test-emulators/minio';
+import { createMinioBuckets, startMinio } from '@backup/test-emulators/minio';
 
 /** How tests reach the MinIO of this run. */
 export interface S3TestConnection {
@@ -43,22 +42,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       alternateBucket: ALTERNATE_BUCKET,
       runPrefix: `run-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
     };
-    const client = new S3Client({
-      endpoint: minio.endpoint,
-      region: minio.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey },
-    });
-    try {
-      for (const Bucket of [BUCKET, ALTERNATE_BUCKET]) {
-        await client.send(new CreateBucketCommand({ Bucket })).catch((error: unknown) => {
-          // A MinIO that outlives runs (docker compose) already has them.
-          if ((error as Error).name !== 'BucketAlreadyOwnedByYou') throw error;
-        });
-      }
-    } finally {
-      client.destroy();
-    }
+    await createMinioBuckets(minio, BUCKET, ALTERNATE_BUCKET);
     project.provide('s3', connection);
   } catch (error) {
     await minio.stop();

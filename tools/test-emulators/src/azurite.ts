@@ -1,4 +1,3 @@
-import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { answers, freePort, launch, scratchDir, type RunningEmulator } from './launch.ts';
@@ -43,20 +42,9 @@ export async function startAzurite(): Promise<RunningAzurite> {
     ],
     endpoint: blobEndpoint,
     isReady: () => answers(blobEndpoint),
-  }).catch((error: unknown) => {
-    rmSync(location, { recursive: true, force: true });
-    throw error;
+    dataDir: location,
   });
-  return {
-    ...describeAccount(blobEndpoint, AZURITE_ACCOUNT_NAME),
-    name: emulator.name,
-    endpoint: emulator.endpoint,
-    logFile: emulator.logFile,
-    stop: async () => {
-      await emulator.stop();
-      rmSync(location, { recursive: true, force: true });
-    },
-  };
+  return { ...describeAccount(blobEndpoint, AZURITE_ACCOUNT_NAME), ...emulator };
 }
 
 async function useExternal(blobEndpoint: string): Promise<RunningAzurite> {

@@ -1,6 +1,5 @@
 // fake-gcs-server (github.com/fsouza/fake-gcs-server), the GCS emulator the
 // provider tests and benchmarks run against. Built by scripts/emulators/install.sh.
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { emulatorBinary } from './binaries.ts';
 import { freePort, launch, scratchDir, type RunningEmulator } from './launch.ts';
@@ -57,16 +56,9 @@ export async function startFakeGcs(): Promise<RunningFakeGcs> {
     ],
     endpoint,
     isReady: () => jsonApiAnswers(endpoint),
+    dataDir,
   });
-  return {
-    ...emulator,
-    projectId: PROJECT_ID,
-    storageRoot,
-    stop: async () => {
-      await emulator.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  return { ...emulator, projectId: PROJECT_ID, storageRoot };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,8 @@ export interface LaunchOptions {
   /** Resolves true once the emulator answers. Polled until `timeoutMs`. */
   readonly isReady: () => Promise<boolean>;
   readonly timeoutMs?: number;
+  /** The emulator's data folder (from `scratchDir`): removed when it stops or fails to start. */
+  readonly dataDir?: string;
 }
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
@@ -63,13 +65,16 @@ export async function launch(options: LaunchOptions): Promise<RunningEmulator> {
   child.once('error', (error) => (exited = `failed to start: ${error.message}`));
 
   const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    await gone;
-    clearTimeout(timer);
+    // A child that never spawned (no pid) or already exited has nothing to wait for.
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await gone;
+      clearTimeout(timer);
+    }
     log.end();
+    if (options.dataDir !== undefined) rmSync(options.dataDir, { recursive: true, force: true });
   };
 
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { emulatorBinary } from './binaries.ts';
 import { freePort, launch, scratchDir, type RunningEmulator } from './launch.ts';
 
@@ -49,22 +49,9 @@ export async function startMinio(): Promise<RunningMinio> {
     },
     endpoint,
     isReady: () => isLive(endpoint),
-  }).catch((error: unknown) => {
-    rmSync(data, { recursive: true, force: true });
-    throw error;
+    dataDir: data,
   });
-  return {
-    name: emulator.name,
-    endpoint: emulator.endpoint,
-    logFile: emulator.logFile,
-    accessKeyId: ROOT_USER,
-    secretAccessKey: ROOT_PASSWORD,
-    region: 'us-east-1',
-    stop: async () => {
-      await emulator.stop();
-      rmSync(data, { recursive: true, force: true });
-    },
-  };
+  return { ...emulator, accessKeyId: ROOT_USER, secretAccessKey: ROOT_PASSWORD, region: 'us-east-1' };
 }
 
 async function useExternal(endpoint: string): Promise<RunningMinio> {
@@ -87,4 +74,23 @@ async function isLive(endpoint: string): Promise<boolean> {
   const response = await fetch(`${endpoint}/minio/health/live`, { signal: AbortSignal.timeout(1_000) });
   await response.body?.cancel();
   return response.ok;
+}
+
+/** Creates the buckets on `minio`; ones that exist already (an external MinIO that outlives runs) are fine. */
+export async function createMinioBuckets(minio: RunningMinio, ...buckets: string[]): Promise<void> {
+  const client = new S3Client({
+    endpoint: minio.endpoint,
+    region: minio.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey },
+  });
+  try {
+    for (const Bucket of buckets) {
+      await client.send(new CreateBucketCommand({ Bucket })).catch((error: unknown) => {
+        if ((error as Error).name !== 'BucketAlreadyOwnedByYou') throw error;
+      });
+    }
+  } finally {
+    client.destroy();
+  }
 }
