@@ -139,20 +139,38 @@ async function removeStaleLeftovers(dir: string, folder: string): Promise<void> 
   for (const name of await fsp.readdir(dir)) {
     if (!name.startsWith(`${LOCK_FILE}.`)) continue;
     const file = path.join(dir, name);
+    if (name.endsWith('.tmp')) {
+      // A temporary file may be empty while its (live) writer is still filling it, so it is
+      // judged by the pid in its name, not by its content.
+      if (!isRunning(tempFileOwner(name))) await fsp.rm(file, { force: true });
+      continue;
+    }
+    // Guards are created by link(), so their content is always whole.
     const holder = parseHolder((await readText(file)) ?? '');
     if (holder === undefined || !(await holds(holder, folder))) await fsp.rm(file, { force: true });
   }
 }
 
+/** The pid in `<name>.<pid>.<uuid>.tmp` (see {@link createExclusive}); 0 when there is none. */
+function tempFileOwner(name: string): number {
+  const pid = Number(name.split('.').at(-3));
+  return Number.isSafeInteger(pid) && pid > 0 ? pid : 0;
+}
+
+/** Whether a process with this pid exists (of any user); false for pid 0. */
+function isRunning(pid: number): boolean {
+  if (pid <= 0) return false; // kill() with pid <= 0 would address process groups
+  try {
+    process.kill(pid, 0); // signal 0: existence check only
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM'; // exists, but belongs to another user
+  }
+}
+
 /** True when `holder` is a running process holding a lock on this folder. */
 async function holds(holder: Holder, folder: string): Promise<boolean> {
-  if (holder.folder !== folder) return false;
-  try {
-    process.kill(holder.pid, 0); // signal 0: existence check only
-  } catch (error) {
-    // EPERM: it exists but belongs to another user.
-    if ((error as { code?: string }).code !== 'EPERM') return false;
-  }
+  if (holder.folder !== folder || !isRunning(holder.pid)) return false;
   const stat = await procStat(holder.pid);
   if (stat === undefined) return true; // no /proc: the pid check is all we have
   return stat.state !== 'Z' && (holder.start === undefined || stat.start === holder.start);

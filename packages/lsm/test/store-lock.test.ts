@@ -5,7 +5,7 @@
  * end with exactly one winner.
  */
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BackupError } from '@backup/core';
@@ -108,6 +108,21 @@ describe('store lock', () => {
       const store = await Store.open({ path });
       await store.close();
     }
+  });
+
+  test("the winner removes a dead process's leftovers but not a live one's half-written temporary file", async () => {
+    const path = scratchDir('lock-leftovers');
+    await (await Store.open({ path })).close();
+    const dead = deadPid();
+    // A racing opener creates its temporary file empty and fills it after: judging it by its
+    // content would delete it under the live writer (its link() then failed with ENOENT).
+    const live = [`LOCK.${process.pid}.a.tmp`, `LOCK.takeover-1f.${process.pid}.b.tmp`];
+    const gone = [`LOCK.${dead}.c.tmp`, `LOCK.takeover-2e.${dead}.d.tmp`, 'LOCK.takeover-3d'];
+    for (const name of [...live, ...gone]) await writeFile(join(path, name), '');
+    const store = await Store.open({ path });
+    await store.close();
+    const left = (await readdir(path)).filter((name) => name.startsWith('LOCK.'));
+    expect(left.sort()).toEqual([...live].sort());
   });
 
   test('processes racing for a stale lock: exactly one wins', { timeout: 60_000 }, async () => {
