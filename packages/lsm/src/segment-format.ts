@@ -31,14 +31,6 @@ export interface Footer {
   readonly tombstoneCount: number;
 }
 
-export interface BlockHandle {
-  /** The greatest key in the block. */
-  readonly lastKey: Buffer;
-  readonly offset: number;
-  /** Bytes including the trailing checksum. */
-  readonly length: number;
-}
-
 /** Bytes one entry takes inside a block. */
 export function entrySize(entry: Entry): number {
   return 1 + 4 + entry.key.length + (entry.value === null ? 0 : 4 + entry.value.length);
@@ -122,19 +114,48 @@ export function findInBlock(block: Buffer, key: Buffer, where: string): Buffer |
   return undefined;
 }
 
-export function encodeIndex(blocks: readonly BlockHandle[]): Buffer {
-  let size = 4;
-  for (const block of blocks) size += 4 + block.lastKey.length + 8 + 4;
-  const out = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (const block of blocks) {
-    at = out.writeUInt32LE(block.lastKey.length, at);
-    at += block.lastKey.copy(out, at);
-    at = out.writeBigUInt64LE(BigInt(block.offset), at);
-    at = out.writeUInt32LE(block.length, at);
+/**
+ * Builds a segment's index while its blocks are written. The records are
+ * encoded into one buffer of its own as they come: keeping each block's last
+ * key as a small Buffer instead would pin, per key, a whole 64 KiB slab of
+ * Node's shared allocation pool (Node 24 pools allocations under 32 KiB, so
+ * the slabs also hold block data), and a compaction's memory would grow with
+ * the data it merges.
+ */
+export class IndexEncoder {
+  #out = Buffer.allocUnsafeSlow(4096);
+  #length = 0;
+  #count = 0;
+
+  /** Number of blocks added. */
+  get blockCount(): number {
+    return this.#count;
   }
-  out.writeUInt32LE(crc32(out.subarray(0, at)), at);
-  return out;
+
+  /** Records a block: its greatest key, where it starts and its length including the checksum. */
+  add(lastKey: Uint8Array, offset: number, length: number): void {
+    this.#reserve(4 + lastKey.length + 8 + 4);
+    let at = this.#out.writeUInt32LE(lastKey.length, this.#length);
+    this.#out.set(lastKey, at);
+    at += lastKey.length;
+    at = this.#out.writeBigUInt64LE(BigInt(offset), at);
+    this.#length = this.#out.writeUInt32LE(length, at);
+    this.#count++;
+  }
+
+  /** The encoded index with its checksum. */
+  finish(): Buffer {
+    this.#reserve(4);
+    this.#out.writeUInt32LE(crc32(this.#out.subarray(0, this.#length)), this.#length);
+    return this.#out.subarray(0, this.#length + 4);
+  }
+
+  #reserve(bytes: number): void {
+    if (this.#length + bytes <= this.#out.length) return;
+    const grown = Buffer.allocUnsafeSlow(Math.max(this.#out.length * 2, this.#length + bytes));
+    this.#out.copy(grown, 0, 0, this.#length);
+    this.#out = grown;
+  }
 }
 
 export function decodeIndex(data: Buffer, blockCount: number, where: string): BlockIndex {

@@ -8,7 +8,7 @@ import { BloomFilter } from './bloom.ts';
 import type { Entry } from './entry.ts';
 import { compareKeys } from './entry.ts';
 import { ioError } from './errors.ts';
-import { type BlockHandle, encodeEntry, encodeFooter, encodeIndex, entrySize, withChecksum } from './segment-format.ts';
+import { IndexEncoder, encodeEntry, encodeFooter, entrySize, withChecksum } from './segment-format.ts';
 import { crc32 } from 'node:zlib';
 
 export interface SegmentWriterOptions {
@@ -23,7 +23,7 @@ export class SegmentWriter {
   readonly #handle: fsp.FileHandle;
   readonly #options: SegmentWriterOptions;
   readonly #bloom: BloomFilter;
-  readonly #blocks: BlockHandle[] = [];
+  readonly #index = new IndexEncoder();
   #pending: Entry[] = [];
   #pendingBytes = 0;
   #offset = 0;
@@ -72,7 +72,7 @@ export class SegmentWriter {
       const bloom = withChecksum(this.#bloom.serialize());
       const bloomOffset = this.#offset;
       await this.#append(bloom);
-      const index = encodeIndex(this.#blocks);
+      const index = this.#index.finish();
       const indexOffset = this.#offset;
       await this.#append(index);
       await this.#append(
@@ -81,7 +81,7 @@ export class SegmentWriter {
           bloomLength: bloom.length,
           indexOffset,
           indexLength: index.length,
-          blockCount: this.#blocks.length,
+          blockCount: this.#index.blockCount,
           entryCount: this.#entryCount,
           tombstoneCount: this.#tombstoneCount,
         }),
@@ -102,12 +102,12 @@ export class SegmentWriter {
   }
 
   async #writeBlock(): Promise<void> {
-    const body = Buffer.allocUnsafe(this.#pendingBytes + 4);
+    // Not from Node's shared pool: see IndexEncoder.
+    const body = Buffer.allocUnsafeSlow(this.#pendingBytes + 4);
     let at = 0;
     for (const entry of this.#pending) at = encodeEntry(entry, body, at);
     body.writeUInt32LE(crc32(body.subarray(0, at)), at);
-    const lastKey = Buffer.from(this.#pending[this.#pending.length - 1]!.key);
-    this.#blocks.push({ lastKey, offset: this.#offset, length: body.length });
+    this.#index.add(this.#pending[this.#pending.length - 1]!.key, this.#offset, body.length);
     this.#pending = [];
     this.#pendingBytes = 0;
     await this.#append(body);

@@ -130,8 +130,14 @@ export class Segment {
   }
 }
 
+/**
+ * Reads `length` bytes into a buffer of its own. Not `allocUnsafe`: Node 24
+ * serves sizes under 32 KiB from shared 64 KiB slabs, and one long-lived
+ * slice (a bloom filter, an entry a caller keeps) would pin a whole slab of
+ * other blocks.
+ */
 async function readAt(handle: fsp.FileHandle, position: number, length: number): Promise<Buffer> {
-  const buffer = Buffer.allocUnsafe(length);
+  const buffer = Buffer.allocUnsafeSlow(length);
   let read = 0;
   while (read < length) {
     const { bytesRead } = await handle.read(buffer, read, length - read, position + read);
