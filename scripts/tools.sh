@@ -47,6 +47,12 @@ ensure_pnpm() {
 
 ensure_workspace() {
   cd "$repo_root"
+  # Up to date: pnpm keeps a copy of the lockfile it installed, and no manifest changed since.
+  local installed=node_modules/.pnpm/lock.yaml
+  if cmp -s pnpm-lock.yaml "$installed" &&
+    [ -z "$(find . -name node_modules -prune -o -name package.json -newer "$installed" -print -quit)" ]; then
+    return
+  fi
   local frozen=()
   if [ "${CI:-}" = "true" ]; then frozen=(--frozen-lockfile); fi
   pnpm install --prefer-offline "${frozen[@]}" >&2

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { call, scratch } from './helpers.ts';
 
 const BIN = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
@@ -18,11 +19,14 @@ interface Spawned {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv): Spawned {
+/** Runs the bin directly, or through `via` (e.g. `npm start --` at the repository root). */
+function run(args: string[], env: NodeJS.ProcessEnv, via?: { command: string[]; cwd: string }): Spawned {
   // Only ever on the loopback interface.
   const host = args.includes('--help') || args.includes('--nope') ? [] : ['--host', '127.0.0.1'];
-  const child = spawn(process.execPath, ['--conditions=@backup/source', BIN, ...host, ...args], {
-    env: { PATH: process.env.PATH, ...env },
+  const [command, ...prefix] = via?.command ?? [process.execPath, '--conditions=@backup/source', BIN];
+  const child = spawn(command!, [...prefix, ...host, ...args], {
+    cwd: via?.cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -78,6 +82,18 @@ describe('the backup-server bin', { timeout: 60_000 }, () => {
     const { code } = await server.exited;
     expect(code).toBe(0);
     expect(server.stdout()).toMatch(/stopped/);
+  });
+
+  test('`npm start` at the repository root: a SIGTERM to npm reaches the server, which stops cleanly', async () => {
+    const { env } = workspace();
+    const server = run([], env, { command: ['npm', 'start', '--'], cwd: REPO_ROOT });
+    const url = await listening(server);
+    expect((await call(url, 'GET', '/.well-known/ready')).status).toBe(200);
+
+    server.child.kill('SIGTERM'); // what a process manager or `docker stop` sends: to npm, not to its children
+    await server.exited;
+    expect(server.stdout()).toMatch(/SIGTERM received[\s\S]*stopped/);
+    await expect(fetch(`${url}/v1/.well-known/live`)).rejects.toThrow();
   });
 
   test('SIGINT stops it cleanly too, and the data is there at the next start', async () => {
