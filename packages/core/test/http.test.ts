@@ -126,9 +126,9 @@ describe('create and status', { timeout: 120_000 }, () => {
     const busy = await call('POST', '/backups/filesystem', { id: 'other' });
     expect(busy.status).toBe(422);
     expect(message(busy)).toBe('backup slow already in progress');
-    await finished('slow');
+    expect(await finished('slow')).toMatchObject({ status: 'SUCCESS' });
     const taken = await call('POST', '/backups/filesystem', { id: 'slow' });
-    expect(taken.status).toBe(422);
+    expect(taken.status, JSON.stringify(taken.body)).toBe(422);
     expect(message(taken)).toMatch(/already exists/);
   });
 

@@ -1,0 +1,136 @@
+/**
+ * Turns one planned chunk into its stored bytes: a tar stream of its entries,
+ * compressed, counted and hashed. It knows nothing of where the bytes go;
+ * `packer.ts` streams them into the provider.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as tar from 'tar-stream';
+import { BackupError, ErrorCode } from '../errors.ts';
+import { waitForDrain } from './backpressure.ts';
+import type { PlannedChunk, PlannedEntry } from './chunk-plan.ts';
+import { createCompressor, type CompressionSpec } from './compression.ts';
+import type { ChunkEntryRecord } from './descriptors.ts';
+import { DigestStream } from './digest-stream.ts';
+
+export interface EncodeOptions {
+  /** Directory the snapshot's file paths are relative to. */
+  readonly root: string;
+  readonly compression: CompressionSpec;
+  readonly signal: AbortSignal;
+  /**
+   * The parts of one split file go through one encoder in order; this hash
+   * sees all of them, and the last part reports its digest.
+   */
+  readonly wholeFile?: { readonly hash: Hash; readonly last: boolean } | undefined;
+  /** Called with file bytes as they are read (before compression). */
+  readonly onRawBytes?: ((bytes: number) => void) | undefined;
+}
+
+/** What a chunk turned out to be once its output has been read to the end. */
+export interface EncodedChunk {
+  /** Stored (compressed) bytes and their sha256, hex. */
+  readonly size: number;
+  readonly sha256: string;
+  readonly entries: ChunkEntryRecord[];
+  /** The whole split file's sha256, on its last part only. */
+  readonly fileSha256?: string | undefined;
+}
+
+export interface ChunkEncoding {
+  /** The chunk's stored bytes. Must be read to the end, or {@link stop}ped. */
+  readonly output: Readable;
+  /** Settles once `output` has ended (or failed); rejects with the most telling error. */
+  readonly done: Promise<EncodedChunk>;
+  /** Stops reading files and destroys the streams, e.g. because the upload failed. Idempotent. */
+  stop(error: unknown): void;
+}
+
+// Fixed metadata so that the same files always make the same tar bytes.
+const EPOCH = new Date(0);
+const READ_BUFFER = 256 * 1024;
+
+/** Starts encoding `planned`. Memory is bounded by the stream buffers and the codec's window. */
+export function encodeChunk(planned: PlannedChunk, options: EncodeOptions): ChunkEncoding {
+  const pack = tar.pack();
+  const compressor = createCompressor(options.compression);
+  const digest = new DigestStream();
+  const entries: ChunkEntryRecord[] = [];
+
+  const local = new AbortController();
+  const signal = AbortSignal.any([options.signal, local.signal]);
+  const stop = (error: unknown): void => {
+    if (!local.signal.aborted) local.abort(error);
+    if (!pack.destroyed) pack.destroy(); // streamx: no error argument, nobody would listen for it
+    for (const stream of [compressor, digest]) if (!stream.destroyed) stream.destroy(error as Error);
+  };
+  const piping = pipeline(Readable.from(pack), compressor, digest);
+  piping.catch(stop);
+  const feeding = (async () => {
+    for (const entry of planned.entries) entries.push(await addEntry(pack, entry, options.root, signal, options));
+    pack.finalize();
+  })();
+  feeding.catch(stop);
+
+  const done = (async (): Promise<EncodedChunk> => {
+    const [fed, piped] = await Promise.allSettled([feeding, piping]);
+    // A file that could not be read tells more than the codec stream it broke.
+    for (const result of [fed, piped]) if (result.status === 'rejected') throw result.reason;
+    const { wholeFile } = options;
+    const fileSha256 = wholeFile?.last ? wholeFile.hash.digest('hex') : undefined;
+    return { size: digest.size, sha256: digest.digest(), entries, fileSha256 };
+  })();
+  done.catch(() => {}); // the caller observes it; an upload failure may settle first
+  return { output: digest, done, stop };
+}
+
+async function addEntry(
+  pack: tar.Pack,
+  entry: PlannedEntry,
+  root: string,
+  signal: AbortSignal,
+  options: EncodeOptions,
+): Promise<ChunkEntryRecord> {
+  const { file, offset, length } = entry;
+  const source =
+    length === 0
+      ? Readable.from([])
+      : createReadStream(join(root, ...file.path.split('/')), {
+          start: offset,
+          end: offset + length - 1,
+          highWaterMark: READ_BUFFER,
+        });
+  const hash = createHash('sha256');
+  let size = 0;
+  let sink: ReturnType<tar.Pack['entry']> | undefined;
+  const finished = new Promise<void>((resolve, reject) => {
+    sink = pack.entry({ name: file.path, size: length, mode: 0o644, mtime: EPOCH, type: 'file' }, (error) =>
+      error ? reject(error) : resolve(),
+    );
+  });
+  finished.catch(() => {}); // observed below; a failed read must not leave it unhandled
+  const entrySink = sink as NonNullable<typeof sink>;
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      signal.throwIfAborted();
+      hash.update(chunk);
+      options.wholeFile?.hash.update(chunk);
+      size += chunk.byteLength;
+      options.onRawBytes?.(chunk.byteLength);
+      if (!entrySink.write(chunk)) await waitForDrain(entrySink, signal);
+    }
+    entrySink.end(undefined);
+    await finished;
+  } catch (error) {
+    source.destroy();
+    entrySink.destroy();
+    throw error;
+  }
+  if (size !== length) {
+    throw new BackupError(ErrorCode.IO, `${file.path} changed while it was backed up: read ${size} of ${length} bytes`);
+  }
+  return { path: file.path, offset, length, sha256: hash.digest('hex') };
+}
