@@ -9,7 +9,7 @@ import { packJob } from '../src/engine/packer.ts';
 import { planUnpack, unpackJob } from '../src/engine/unpacker.ts';
 import type { SnapshotFile } from '../src/index.ts';
 import { listFiles } from './fixtures/directory-source.ts';
-import { removeDir, sampleBytes, scratchDir, treeDigest } from './fixtures/scratch.ts';
+import { prng, removeDir, sampleBytes, scratchDir, treeDigest } from './fixtures/scratch.ts';
 
 const MB = 1024 * 1024;
 let dir: string;
@@ -155,17 +155,21 @@ describe('verification', { timeout: 120_000 }, () => {
       const victim = chunks[1] as ChunkRecord;
       const path = join(dir, 'store', ...victim.key.split('/'));
       const original = await readFile(path);
+      const random = prng(level.length); // seeded: a failing position is the same on the next run
       for (let flip = 0; flip < 60; flip++) {
         const bytes = Buffer.from(original);
-        const at = Math.floor(Math.random() * bytes.byteLength);
+        const at = Math.floor(random() * bytes.byteLength);
         bytes[at] = (bytes[at] as number) ^ (1 << flip % 8);
         await writeFile(path, bytes);
         const target = join(dir, `restored-${flip}`);
+        // A hang is what this guards against; 30 s tells one from a slow, loaded machine.
+        let timer: NodeJS.Timeout | undefined;
         const outcome = await Promise.race([
           unpackAll(chunks, records, level, target).then(() => 'restored', (error: unknown) => error),
-          new Promise((resolve) => setTimeout(() => resolve(`hung with byte ${at} flipped`), 10_000)),
+          new Promise((resolve) => (timer = setTimeout(() => resolve(`hung with byte ${at} flipped`), 30_000))),
         ]);
-        expect(BackupError.is(outcome, ErrorCode.CORRUPT), `flip at byte ${at}: ${String(outcome)}`).toBe(true);
+        clearTimeout(timer);
+        expect(BackupError.is(outcome, ErrorCode.CORRUPT), `flip ${flip} at byte ${at}: ${String(outcome)}`).toBe(true);
       }
     });
   }
@@ -194,6 +198,7 @@ describe('cancellation', { timeout: 120_000 }, () => {
   test('aborting a pack mid-chunk rejects ABORTED and leaves no object behind', async () => {
     const files = await sourceFiles({ 'shard-a/x': sampleBytes(30 * MB, 0) });
     const controller = new AbortController();
+    let packed = 0;
     const [job] = planChunks(files, 64 * MB);
     const packing = packJob(job as never, {
       provider,
@@ -202,8 +207,10 @@ describe('cancellation', { timeout: 120_000 }, () => {
       root: join(dir, 'src'),
       keyFor: (index) => `b/node1/C/chunk-${index}`,
       signal: controller.signal,
-      onRawBytes: () => {
-        if (!controller.signal.aborted) setTimeout(() => controller.abort(), 20);
+      // Mid-chunk by construction (a timer could fire after a fast machine had finished the chunk).
+      onRawBytes: (bytes) => {
+        packed += bytes;
+        if (packed >= 4 * MB && !controller.signal.aborted) controller.abort();
       },
     });
     const error = await packing.catch((caught: unknown) => caught);
