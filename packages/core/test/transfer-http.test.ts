@@ -8,22 +8,31 @@ import { listFiles } from './fixtures/directory-source.ts';
 import { createHarness, type Harness } from './fixtures/harness.ts';
 import { sampleBytes, waitFor } from './fixtures/scratch.ts';
 
-/** The filesystem provider, with chunk reads slowed down while `slow` is set: keeps a copy running long enough to cancel. */
+/**
+ * The filesystem provider; while `slow` is set, a chunk read hands out its
+ * first piece and then holds the rest until `slow` is cleared (or the reader
+ * gives up): a copy stays running, mid-chunk, for as long as a test needs,
+ * however fast or loaded the machine.
+ */
 class SlowReadingProvider extends FilesystemProvider {
   slow = false;
 
   override async read(key: string, options?: ReadOptions): Promise<Readable> {
     const stream = await super.read(key, options);
     if (!this.slow || !key.includes('chunk-')) return stream;
-    const slowed = new PassThrough({ highWaterMark: 16 * 1024 });
+    const held = new PassThrough({ highWaterMark: 16 * 1024 });
+    held.once('close', () => stream.destroy());
     (async () => {
+      let sent = 0;
       for await (const bytes of stream) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        if (!slowed.write(bytes)) await new Promise((resolve) => slowed.once('drain', resolve));
+        while (this.slow && sent > 0 && !held.destroyed) await new Promise((resolve) => setTimeout(resolve, 10));
+        if (held.destroyed) return;
+        sent += (bytes as Buffer).byteLength;
+        if (!held.write(bytes)) await new Promise((resolve) => (held.once('drain', resolve), held.once('close', resolve)));
       }
-      slowed.end();
-    })().catch((error: unknown) => slowed.destroy(error as Error));
-    return slowed;
+      held.end();
+    })().catch((error: unknown) => held.destroy(error as Error));
+    return held;
   }
 }
 
