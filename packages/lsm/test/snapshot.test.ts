@@ -32,7 +32,14 @@ async function restoreInto(store: Store, snapshot: CollectionSnapshot): Promise<
   await target.commit(snapshot.metadata);
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits until `done()` holds (the writers' progress, not the clock, decides). */
+async function until(what: string, done: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
 
 describe('snapshot', () => {
   test('is a consistent cut while writers run, and its files outlive compaction', { timeout: 60_000 }, async () => {
@@ -50,11 +57,13 @@ describe('snapshot', () => {
       }
     };
     const writers = [0, 1, 2, 3].map(writer);
-    await sleep(400);
+    // Enough acknowledged writes that every shard flushed before the cut (so compaction has
+    // originals to delete), whatever the machine's speed; a fixed sleep could give a loaded one too few.
+    await until('writes before the snapshot', () => writes.filter((w) => w.acked === 'before').length >= 600);
     phase = 'during';
     const snapshot = await store.snapshot('Snap');
     phase = 'after';
-    await sleep(300);
+    await until('writes after the snapshot', () => writes.filter((w) => w.issued === 'after').length >= 300);
     stop = true;
     await Promise.all(writers); // no write failed because of the snapshot
 
