@@ -58,7 +58,8 @@ async function folderId(path: string): Promise<string> {
 
 const isConflict = (error: unknown) => BackupError.is(error, 'CONFLICT');
 
-describe('store lock', () => {
+// Most of these spawn Node processes (holders, a short-lived pid): generous limits for a loaded machine.
+describe('store lock', { timeout: 60_000 }, () => {
   test('a second open in the same process fails until the first closes', async () => {
     const path = scratchDir('lock-same');
     const store = await Store.open({ path });
@@ -73,7 +74,7 @@ describe('store lock', () => {
     await expect(readFile(join(path, 'LOCK'))).rejects.toMatchObject({ code: 'ENOENT' }); // close released it
   });
 
-  test('a live child process holds it; once the child is SIGKILLed the lock is taken over', { timeout: 30_000 }, async () => {
+  test('a live child process holds it; once the child is SIGKILLed the lock is taken over', { timeout: 120_000 }, async () => {
     const path = scratchDir('lock-child');
     const { child, line } = await startHolder(path);
     expect(line).toBe('opened');
@@ -125,7 +126,7 @@ describe('store lock', () => {
     expect(left.sort()).toEqual([...live].sort());
   });
 
-  test('processes racing for a stale lock: exactly one wins', { timeout: 60_000 }, async () => {
+  test('processes racing for a stale lock: exactly one wins', { timeout: 180_000 }, async () => {
     const path = scratchDir('lock-race');
     await (await Store.open({ path })).close();
     for (let round = 0; round < 3; round++) {
