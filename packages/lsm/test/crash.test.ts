@@ -56,7 +56,7 @@ function runAndKill(storePath: string, trial: number, killAfterMs: number): Prom
 }
 
 describe('crash recovery', () => {
-  test(`every acknowledged write survives SIGKILL (${TRIALS} trials)`, { timeout: TIME_BOX_MS + 30_000 }, async () => {
+  test(`every acknowledged write survives SIGKILL (${TRIALS} trials)`, { timeout: TIME_BOX_MS + 90_000 }, async () => {
     const storePath = scratchDir('crash');
     const random = prng(42);
     const started = Date.now();

@@ -83,7 +83,7 @@ function runCommitter(storePath: string, backup: string, name: string, killAfter
 }
 
 describe('restore', () => {
-  test('commit installs the whole collection at once', { timeout: 30_000 }, async () => {
+  test('commit installs the whole collection at once', { timeout: 120_000 }, async () => {
     const backup = await makeBackup('Books');
     const store = await Store.open({ path: scratchDir('restore-dst'), nodeName: 'node7' });
     const target = await stage(store, backup, 'Books');
@@ -108,7 +108,7 @@ describe('restore', () => {
     await reopened.close();
   });
 
-  test('leaves nothing behind without a commit, on abort, or when the collection appeared meanwhile', { timeout: 30_000 }, async () => {
+  test('leaves nothing behind without a commit, on abort, or when the collection appeared meanwhile', { timeout: 120_000 }, async () => {
     const backup = await makeBackup('Books');
     const path = scratchDir('restore-none');
     let store = await Store.open({ path });
@@ -142,7 +142,7 @@ describe('restore', () => {
     await store.close();
   });
 
-  test('a SIGKILL at any point of commit leaves the whole collection or nothing', { timeout: 120_000 }, async () => {
+  test('a SIGKILL at any point of commit leaves the whole collection or nothing', { timeout: 240_000 }, async () => {
     const backup = await makeBackup('Books');
     const clean = await runCommitter(scratchDir('restore-kill'), backup, 'Books');
     expect(clean.committed).toBe(true);
