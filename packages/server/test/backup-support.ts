@@ -126,7 +126,7 @@ export interface ChildServer {
 }
 
 /** The server's bin as a child process (so it can be killed for real). */
-export async function spawnServer(env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<ChildServer> {
+export async function spawnServer(env: NodeJS.ProcessEnv, timeoutMs = 90_000): Promise<ChildServer> {
   const child = spawn(process.execPath, ['--conditions=@backup/source', BIN], {
     env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

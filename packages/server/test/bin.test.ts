@@ -43,7 +43,7 @@ function run(args: string[], env: NodeJS.ProcessEnv, via?: { command: string[]; 
 }
 
 /** Waits for the bin's start-up lines (the providers line is the last); fails with its output if it exits first. */
-async function listening(spawned: Spawned, timeoutMs = 20_000): Promise<string> {
+async function listening(spawned: Spawned, timeoutMs = 90_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const match = /listening on (http:\/\/\S+)/.exec(spawned.stdout());
@@ -68,8 +68,8 @@ function workspace(): { root: string; env: NodeJS.ProcessEnv } {
   };
 }
 
-// Each test spawns Node processes: generous time on a shared, busy machine.
-describe('the backup-server bin', { timeout: 60_000 }, () => {
+// Each test spawns Node processes (`npm start` a few): generous time on a shared, busy machine.
+describe('the backup-server bin', { timeout: 180_000 }, () => {
   test('starts, says where it listens and which providers are on, serves, and exits 0 on SIGTERM', async () => {
     const { env } = workspace();
     const server = run([], env);
