@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { call } from './helpers.ts';
 import { startTestServer, type TestServer } from './helpers.ts';
-import { classNames, createClass, fill, noise, pollStatus, readAll, type BatchResult } from './backup-support.ts';
+import { classNames, createClass, fill, noise, pollStatus, readAll, waitUntil, type BatchResult } from './backup-support.ts';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -59,6 +59,8 @@ describe('backup of a live node', { timeout: 300_000 }, () => {
     await createClass(url, 'Live');
     const writers = [0, 1, 2, 3].map((index) => writer(url, 'Live', index * 1_000_000));
     await new Promise((resolve) => setTimeout(resolve, 1_500)); // let them reach full speed and fill memtables
+    // and, however loaded the machine, well past the 100 acknowledgements asserted below.
+    await waitUntil('writers to be acknowledged', async () => writers.reduce((sum, w) => sum + w.acknowledged.length, 0) >= 400);
 
     const requestedAt = performance.now();
     const created = await call(url, 'POST', '/backups/filesystem', { id: 'live', config: { ChunkSize: 2 } });
