@@ -71,6 +71,12 @@ export async function listKeys(provider: BackupProvider, prefix: string, locatio
   return keys.sort();
 }
 
+export async function listFolders(provider: BackupProvider, folder: string, location?: { bucket?: string; path?: string }): Promise<string[]> {
+  const names: string[] = [];
+  for await (const name of provider.listFolders(folder, { location })) names.push(name);
+  return names.sort();
+}
+
 /**
  * An endless-looking body of pseudo-random bytes in uneven chunks (1 byte to
  * 1 MiB), so providers see odd boundaries. `digest()` is the sha256 of what

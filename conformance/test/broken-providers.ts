@@ -79,3 +79,10 @@ const shared = new MemoryProvider();
 export function sharedStateFactory(): MemoryProvider {
   return shared;
 }
+
+/** Lists the whole rest of each key as a folder, objects included, instead of the next segment. */
+export class DeepFoldersProvider extends MemoryProvider {
+  protected override async *_listFolders(folder: string, options: InternalCallOptions) {
+    for await (const { key } of this._list(folder, options)) yield key.slice(folder.length);
+  }
+}

@@ -17,6 +17,7 @@ import {
 } from '../src/index.ts';
 import { MemoryProvider } from '../examples/memory-provider.ts';
 import {
+  DeepFoldersProvider,
   FirstPageOnlyProvider,
   LossyKeysProvider,
   OverrideIgnoringProvider,
@@ -53,6 +54,7 @@ const cases: Array<{ broken: string; group: Group; factory: () => BackupProvider
   { broken: 'a write that is not atomic', group: streamingTests, factory: () => new PartialWriteProvider(), failing: /^streaming: a body that (fails|yields)/ },
   { broken: 'ranges that are ignored', group: ranges, factory: () => new RangeIgnoringProvider(), failing: /^ranges: / },
   { broken: 'a listing that stops after one page', group: listingTests, factory: () => new FirstPageOnlyProvider(), failing: /across several pages/ },
+  { broken: 'folders that are whole keys', group: listingTests, factory: () => new DeepFoldersProvider(), failing: /^listing folders: / },
   { broken: 'a delete that is not idempotent', group: deletionTests, factory: () => new StrictDeleteProvider(), failing: /deleting a missing object/ },
   { broken: 'location overrides that are ignored', group: locationTests, factory: () => new OverrideIgnoringProvider(), failing: /^locations: / },
   { broken: 'keys that lose characters', group: keyTests, factory: () => new LossyKeysProvider(), failing: /\+=&\?#%/ },

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { listKeys, providerTest } from '../helpers.ts';
+import { BackupError, ErrorCode } from '@backup/core';
+import { listFolders, listKeys, providerTest } from '../helpers.ts';
 import { resolveOptions, type ProviderConformanceOptions } from '../options.ts';
 
-/** list(prefix): plain string prefixes, sizes, and paging past one backend page. */
+/** list(prefix): plain string prefixes, sizes, and paging past one backend page; listFolders(folder). */
 export function listingTests(input: ProviderConformanceOptions): void {
   const options = resolveOptions(input);
 
@@ -40,5 +41,34 @@ export function listingTests(input: ProviderConformanceOptions): void {
     await provider.put('present/x', 'x');
     assert.deepEqual(await listKeys(provider, 'absent/'), []);
     assert.deepEqual(await listKeys(provider, 'present/x/'), []);
+  });
+
+  providerTest(options, 'listing folders: the next segment of the keys below a folder, each once; objects are not folders', async (provider) => {
+    await provider.put('f/a/1', '1');
+    await provider.put('f/a/2', '2');
+    await provider.put('f/b/deeper/3', '3');
+    await provider.put('f/c', 'an object, not a folder');
+    await provider.put('f-sibling/x/y', 'y');
+    await provider.put('top', 'an object at the root');
+    assert.deepEqual(await listFolders(provider, 'f/'), ['a', 'b']);
+    assert.deepEqual(await listFolders(provider, 'f/b/'), ['deeper']);
+    assert.deepEqual(await listFolders(provider, 'f/a/'), []);
+    assert.deepEqual(await listFolders(provider, ''), ['f', 'f-sibling']);
+    assert.deepEqual(await listFolders(provider, 'absent/'), []);
+  });
+
+  providerTest(options, 'listing folders: returns every folder, across several pages', async (provider) => {
+    const count = Math.min(provider.capabilities.listPageSize * 2 + 3, 2_503);
+    const names = Array.from({ length: count }, (_, i) => `backup-${String(i).padStart(5, '0')}`);
+    for (let i = 0; i < names.length; i += 32) {
+      await Promise.all(names.slice(i, i + 32).map((name) => provider.put(`many/${name}/backup_config.json`, name)));
+    }
+    assert.deepEqual(await listFolders(provider, 'many/'), names);
+  });
+
+  providerTest(options, "listing folders: a folder is '' or ends with '/' (INVALID_ARGUMENT otherwise)", async (provider) => {
+    await provider.put('f/a/1', '1');
+    await assert.rejects(listFolders(provider, 'f'), (error) => BackupError.is(error, ErrorCode.INVALID_ARGUMENT));
+    await assert.rejects(listFolders(provider, '../'), (error) => BackupError.is(error, ErrorCode.INVALID_ARGUMENT));
   });
 }

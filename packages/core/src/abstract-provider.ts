@@ -1,7 +1,7 @@
 import { Readable, PassThrough } from 'node:stream';
 import type { ProviderCapabilities } from './capabilities.ts';
 import { BackupError, ErrorCode, abortError, isAbortLike, throwIfAborted } from './errors.ts';
-import { normalizeKey, normalizePrefix } from './keys.ts';
+import { normalizeFolder, normalizeKey, normalizePrefix } from './keys.ts';
 import type {
   BackupProvider,
   ByteRange,
@@ -33,7 +33,7 @@ export interface InternalReadOptions extends InternalCallOptions {
 
 /** The operation an error happened in, for messages and for `mapError`. */
 export interface ErrorContext {
-  readonly operation: 'initialize' | 'put' | 'get' | 'write' | 'read' | 'stat' | 'exists' | 'list' | 'delete' | 'close';
+  readonly operation: 'initialize' | 'put' | 'get' | 'write' | 'read' | 'stat' | 'exists' | 'list' | 'listFolders' | 'delete' | 'close';
   readonly key?: string | undefined;
   readonly location?: Location | undefined;
 }
@@ -259,6 +259,35 @@ export abstract class AbstractBackupProvider implements BackupProvider {
       }
     } catch (error) {
       throw this.wrap(error, { operation: 'list', key: canonical, location }, signal);
+    }
+  }
+
+  async *listFolders(folder: string, options: ListOptions = {}): AsyncIterable<string> {
+    const canonical = normalizeFolder(folder);
+    const { location, signal } = options;
+    throwIfAborted(signal);
+    const seen = new Set<string>(); // a derived listing meets each folder once per key below it
+    try {
+      for await (const name of this._listFolders(canonical, { location, signal })) {
+        throwIfAborted(signal);
+        if (seen.has(name)) continue;
+        seen.add(name);
+        yield name;
+      }
+    } catch (error) {
+      throw this.wrap(error, { operation: 'listFolders', key: canonical, location }, signal);
+    }
+  }
+
+  /**
+   * The folders below `folder` (canonical: `''` or ending in `/`); duplicates
+   * are dropped by the caller. This default reads every key below `folder`
+   * through `_list`; override it with the backend's delimiter listing.
+   */
+  protected async *_listFolders(folder: string, options: InternalCallOptions): AsyncIterable<string> {
+    for await (const { key } of this._list(folder, options)) {
+      const slash = key.indexOf('/', folder.length);
+      if (slash > folder.length) yield key.slice(folder.length, slash);
     }
   }
 

@@ -61,6 +61,16 @@ export function normalizePrefix(prefix: string): string {
 }
 
 /**
+ * Validates a folder for `listFolders`: `''` (the root) or a prefix that
+ * ends in `/`. Returns it in canonical form.
+ */
+export function normalizeFolder(folder: string): string {
+  const canonical = normalizePrefix(folder);
+  if (canonical !== '' && !canonical.endsWith('/')) throw invalid('folder', canonical, "a folder is '' or ends with '/'");
+  return canonical;
+}
+
+/**
  * Validates the `path` of a cloud location (a prefix inside a bucket) and
  * returns it without leading or trailing slashes; '' means the bucket's root.
  */

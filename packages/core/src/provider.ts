@@ -125,6 +125,18 @@ export interface BackupProvider {
    */
   list(prefix: string, options?: ListOptions): AsyncIterable<ObjectInfo>;
 
+  /**
+   * The folders directly below `folder` (`''` for the root, otherwise a
+   * prefix ending in `/`): the distinct next segment of every key that
+   * starts with `folder` and has another `/` after it, each yielded once, in
+   * no particular order, across as many backend pages as needed. Objects
+   * directly in `folder` are not folders. A folder under which nothing is
+   * left may still be yielded (an emptied directory). The engine lists
+   * backups with it, so a delimiter listing of the backend beats reading
+   * every key; `AbstractBackupProvider` derives it from `list` by default.
+   */
+  listFolders(folder: string, options?: ListOptions): AsyncIterable<string>;
+
   /** Removes the object. Removing a missing object succeeds. */
   delete(key: string, options?: CallOptions): Promise<void>;
 

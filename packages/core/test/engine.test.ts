@@ -146,13 +146,17 @@ describe('existing and missing backups', { timeout: 120_000 }, () => {
     expect(await listFiles(other)).toContain('moved/backup_config.json');
   });
 
-  test('list reports every backup, newest first by default', async () => {
+  test('list reports every backup, newest first by default, and nothing else stored at the root', async () => {
     harness = await createHarness('list');
     await collections(harness, ['Article']);
     for (const id of ['a1', 'a2', 'a3']) {
       await harness.engine.createBackup({ backend: 'filesystem', id });
       await harness.waitForBackup(id);
     }
+    // Someone else's objects next to ours: a folder without a descriptor, a name no backup id can have.
+    await harness.provider.put('not-a-backup/notes.txt', 'x');
+    await harness.provider.put('Upper/backup_config.json', '{}');
+    await harness.provider.put('loose-object', 'x');
     expect((await harness.engine.listBackups('filesystem')).map((report) => report.id)).toEqual(['a3', 'a2', 'a1']);
     expect((await harness.engine.listBackups('filesystem', { order: 'asc' })).map((report) => report.id)).toEqual(['a1', 'a2', 'a3']);
   });

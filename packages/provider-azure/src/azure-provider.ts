@@ -148,6 +148,19 @@ export class AzureProvider extends AbstractBackupProvider {
     }
   }
 
+  /** `listBlobsByHierarchy('/')`: one entry per virtual directory, not per blob. */
+  protected override async *_listFolders(folder: string, options: InternalCallOptions): AsyncIterable<string> {
+    const prefix = this.listPrefix(folder, options.location) ?? '';
+    const pages = this.containerFor(options.location)
+      .listBlobsByHierarchy('/', { ...(prefix === '' ? {} : { prefix }), abortSignal: options.signal })
+      .byPage({ maxPageSize: this.capabilities.listPageSize });
+    for await (const page of pages) {
+      for (const item of page.segment.blobPrefixes ?? []) {
+        if (item.name.startsWith(prefix) && item.name.length > prefix.length + 1) yield item.name.slice(prefix.length, -1);
+      }
+    }
+  }
+
   protected async _delete(key: string, options: InternalCallOptions): Promise<void> {
     const blob = this.containerFor(options.location).getBlobClient(this.blobName(key, options.location));
     // A blob with snapshots cannot be deleted alone; they go with it.

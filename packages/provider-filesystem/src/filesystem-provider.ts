@@ -98,6 +98,20 @@ export class FilesystemProvider extends AbstractBackupProvider {
     yield* this.walk(root, start, prefix);
   }
 
+  /** The sub-directories of the folder's directory (deletes remove emptied ones). */
+  protected override async *_listFolders(folder: string, options: InternalCallOptions): AsyncIterable<string> {
+    let entries;
+    try {
+      entries = await opendir(join(this.rootFor(options.location), ...folder.split('/').filter(Boolean)), {
+        bufferSize: this.capabilities.listPageSize,
+      });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+      throw error;
+    }
+    for await (const entry of entries) if (entry.isDirectory()) yield entry.name;
+  }
+
   protected async _delete(key: string, options: InternalCallOptions): Promise<void> {
     const root = this.rootFor(options.location);
     const path = this.pathFor(key, options.location);

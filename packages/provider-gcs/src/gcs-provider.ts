@@ -154,6 +154,28 @@ export class GcsProvider extends AbstractBackupProvider {
     } while (pageToken !== undefined && pageToken !== '');
   }
 
+  /** A listing with `delimiter: '/'`: the API answers each folder once, as a prefix. */
+  protected override async *_listFolders(folder: string, options: InternalCallOptions): AsyncIterable<string> {
+    const { bucket, root } = this.target(options.location);
+    const prefix = (root === '' ? '' : `${root}/`) + folder;
+    const handle = this.storage.bucket(bucket);
+    let pageToken: string | undefined;
+    do {
+      throwIfAborted(options.signal);
+      const [, next, response] = await handle.getFiles({
+        prefix,
+        delimiter: '/',
+        autoPaginate: false,
+        maxResults: this.capabilities.listPageSize,
+        ...(pageToken === undefined ? {} : { pageToken }),
+      });
+      for (const name of (response as { prefixes?: string[] } | undefined)?.prefixes ?? []) {
+        if (name.startsWith(prefix) && name.length > prefix.length + 1) yield name.slice(prefix.length, -1);
+      }
+      pageToken = (next as { pageToken?: string } | null | undefined)?.pageToken;
+    } while (pageToken !== undefined && pageToken !== '');
+  }
+
   protected async _delete(key: string, options: InternalCallOptions): Promise<void> {
     await this.file(key, options.location).delete({ ignoreNotFound: true });
   }

@@ -146,6 +146,29 @@ export class S3Provider extends AbstractBackupProvider {
     } while (ContinuationToken !== undefined);
   }
 
+  /** ListObjectsV2 with `Delimiter: '/'`: one entry per folder, not per key. */
+  protected override async *_listFolders(folder: string, options: InternalCallOptions): AsyncIterable<string> {
+    const root = this.rootFor(options.location);
+    const prefix = (root === '' ? '' : `${root}/`) + folder;
+    let ContinuationToken: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.bucketFor(options.location),
+          Prefix: prefix,
+          Delimiter: '/',
+          MaxKeys: this.options.listPageSize,
+          ContinuationToken,
+        }),
+        { abortSignal: options.signal },
+      );
+      for (const common of page.CommonPrefixes ?? []) {
+        if (common.Prefix?.startsWith(prefix) && common.Prefix.length > prefix.length + 1) yield common.Prefix.slice(prefix.length, -1);
+      }
+      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (ContinuationToken !== undefined);
+  }
+
   protected async _delete(key: string, options: InternalCallOptions): Promise<void> {
     await this.client.send(new DeleteObjectCommand(this.address(key, options.location)), { abortSignal: options.signal });
   }

@@ -230,10 +230,9 @@ export class BackupEngine {
     const { provider, backend: name } = this.#provider(backend);
     const location = normalizeLocation(options.location ?? {});
     const reports = new Map<string, BackupStatusReport>();
-    for await (const object of provider.list('', { location })) {
-      const match = /^([a-z0-9_-]+)\/backup_config\.json$/.exec(object.key);
-      if (!match) continue;
-      const id = match[1] as string;
+    // One folder per backup at the root: a delimiter listing, not every chunk's key.
+    for await (const id of provider.listFolders('', { location })) {
+      if (!/^[a-z0-9_-]+$/.test(id)) continue;
       try {
         const descriptor = await this.#readGlobal(provider, id, location);
         reports.set(id, reportFromGlobal(descriptor, name, provider.homeDir(id, location)));
