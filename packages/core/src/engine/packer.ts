@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { BackupError, ErrorCode, abortError, isAbortLike } from '../errors.ts';
-import type { BackupProvider, Location } from '../provider.ts';
+import type { BackupProvider, Location, WriteResult } from '../provider.ts';
 import type { PackJob, PlannedChunk } from './chunk-plan.ts';
-import { encodeChunk, type ChunkEncoding } from './chunk-encoder.ts';
+import { encodeChunk, type ChunkEncoding, type EncodedChunk } from './chunk-encoder.ts';
 import type { CompressionSpec } from './compression.ts';
 import type { ChunkRecord, FileRecord } from './descriptors.ts';
 
@@ -74,8 +74,8 @@ async function storeChunk(
   for (const result of [encoded, written]) {
     if (result.status === 'rejected') throw describeFailure(result.reason, key);
   }
-  const chunk = (encoded as PromiseFulfilledResult<Awaited<ChunkEncoding['done']>>).value;
-  const stored = (written as PromiseFulfilledResult<Awaited<ReturnType<BackupProvider['write']>>>).value;
+  const chunk = (encoded as PromiseFulfilledResult<EncodedChunk>).value;
+  const stored = (written as PromiseFulfilledResult<WriteResult>).value;
   if (stored.size !== chunk.size) {
     throw new BackupError(ErrorCode.IO, `upload of ${key} stored ${stored.size} bytes, expected ${chunk.size}`);
   }
