@@ -390,6 +390,10 @@ export class BackupEngine {
   ): Promise<void> {
     const signal = operation.controller.signal;
     let nodes: Record<string, NodeSummary> = {};
+    // The final status is recorded first and shown last: until the slot is free the operation
+    // stays running in memory, so a status read, a cancel or a shutdown in between still finds
+    // it (and a client that saw SUCCESS can start the next backup at once).
+    let outcome: BackupStatus;
     try {
       const descriptors = await commitBackup(participants, request, signal, {
         onStatus: async (status) => {
@@ -403,20 +407,21 @@ export class BackupEngine {
       operation.skipped = descriptors.flatMap((descriptor) => skippedOf(descriptor));
       if (signal.aborted) throw signal.reason;
       operation.finishing = true;
-      operation.status = BackupStatus.SUCCESS;
       operation.completedAt = new Date();
-      await this.#storeGlobal(provider, operation, config, nodes);
+      await this.#storeGlobal(provider, operation, config, nodes, BackupStatus.SUCCESS);
+      outcome = BackupStatus.SUCCESS;
     } catch (error) {
       operation.finishing = true;
-      operation.status = operation.cancelRequested ? BackupStatus.CANCELED : BackupStatus.FAILED;
+      outcome = operation.cancelRequested ? BackupStatus.CANCELED : BackupStatus.FAILED;
       operation.error = describe(signal.aborted ? signal.reason : error);
       operation.completedAt = new Date();
       try {
         await removeBackupObjects(provider, operation.id, operation.location, participants.map((participant) => participant.node));
-        await this.#storeGlobal(provider, operation, config, nodes);
+        await this.#storeGlobal(provider, operation, config, nodes, outcome);
       } catch (cleanupError) {
         // The journal entry stays, so the next start finishes the cleanup.
-        this.#logger.warn(`backup ${operation.id} ended ${operation.status} but cleanup failed: ${describe(cleanupError)}`);
+        this.#logger.warn(`backup ${operation.id} ended ${outcome} but cleanup failed: ${describe(cleanupError)}`);
+        operation.status = outcome;
         slot.release();
         return;
       }
@@ -424,6 +429,7 @@ export class BackupEngine {
     await this.#journal.remove('backup', operation.backend, operation.id).catch((error: unknown) => {
       this.#logger.warn(`could not clear the journal of backup ${operation.id}: ${describe(error)}`);
     });
+    operation.status = outcome;
     slot.release();
   }
 
@@ -436,6 +442,7 @@ export class BackupEngine {
   ): Promise<void> {
     const signal = operation.controller.signal;
     let staging: readonly string[] = [];
+    let outcome: BackupStatus;
     try {
       await runRestore(requests, signal, {
         onStatus: async (status) => {
@@ -453,18 +460,20 @@ export class BackupEngine {
           await this.#journal.record(this.#journalEntry(operation, operation.status, staging));
         },
       });
-      operation.status = BackupStatus.SUCCESS;
+      outcome = BackupStatus.SUCCESS;
     } catch (error) {
-      operation.status = operation.cancelRequested ? BackupStatus.CANCELED : BackupStatus.FAILED;
+      outcome = operation.cancelRequested ? BackupStatus.CANCELED : BackupStatus.FAILED;
       operation.error = describe(signal.aborted ? signal.reason : error);
     }
+    // As for backups: recorded first, shown once the slot is free.
     operation.completedAt = new Date();
     try {
-      await this.#storeRestore(provider, operation, nodeMapping);
+      await this.#storeRestore(provider, operation, nodeMapping, outcome);
       await this.#journal.remove('restore', operation.backend, operation.id);
     } catch (error) {
-      this.#logger.warn(`restore ${operation.id} ended ${operation.status} but recording it failed: ${describe(error)}`);
+      this.#logger.warn(`restore ${operation.id} ended ${outcome} but recording it failed: ${describe(error)}`);
     }
+    operation.status = outcome;
     slot.release();
   }
 
@@ -569,12 +578,13 @@ export class BackupEngine {
     operation: Operation,
     config: ResolvedBackupConfig,
     nodes: Record<string, NodeSummary>,
+    status: BackupStatus = operation.status,
   ): Promise<void> {
     const descriptor: GlobalDescriptor = {
       version: FORMAT_VERSION,
       id: operation.id,
       backend: operation.backend,
-      status: operation.status,
+      status,
       error: operation.error,
       startedAt: operation.startedAt.toISOString(),
       ...(operation.completedAt ? { completedAt: operation.completedAt.toISOString() } : {}),
@@ -589,12 +599,17 @@ export class BackupEngine {
     await provider.put(globalDescriptorKey(operation.id), encodeDescriptor(descriptor), { location: operation.location });
   }
 
-  async #storeRestore(provider: BackupProvider, operation: Operation, nodeMapping: Record<string, string>): Promise<void> {
+  async #storeRestore(
+    provider: BackupProvider,
+    operation: Operation,
+    nodeMapping: Record<string, string>,
+    status: BackupStatus = operation.status,
+  ): Promise<void> {
     const descriptor: RestoreDescriptor = {
       version: FORMAT_VERSION,
       id: operation.id,
       backend: operation.backend,
-      status: operation.status,
+      status,
       error: operation.error,
       startedAt: operation.startedAt.toISOString(),
       ...(operation.completedAt ? { completedAt: operation.completedAt.toISOString() } : {}),

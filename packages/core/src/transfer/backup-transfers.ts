@@ -142,17 +142,23 @@ export class BackupTransfers {
     };
     this.#copies.set(key, job);
     const answer = snapshotOf(job.status); // STARTED, as a created backup answers
-    job.done = plan
-      .run()
-      .then((result) => {
+    // Everything about the end is set in one step, the final status last: a status read never
+    // sees SUCCESS without its completion time, nor the destination still taken.
+    const settle = (): void => {
+      job.status.completedAt = new Date();
+      this.#destinations.delete(destination);
+    };
+    job.done = plan.run().then(
+      (result) => {
         job.status.result = result;
+        settle();
         job.status.status = BackupStatus.SUCCESS;
-      })
-      .catch((error: unknown) => this.#ended(job, error))
-      .finally(() => {
-        job.status.completedAt = new Date();
-        this.#destinations.delete(destination);
-      });
+      },
+      (error: unknown) => {
+        settle();
+        this.#ended(job, error);
+      },
+    );
     return answer;
   }
 
@@ -217,16 +223,20 @@ export class BackupTransfers {
     };
     progressOf = (progress) => (job.status.progress = progress);
     this.#verifications.set(key, job);
-    job.done = plan
-      .run()
-      .then((report) => {
+    // As for copies: one step, the final status last.
+    job.done = plan.run().then(
+      (report) => {
         job.status.report = report;
         job.status.problems = report.problems;
-        job.status.status = report.ok ? BackupStatus.SUCCESS : BackupStatus.FAILED;
         job.status.error = report.ok ? '' : summarize(id, report.problems);
-      })
-      .catch((error: unknown) => this.#ended(job, error))
-      .finally(() => (job.status.completedAt = new Date()));
+        job.status.completedAt = new Date();
+        job.status.status = report.ok ? BackupStatus.SUCCESS : BackupStatus.FAILED;
+      },
+      (error: unknown) => {
+        job.status.completedAt = new Date();
+        this.#ended(job, error);
+      },
+    );
     return snapshotOf(job.status);
   }
 
