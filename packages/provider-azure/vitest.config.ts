@@ -6,5 +6,8 @@ export default defineProject({
   test: {
     name: 'provider-azure',
     globalSetup: ['./test/global-setup.ts'],
+    // Uploads of several MiB to an emulator on a busy 2-core machine: not vitest's 5 s.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
   },
 });

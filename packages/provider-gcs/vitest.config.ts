@@ -7,5 +7,8 @@ export default defineProject({
     name: 'provider-gcs',
     // Starts fake-gcs-server once per run and creates the test buckets.
     globalSetup: ['./test/global-setup.ts'],
+    // Uploads of several MiB to an emulator on a busy 2-core machine: not vitest's 5 s.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
   },
 });

@@ -1,13 +1,10 @@
 // initialize() tells a person what is wrong: the key, the container, or the endpoint.
 import assert from 'node:assert/strict';
-import { beforeAll, expect, test, vi } from 'vitest';
+import { beforeAll, expect, test } from 'vitest';
 import { BackupError, ErrorCode } from '@backup/core';
 import { freePort } from '@backup/test-emulators';
 import { AzureProvider } from '../src/index.ts';
 import { TEST_CONTAINER, azurite, ensureContainers, uniquePath } from './azurite.ts';
-
-// vitest's 5 s is too short on a loaded 2-core machine: they call Azurite, some through the SDK's retries.
-vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 beforeAll(() => ensureContainers(TEST_CONTAINER));
 

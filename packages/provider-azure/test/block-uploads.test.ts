@@ -4,15 +4,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { beforeAll, test, vi } from 'vitest';
+import { beforeAll, test } from 'vitest';
 import { BackupError, ErrorCode } from '@backup/core';
 import { Readable } from 'node:stream';
 import { AzureProvider } from '../src/index.ts';
 import { stageBlocksWith } from '../src/abortable-staging.ts';
 import { ALTERNATE_CONTAINER, TEST_CONTAINER, adminClient, azurite, ensureContainers, rawBlobs, uniquePath } from './azurite.ts';
-
-// vitest's 5 s is too short on a loaded 2-core machine: they stream MiBs through Azurite.
-vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

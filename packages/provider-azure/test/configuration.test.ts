@@ -1,12 +1,9 @@
 // Configuration from the environment, exactly as the seed documents it, proven against Azurite.
 import assert from 'node:assert/strict';
-import { beforeAll, expect, test, vi } from 'vitest';
+import { beforeAll, expect, test } from 'vitest';
 import { BackupError, ErrorCode } from '@backup/core';
 import { AzureProvider, azureOptionsFromEnv, backupModule } from '../src/index.ts';
 import { TEST_CONTAINER, azurite, ensureContainers, rawBlobs, uniquePath } from './azurite.ts';
-
-// vitest's 5 s is too short on a loaded 2-core machine: they call Azurite.
-vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 beforeAll(() => ensureContainers(TEST_CONTAINER));
 

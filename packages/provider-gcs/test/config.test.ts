@@ -5,14 +5,11 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, test, vi } from 'vitest';
+import { afterAll, describe, test } from 'vitest';
 import { BackupError, ErrorCode } from '@backup/core';
 import { GcsProvider, backupModule, gcsOptionsFromEnv } from '../src/index.ts';
 import { connection, emulatorEnv, rawStorage, uniquePath } from './emulator.ts';
 import { startProxy } from './http-proxy.ts';
-
-// vitest's 5 s is too short on a loaded 2-core machine: some call fake-gcs-server.
-vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 const scratch = mkdtempSync(join(tmpdir(), 'gcs-config-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

@@ -1,12 +1,9 @@
 // Downloads abandoned early must not leave the SDK's stream machinery behind
 // to fail later: an unhandled rejection ends a Node process by default.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, expect, test, vi } from 'vitest';
+import { afterAll, expect, test } from 'vitest';
 import { ErrorCode } from '@backup/core';
 import { emulatorProvider } from './emulator.ts';
-
-// vitest's 5 s is too short on a loaded 2-core machine: 60 reads of 2 MiB from fake-gcs-server.
-vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 const provider = emulatorProvider();
 afterAll(() => provider.close());

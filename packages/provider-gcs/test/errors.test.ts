@@ -1,14 +1,11 @@
 // How failures reach callers: codes, messages that name what to fix, causes.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { test, vi } from 'vitest';
+import { test } from 'vitest';
 import { BackupError, ErrorCode } from '@backup/core';
 import { GcsProvider } from '../src/index.ts';
 import { connection, emulatorProvider } from './emulator.ts';
 import { startProxy } from './http-proxy.ts';
-
-// vitest's 5 s is too short on a loaded 2-core machine: they call fake-gcs-server, some through the SDK's retries.
-vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 async function outcomeOf(call: Promise<unknown> | (() => Promise<unknown>)): Promise<BackupError> {
   const promise = typeof call === 'function' ? call() : call;

@@ -3,13 +3,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { test, vi } from 'vitest';
+import { test } from 'vitest';
 import { BackupError, ErrorCode } from '@backup/core';
 import { connection, emulatorProvider, rawStorage } from './emulator.ts';
 import { startProxy, type RecordedRequest } from './http-proxy.ts';
-
-// vitest's 5 s is too short on a loaded 2-core machine: they stream MiBs through a proxy to fake-gcs-server.
-vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 const CHUNK = 256 * 1024;
 

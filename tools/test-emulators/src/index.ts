@@ -1,2 +1,2 @@
-export { launch, freePort, scratchDir, answers, type RunningEmulator, type LaunchOptions } from './launch.ts';
+export { launch, freePort, freePorts, scratchDir, answers, type RunningEmulator, type LaunchOptions } from './launch.ts';
 export { emulatorBinary, emulatorCache } from './binaries.ts';

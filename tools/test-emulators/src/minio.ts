@@ -1,6 +1,6 @@
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { emulatorBinary } from './binaries.ts';
-import { freePort, launch, scratchDir, type RunningEmulator } from './launch.ts';
+import { freePorts, launch, scratchDir, type RunningEmulator } from './launch.ts';
 
 /** Credentials of the MinIO the tests start (test-only, never used outside 127.0.0.1). */
 const ROOT_USER = 'backup-tests';
@@ -33,7 +33,7 @@ export async function startMinio(): Promise<RunningMinio> {
   if (external !== undefined && external !== '') return await useExternal(external.replace(/\/+$/, ''));
 
   const binary = emulatorBinary('minio');
-  const [port, consolePort] = [await freePort(), await freePort()];
+  const [port, consolePort] = (await freePorts(2)) as [number, number];
   const data = scratchDir('minio');
   const endpoint = `http://127.0.0.1:${port}`;
   const emulator = await launch({
