@@ -394,6 +394,7 @@ export class BackupEngine {
     // stays running in memory, so a status read, a cancel or a shutdown in between still finds
     // it (and a client that saw SUCCESS can start the next backup at once).
     let outcome: BackupStatus;
+    let keepJournal = false;
     try {
       const descriptors = await commitBackup(participants, request, signal, {
         onStatus: async (status) => {
@@ -421,14 +422,14 @@ export class BackupEngine {
       } catch (cleanupError) {
         // The journal entry stays, so the next start finishes the cleanup.
         this.#logger.warn(`backup ${operation.id} ended ${outcome} but cleanup failed: ${describe(cleanupError)}`);
-        operation.status = outcome;
-        slot.release();
-        return;
+        keepJournal = true;
       }
     }
-    await this.#journal.remove('backup', operation.backend, operation.id).catch((error: unknown) => {
-      this.#logger.warn(`could not clear the journal of backup ${operation.id}: ${describe(error)}`);
-    });
+    if (!keepJournal) {
+      await this.#journal.remove('backup', operation.backend, operation.id).catch((error: unknown) => {
+        this.#logger.warn(`could not clear the journal of backup ${operation.id}: ${describe(error)}`);
+      });
+    }
     operation.status = outcome;
     slot.release();
   }
