@@ -143,15 +143,15 @@ export class GcsProvider extends AbstractBackupProvider {
     let pageToken: string | undefined;
     do {
       throwIfAborted(options.signal);
-      const [files, next] = await listPage(handle, `${rootPrefix}${prefix}`, this.capabilities.listPageSize, pageToken);
-      for (const file of files) {
+      const page = await listPage(handle, { prefix: `${rootPrefix}${prefix}`, maxResults: this.capabilities.listPageSize, pageToken });
+      for (const file of page.files) {
         const key = file.name.slice(rootPrefix.length);
         // "Folder" placeholders that consoles create are not objects of ours.
         if (key === '' || key.endsWith('/')) continue;
         yield { key, size: Number(file.metadata.size), lastModified: parseDate(file.metadata.updated) };
       }
-      pageToken = next?.pageToken;
-    } while (pageToken !== undefined && pageToken !== '');
+      pageToken = page.pageToken;
+    } while (pageToken !== undefined);
   }
 
   /** A listing with `delimiter: '/'`: the API answers each folder once, as a prefix. */
@@ -162,18 +162,12 @@ export class GcsProvider extends AbstractBackupProvider {
     let pageToken: string | undefined;
     do {
       throwIfAborted(options.signal);
-      const [, next, response] = await handle.getFiles({
-        prefix,
-        delimiter: '/',
-        autoPaginate: false,
-        maxResults: this.capabilities.listPageSize,
-        ...(pageToken === undefined ? {} : { pageToken }),
-      });
-      for (const name of (response as { prefixes?: string[] } | undefined)?.prefixes ?? []) {
+      const page = await listPage(handle, { prefix, delimiter: '/', maxResults: this.capabilities.listPageSize, pageToken });
+      for (const name of page.prefixes) {
         if (name.startsWith(prefix) && name.length > prefix.length + 1) yield name.slice(prefix.length, -1);
       }
-      pageToken = (next as { pageToken?: string } | null | undefined)?.pageToken;
-    } while (pageToken !== undefined && pageToken !== '');
+      pageToken = page.pageToken;
+    } while (pageToken !== undefined);
   }
 
   protected async _delete(key: string, options: InternalCallOptions): Promise<void> {
@@ -193,19 +187,19 @@ export class GcsProvider extends AbstractBackupProvider {
   }
 }
 
+/** One page of a listing: its objects, its folder prefixes (with a delimiter), and the next page's token if any. */
 async function listPage(
   bucket: Bucket,
-  prefix: string,
-  maxResults: number,
-  pageToken: string | undefined,
-): Promise<[File[], { pageToken?: string } | null]> {
-  const [files, next] = await bucket.getFiles({
-    prefix,
-    autoPaginate: false,
-    maxResults,
-    ...(pageToken === undefined ? {} : { pageToken }),
-  });
-  return [files, (next as { pageToken?: string } | null | undefined) ?? null];
+  query: { prefix: string; maxResults: number; pageToken: string | undefined; delimiter?: string },
+): Promise<{ files: File[]; prefixes: string[]; pageToken: string | undefined }> {
+  const { pageToken, ...rest } = query;
+  const [files, next, response] = await bucket.getFiles({ ...rest, autoPaginate: false, ...(pageToken === undefined ? {} : { pageToken }) });
+  const token = (next as { pageToken?: string } | null | undefined)?.pageToken;
+  return {
+    files,
+    prefixes: (response as { prefixes?: string[] } | undefined)?.prefixes ?? [],
+    pageToken: token === undefined || token === '' ? undefined : token,
+  };
 }
 
 function checkBucket(bucket: string): string {
