@@ -20,6 +20,7 @@ import {
   type RestoreDescriptor,
 } from './descriptors.ts';
 import { Journal } from './journal.ts';
+import { checkRequestLocation } from './location-check.ts';
 import { LocalParticipant } from './local-participant.ts';
 import { Operation } from './operation.ts';
 import type { NodeBackupRequest, NodeRestoreRequest, Participant } from './participant.ts';
@@ -168,6 +169,7 @@ export class BackupEngine {
         `backup-filesystem works on a single node only; this cluster has ${this.#cluster.nodes.length}: use s3, gcs or azure`,
       );
     }
+    await checkRequestLocation(provider, location); // before the slot: a bad Path never holds it
     const slot = this.#scheduler.acquire('backup', id);
     try {
       const available = (await this.#source.listCollections()).map((collection) => collection.name);
@@ -300,6 +302,7 @@ export class BackupEngine {
     validateSelection(request.include, request.exclude);
     const config = resolveRestoreConfig(request.config);
     const location = config.location;
+    await checkRequestLocation(provider, location);
     const descriptor = await this.#readGlobal(provider, id, location);
     if (descriptor.status !== BackupStatus.SUCCESS) {
       throw new BackupError(
