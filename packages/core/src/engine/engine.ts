@@ -533,7 +533,9 @@ export class BackupEngine {
       await provider.initialize({ location });
     } catch (error) {
       if (!BackupError.is(error, ErrorCode.NOT_FOUND)) throw error;
-      throw new BackupError(ErrorCode.CONFIG, `backend ${provider.name} is not usable: ${error.message}`, { cause: error });
+      // A request's own Bucket (or Path) that does not exist is its mistake; the configured one is the operator's.
+      const code = location.bucket !== undefined || location.path !== undefined ? ErrorCode.INVALID_ARGUMENT : ErrorCode.CONFIG;
+      throw new BackupError(code, `backend ${provider.name} is not usable: ${error.message}`, { cause: error });
     }
   }
 
@@ -571,7 +573,7 @@ export class BackupEngine {
       return decodeRestoreDescriptor(await provider.get(key, { location }), `restore descriptor of backup ${id}`);
     } catch (error) {
       if (BackupError.is(error, ErrorCode.NOT_FOUND)) {
-        throw new BackupError(ErrorCode.NOT_FOUND, `no restore of backup "${id}" is known`, { cause: error });
+        throw new BackupError(ErrorCode.NOT_FOUND, `no restore of backup "${id}" is known at "${provider.homeDir(id, location)}"`, { cause: error });
       }
       throw error;
     }
