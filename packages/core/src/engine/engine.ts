@@ -532,9 +532,14 @@ export class BackupEngine {
     try {
       await provider.initialize({ location });
     } catch (error) {
+      const override = location.bucket !== undefined || location.path !== undefined;
+      // A request's own Bucket (or Path) that does not exist, or may not be written, is its mistake;
+      // the configured one is the operator's.
+      if (override && BackupError.is(error, ErrorCode.ACCESS_DENIED)) {
+        throw new BackupError(ErrorCode.INVALID_ARGUMENT, `backend ${provider.name} cannot write there: ${error.message}`, { cause: error });
+      }
       if (!BackupError.is(error, ErrorCode.NOT_FOUND)) throw error;
-      // A request's own Bucket (or Path) that does not exist is its mistake; the configured one is the operator's.
-      const code = location.bucket !== undefined || location.path !== undefined ? ErrorCode.INVALID_ARGUMENT : ErrorCode.CONFIG;
+      const code = override ? ErrorCode.INVALID_ARGUMENT : ErrorCode.CONFIG;
       throw new BackupError(code, `backend ${provider.name} is not usable: ${error.message}`, { cause: error });
     }
   }
