@@ -20,6 +20,7 @@ import {
   type RestoreDescriptor,
 } from './descriptors.ts';
 import { Journal } from './journal.ts';
+import { checkRequestLocation } from './location-check.ts';
 import { LocalParticipant } from './local-participant.ts';
 import { Operation } from './operation.ts';
 import type { NodeBackupRequest, NodeRestoreRequest, Participant } from './participant.ts';
@@ -168,6 +169,7 @@ export class BackupEngine {
         `backup-filesystem works on a single node only; this cluster has ${this.#cluster.nodes.length}: use s3, gcs or azure`,
       );
     }
+    await checkRequestLocation(provider, location); // before the slot: a bad Path never holds it
     const slot = this.#scheduler.acquire('backup', id);
     try {
       const available = (await this.#source.listCollections()).map((collection) => collection.name);
@@ -300,6 +302,7 @@ export class BackupEngine {
     validateSelection(request.include, request.exclude);
     const config = resolveRestoreConfig(request.config);
     const location = config.location;
+    await checkRequestLocation(provider, location);
     const descriptor = await this.#readGlobal(provider, id, location);
     if (descriptor.status !== BackupStatus.SUCCESS) {
       throw new BackupError(
@@ -529,8 +532,15 @@ export class BackupEngine {
     try {
       await provider.initialize({ location });
     } catch (error) {
+      const override = location.bucket !== undefined || location.path !== undefined;
+      // A request's own Bucket (or Path) that does not exist, or may not be written, is its mistake;
+      // the configured one is the operator's.
+      if (override && BackupError.is(error, ErrorCode.ACCESS_DENIED)) {
+        throw new BackupError(ErrorCode.INVALID_ARGUMENT, `backend ${provider.name} cannot write there: ${error.message}`, { cause: error });
+      }
       if (!BackupError.is(error, ErrorCode.NOT_FOUND)) throw error;
-      throw new BackupError(ErrorCode.CONFIG, `backend ${provider.name} is not usable: ${error.message}`, { cause: error });
+      const code = override ? ErrorCode.INVALID_ARGUMENT : ErrorCode.CONFIG;
+      throw new BackupError(code, `backend ${provider.name} is not usable: ${error.message}`, { cause: error });
     }
   }
 
@@ -568,7 +578,7 @@ export class BackupEngine {
       return decodeRestoreDescriptor(await provider.get(key, { location }), `restore descriptor of backup ${id}`);
     } catch (error) {
       if (BackupError.is(error, ErrorCode.NOT_FOUND)) {
-        throw new BackupError(ErrorCode.NOT_FOUND, `no restore of backup "${id}" is known`, { cause: error });
+        throw new BackupError(ErrorCode.NOT_FOUND, `no restore of backup "${id}" is known at "${provider.homeDir(id, location)}"`, { cause: error });
       }
       throw error;
     }
