@@ -94,3 +94,25 @@ export class ProgressDeadline {
     this.#reject?.(this.#error);
   }
 }
+
+/** Checks a progress timeout given in options (ms; 0 turns the deadline off). CONFIG names `what` if bad. */
+export function checkProgressTimeout(value: number | undefined, what: string): number {
+  if (value === undefined) return DEFAULT_PROGRESS_TIMEOUT_MS;
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new BackupError(ErrorCode.CONFIG, `${what} must be a whole number of milliseconds ≥ 0 (0 = no deadline), got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Reads a provider's progress timeout from `env[variable]`
+ * (`BACKUP_<PROVIDER>_PROGRESS_TIMEOUT_MS`); undefined when unset.
+ */
+export function progressTimeoutFromEnv(env: NodeJS.ProcessEnv, variable: string): number | undefined {
+  const raw = env[variable]?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+$/.test(raw)) {
+    throw new BackupError(ErrorCode.CONFIG, `${variable} must be a whole number of milliseconds (0 = no deadline), got ${JSON.stringify(raw)}`);
+  }
+  return checkProgressTimeout(Number(raw), variable);
+}

@@ -12,6 +12,7 @@ import {
   type InternalWriteOptions,
   type Location,
   type ObjectInfo,
+  checkProgressTimeout,
 } from '@backup/core';
 import { mapFsError } from './errors.ts';
 import { checkRoot, type FilesystemProviderOptions } from './options.ts';
@@ -30,6 +31,7 @@ export class FilesystemProvider extends AbstractBackupProvider {
   constructor(options: FilesystemProviderOptions) {
     super();
     this.root = checkRoot(options.path, 'the filesystem provider path');
+    this.progressTimeoutMs = checkProgressTimeout(options.progressTimeoutMs, 'progressTimeoutMs');
     this.capabilities = defineCapabilities({
       rangedReads: true,
       abortCleansUp: true,

@@ -1,11 +1,16 @@
 import { isAbsolute, resolve } from 'node:path';
-import { BackupError, ErrorCode } from '@backup/core';
+import { BackupError, ErrorCode, progressTimeoutFromEnv } from '@backup/core';
 
 export interface FilesystemProviderOptions {
   /** Absolute directory that holds all backups; created if missing. */
   readonly path: string;
   /** Directory entries read per batch while listing (default 32). */
   readonly listPageSize?: number;
+  /**
+   * Progress deadline of every request in ms (`BACKUP_FILESYSTEM_PROGRESS_TIMEOUT_MS`, default 30000; 0 = none):
+   * a file operation that does not finish or moves no bytes for this long is aborted and fails UNAVAILABLE.
+   */
+  readonly progressTimeoutMs?: number | undefined;
 }
 
 /** Reads `BACKUP_FILESYSTEM_PATH`, the only setting of this provider. */
@@ -17,7 +22,10 @@ export function filesystemOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): 
       'BACKUP_FILESYSTEM_PATH is required by backup-filesystem: set it to an absolute directory for backups',
     );
   }
-  return { path: checkRoot(path, 'BACKUP_FILESYSTEM_PATH') };
+  return {
+    path: checkRoot(path, 'BACKUP_FILESYSTEM_PATH'),
+    progressTimeoutMs: progressTimeoutFromEnv(env, 'BACKUP_FILESYSTEM_PROGRESS_TIMEOUT_MS'),
+  };
 }
 
 /** Returns `path` resolved, or fails if it is not absolute. */

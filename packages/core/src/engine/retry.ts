@@ -95,3 +95,31 @@ export async function withRetries<T>(
     }
   }
 }
+
+/**
+ * The retry policy from `BACKUP_RETRY_ATTEMPTS`, `BACKUP_RETRY_BASE_DELAY_MS`
+ * and `BACKUP_RETRY_MAX_DELAY_MS` (unset: the defaults). A malformed value
+ * rejects with CONFIG naming the variable.
+ */
+export function retryPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): RetryPolicy {
+  const read = (variable: string, min: number): number | undefined => {
+    const raw = env[variable]?.trim();
+    if (raw === undefined || raw === '') return undefined;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min) {
+      throw new BackupError(ErrorCode.CONFIG, `${variable} must be a whole number ≥ ${min}, got ${JSON.stringify(raw)}`);
+    }
+    return value;
+  };
+  const attempts = read('BACKUP_RETRY_ATTEMPTS', 1);
+  const baseDelayMs = read('BACKUP_RETRY_BASE_DELAY_MS', 0);
+  const maxDelayMs = read('BACKUP_RETRY_MAX_DELAY_MS', 0);
+  if (maxDelayMs !== undefined && maxDelayMs < (baseDelayMs ?? DEFAULT_RETRY_POLICY.baseDelayMs)) {
+    throw new BackupError(ErrorCode.CONFIG, 'BACKUP_RETRY_MAX_DELAY_MS must not be below BACKUP_RETRY_BASE_DELAY_MS');
+  }
+  return resolveRetryPolicy({
+    ...(attempts === undefined ? {} : { attempts }),
+    ...(baseDelayMs === undefined ? {} : { baseDelayMs }),
+    ...(maxDelayMs === undefined ? {} : { maxDelayMs }),
+  });
+}
