@@ -403,7 +403,9 @@ export abstract class AbstractBackupProvider implements BackupProvider {
   protected wrap(error: unknown, context: ErrorContext, signal: AbortSignal | undefined): BackupError {
     if (signal?.aborted && !BackupError.is(error, ErrorCode.ABORTED)) return abortError(signal, context.operation);
     if (isAbortLike(error) && !BackupError.is(error)) {
-      return new BackupError(ErrorCode.ABORTED, `${context.operation} was aborted`, { cause: error });
+      // Nobody asked for it (the caller's signal did not fire): the connection was cut, a transient failure.
+      const detail = error instanceof Error ? error.message : String(error);
+      return new BackupError(ErrorCode.UNAVAILABLE, `${this.name}: ${context.operation} was cut off: ${detail}`, { cause: error });
     }
     return this.mapError(error, context);
   }
