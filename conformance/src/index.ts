@@ -17,3 +17,10 @@ export { initializeTests } from './groups/initialize.ts';
 export { runBackupConformance } from './backup/run-backup-conformance.ts';
 export type { BackupConformanceOptions, BackupHost, ProviderFactory } from './backup/options.ts';
 export { assertSameData } from './backup/compare.ts';
+
+// Faults on the wire: a proxy in front of the real backend, and the backup/restore scenarios it breaks.
+export { runFaultConformance, FAULT_SCENARIOS, DEFAULT_STAGE_REQUESTS } from './faults/run-fault-conformance.ts';
+export type { FaultConformanceOptions, FaultOutcome, FaultProviderOptions, FaultStage } from './faults/run-fault-conformance.ts';
+export { startFaultProxy, matches } from './faults/fault-proxy.ts';
+export type { FaultKind, FaultProxy, FaultRule, ProxiedRequest, RequestMatcher } from './faults/fault-proxy.ts';
+export { DirectorySource } from './faults/directory-source.ts';

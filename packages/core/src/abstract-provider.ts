@@ -2,6 +2,7 @@ import { Readable, PassThrough } from 'node:stream';
 import type { ProviderCapabilities } from './capabilities.ts';
 import { BackupError, ErrorCode, abortError, isAbortLike, throwIfAborted } from './errors.ts';
 import { normalizeFolder, normalizeKey, normalizePrefix } from './keys.ts';
+import { DEFAULT_PROGRESS_TIMEOUT_MS, ProgressDeadline } from './progress-deadline.ts';
 import type {
   BackupProvider,
   ByteRange,
@@ -50,6 +51,15 @@ export abstract class AbstractBackupProvider implements BackupProvider {
   abstract readonly capabilities: ProviderCapabilities;
 
   abstract homeDir(backupId: string, location?: Location): string;
+
+  /**
+   * The progress deadline of every backend call, in ms (0 = none): a call
+   * that gets no answer, a write whose body the backend stops taking, a
+   * read or listing that stops delivering, for this long, is aborted and
+   * fails UNAVAILABLE (which the engine retries). Providers set it from their
+   * options (`BACKUP_<PROVIDER>_PROGRESS_TIMEOUT_MS`); default 30 s.
+   */
+  protected progressTimeoutMs: number = DEFAULT_PROGRESS_TIMEOUT_MS;
 
   protected abstract _put(key: string, data: Buffer, options: InternalCallOptions): Promise<void>;
   protected abstract _get(key: string, options: InternalCallOptions): Promise<Buffer>;
@@ -111,11 +121,7 @@ export abstract class AbstractBackupProvider implements BackupProvider {
   async initialize(options: CallOptions = {}): Promise<void> {
     const { location, signal } = options;
     throwIfAborted(signal);
-    try {
-      await this._initialize({ location, signal });
-    } catch (error) {
-      throw this.wrap(error, { operation: 'initialize', location }, signal);
-    }
+    await this.callWithDeadline({ operation: 'initialize', location }, signal, (guard) => this._initialize({ location, signal: guard }));
   }
 
   async put(key: string, data: Uint8Array | string, options: CallOptions = {}): Promise<void> {
@@ -123,22 +129,18 @@ export abstract class AbstractBackupProvider implements BackupProvider {
     const { location, signal } = options;
     throwIfAborted(signal);
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : toBuffer(data);
-    try {
-      await this._put(canonical, bytes, { location, signal });
-    } catch (error) {
-      throw this.wrap(error, { operation: 'put', key: canonical, location }, signal);
-    }
+    await this.callWithDeadline({ operation: 'put', key: canonical, location }, signal, (guard) =>
+      this._put(canonical, bytes, { location, signal: guard }),
+    );
   }
 
   async get(key: string, options: CallOptions = {}): Promise<Buffer> {
     const canonical = normalizeKey(key);
     const { location, signal } = options;
     throwIfAborted(signal);
-    try {
-      return await this._get(canonical, { location, signal });
-    } catch (error) {
-      throw this.wrap(error, { operation: 'get', key: canonical, location }, signal);
-    }
+    return await this.callWithDeadline({ operation: 'get', key: canonical, location }, signal, (guard) =>
+      this._get(canonical, { location, signal: guard }),
+    );
   }
 
   async write(key: string, body: WriteBody, options: WriteOptions = {}): Promise<WriteResult> {
@@ -151,14 +153,23 @@ export abstract class AbstractBackupProvider implements BackupProvider {
     const controller = new AbortController();
     const forwardAbort = (): void => controller.abort(abortError(signal, `write of ${JSON.stringify(canonical)}`));
     signal?.addEventListener('abort', forwardAbort, { once: true });
+    // The clock runs while the backend has bytes to take (or the upload to
+    // complete) and does not; it stops while the body itself is slow.
+    const deadline = this.progressDeadline({ operation: 'write', key: canonical, location }, undefined);
+    const onExpired = (): void => controller.abort(deadline.error);
+    deadline.signal.addEventListener('abort', onExpired, { once: true });
 
     let size = 0;
     let bodyError: unknown;
     const source = Readable.from(
-      countBytes(body, (chunkSize) => {
-        size += chunkSize;
-        onProgress?.(size);
-      }),
+      countBytes(
+        body,
+        (chunkSize) => {
+          size += chunkSize;
+          onProgress?.(size);
+        },
+        deadline,
+      ),
       { objectMode: false, highWaterMark: 64 * 1024 },
     );
     // The provider reads a relay, not the generator-backed stream: destroying
@@ -184,7 +195,7 @@ export abstract class AbstractBackupProvider implements BackupProvider {
     controller.signal.addEventListener('abort', stopBody, { once: true });
 
     try {
-      await this._write(canonical, counted, { location, signal: controller.signal, sizeHint });
+      await deadline.race(this._write(canonical, counted, { location, signal: controller.signal, sizeHint }));
       if (controller.signal.aborted) throw controller.signal.reason;
       if (!counted.readableEnded) {
         throw new BackupError(ErrorCode.IO, `${this.name}: write of ${JSON.stringify(canonical)} returned before the body ended`);
@@ -192,6 +203,7 @@ export abstract class AbstractBackupProvider implements BackupProvider {
       return { size };
     } catch (error) {
       if (signal?.aborted) throw abortError(signal, `write of ${JSON.stringify(canonical)}`);
+      if (deadline.error) throw deadline.error;
       if (bodyError !== undefined) {
         if (BackupError.is(bodyError)) throw bodyError;
         throw new BackupError(ErrorCode.IO, `the body of ${JSON.stringify(canonical)} failed: ${describe(bodyError)}`, {
@@ -200,6 +212,8 @@ export abstract class AbstractBackupProvider implements BackupProvider {
       }
       throw this.wrap(error, { operation: 'write', key: canonical, location }, signal);
     } finally {
+      deadline.done();
+      deadline.signal.removeEventListener('abort', onExpired);
       signal?.removeEventListener('abort', forwardAbort);
       controller.signal.removeEventListener('abort', stopBody);
       if (!counted.destroyed && !counted.readableEnded) counted.destroy();
@@ -217,49 +231,50 @@ export abstract class AbstractBackupProvider implements BackupProvider {
       return Readable.from([]);
     }
     throwIfAborted(signal);
+    const context: ErrorContext = { operation: 'read', key: canonical, location };
+    // One deadline for the answer and then for every stretch without bytes,
+    // paused while the reader, not the backend, is behind.
+    let output: PassThrough | undefined;
+    const deadline = this.progressDeadline(context, signal, () =>
+      output !== undefined && (output.writableNeedDrain || output.readableLength >= output.readableHighWaterMark),
+    );
     let source: Readable;
     try {
-      source = await this._read(canonical, { location, signal, range });
+      source = await deadline.race(this._read(canonical, { location, signal: deadline.signal, range }));
     } catch (error) {
-      throw this.wrap(error, { operation: 'read', key: canonical, location }, signal);
+      deadline.done();
+      if (deadline.error && !signal?.aborted) throw deadline.error;
+      throw this.wrap(error, context, signal);
     }
-    return this.wrapStream(source, { operation: 'read', key: canonical, location }, signal);
+    output = this.wrapStream(source, context, signal, deadline);
+    return output;
   }
 
   async stat(key: string, options: CallOptions = {}): Promise<ObjectInfo> {
     const canonical = normalizeKey(key);
     const { location, signal } = options;
     throwIfAborted(signal);
-    try {
-      return await this._stat(canonical, { location, signal });
-    } catch (error) {
-      throw this.wrap(error, { operation: 'stat', key: canonical, location }, signal);
-    }
+    return await this.callWithDeadline({ operation: 'stat', key: canonical, location }, signal, (guard) =>
+      this._stat(canonical, { location, signal: guard }),
+    );
   }
 
   async exists(key: string, options: CallOptions = {}): Promise<boolean> {
     const canonical = normalizeKey(key);
     const { location, signal } = options;
     throwIfAborted(signal);
-    try {
-      return await this._exists(canonical, { location, signal });
-    } catch (error) {
-      throw this.wrap(error, { operation: 'exists', key: canonical, location }, signal);
-    }
+    return await this.callWithDeadline({ operation: 'exists', key: canonical, location }, signal, (guard) =>
+      this._exists(canonical, { location, signal: guard }),
+    );
   }
 
   async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
     const canonical = normalizePrefix(prefix);
     const { location, signal } = options;
     throwIfAborted(signal);
-    try {
-      for await (const info of this._list(canonical, { location, signal })) {
-        throwIfAborted(signal);
-        yield info;
-      }
-    } catch (error) {
-      throw this.wrap(error, { operation: 'list', key: canonical, location }, signal);
-    }
+    yield* this.iterateWithDeadline({ operation: 'list', key: canonical, location }, signal, (guard) =>
+      this._list(canonical, { location, signal: guard }),
+    );
   }
 
   async *listFolders(folder: string, options: ListOptions = {}): AsyncIterable<string> {
@@ -267,15 +282,13 @@ export abstract class AbstractBackupProvider implements BackupProvider {
     const { location, signal } = options;
     throwIfAborted(signal);
     const seen = new Set<string>(); // a derived listing meets each folder once per key below it
-    try {
-      for await (const name of this._listFolders(canonical, { location, signal })) {
-        throwIfAborted(signal);
-        if (seen.has(name)) continue;
-        seen.add(name);
-        yield name;
-      }
-    } catch (error) {
-      throw this.wrap(error, { operation: 'listFolders', key: canonical, location }, signal);
+    const names = this.iterateWithDeadline({ operation: 'listFolders', key: canonical, location }, signal, (guard) =>
+      this._listFolders(canonical, { location, signal: guard }),
+    );
+    for await (const name of names) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      yield name;
     }
   }
 
@@ -296,10 +309,11 @@ export abstract class AbstractBackupProvider implements BackupProvider {
     const { location, signal } = options;
     throwIfAborted(signal);
     try {
-      await this._delete(canonical, { location, signal });
+      await this.callWithDeadline({ operation: 'delete', key: canonical, location }, signal, (guard) =>
+        this._delete(canonical, { location, signal: guard }),
+      );
     } catch (error) {
-      const wrapped = this.wrap(error, { operation: 'delete', key: canonical, location }, signal);
-      if (!BackupError.is(wrapped, ErrorCode.NOT_FOUND)) throw wrapped;
+      if (!BackupError.is(error, ErrorCode.NOT_FOUND)) throw error;
     }
   }
 
@@ -322,11 +336,9 @@ export abstract class AbstractBackupProvider implements BackupProvider {
       if (batch.length === DELETE_BATCH) await flush();
     }
     await flush();
-    try {
-      await this._purgeLeftovers(canonical, { location, signal });
-    } catch (error) {
-      throw this.wrap(error, { operation: 'delete', key: canonical, location }, signal);
-    }
+    await this.callWithDeadline({ operation: 'delete', key: canonical, location }, signal, (guard) =>
+      this._purgeLeftovers(canonical, { location, signal: guard }),
+    );
     return removed;
   }
 
@@ -338,18 +350,83 @@ export abstract class AbstractBackupProvider implements BackupProvider {
     }
   }
 
+  private progressDeadline(context: ErrorContext, signal: AbortSignal | undefined, excused?: () => boolean): ProgressDeadline {
+    const what = `${this.name}: ${context.operation}${context.key === undefined ? '' : ` of ${JSON.stringify(context.key)}`}`;
+    return new ProgressDeadline(this.progressTimeoutMs, what, signal, excused);
+  }
+
+  /** Runs one backend call under a progress deadline (an answer is its only progress), mapping its errors. */
+  private async callWithDeadline<T>(context: ErrorContext, signal: AbortSignal | undefined, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const deadline = this.progressDeadline(context, signal);
+    try {
+      return await deadline.race(call(deadline.signal));
+    } catch (error) {
+      if (deadline.error && !signal?.aborted) throw deadline.error;
+      throw this.wrap(error, context, signal);
+    } finally {
+      deadline.done();
+    }
+  }
+
+  /** Iterates a backend listing under a progress deadline that runs only while a page or entry is awaited. */
+  private async *iterateWithDeadline<T>(
+    context: ErrorContext,
+    signal: AbortSignal | undefined,
+    open: (signal: AbortSignal) => AsyncIterable<T>,
+  ): AsyncGenerator<T> {
+    const deadline = this.progressDeadline(context, signal);
+    const iterator = open(deadline.signal)[Symbol.asyncIterator]();
+    let finished = false;
+    try {
+      for (;;) {
+        deadline.touch();
+        deadline.resume();
+        const next = await deadline.race(iterator.next());
+        deadline.pause(); // the consumer's time is not the backend's
+        if (next.done) {
+          finished = true;
+          return;
+        }
+        throwIfAborted(signal);
+        yield next.value;
+      }
+    } catch (error) {
+      if (deadline.error && !signal?.aborted) throw deadline.error;
+      throw this.wrap(error, context, signal);
+    } finally {
+      deadline.done();
+      if (!finished) void Promise.resolve(iterator.return?.()).catch(() => {});
+    }
+  }
+
   /** Maps `error`, preferring ABORTED when the caller's signal fired. */
   protected wrap(error: unknown, context: ErrorContext, signal: AbortSignal | undefined): BackupError {
     if (signal?.aborted && !BackupError.is(error, ErrorCode.ABORTED)) return abortError(signal, context.operation);
     if (isAbortLike(error) && !BackupError.is(error)) {
-      return new BackupError(ErrorCode.ABORTED, `${context.operation} was aborted`, { cause: error });
+      // Nobody asked for it (the caller's signal did not fire): the connection was cut, a transient failure.
+      const detail = error instanceof Error ? error.message : String(error);
+      return new BackupError(ErrorCode.UNAVAILABLE, `${this.name}: ${context.operation} was cut off: ${detail}`, { cause: error });
     }
     return this.mapError(error, context);
   }
 
   /** Re-emits `source` through a stream whose errors are BackupErrors and which stops on abort. */
-  private wrapStream(source: Readable, context: ErrorContext, signal: AbortSignal | undefined): Readable {
+  private wrapStream(source: Readable, context: ErrorContext, signal: AbortSignal | undefined, deadline: ProgressDeadline): PassThrough {
     const output = new PassThrough({ highWaterMark: 64 * 1024 });
+    deadline.touch();
+    source.on('data', () => deadline.touch());
+    const onStalled = (): void => {
+      if (!deadline.error) return;
+      source.destroy();
+      output.destroy(deadline.error);
+    };
+    deadline.signal.addEventListener('abort', onStalled, { once: true });
+    const stopClock = (): void => {
+      deadline.done();
+      deadline.signal.removeEventListener('abort', onStalled);
+    };
+    source.once('end', stopClock);
+    output.once('close', stopClock);
     const onAbort = (): void => {
       const error = abortError(signal, `read of ${JSON.stringify(context.key)}`);
       source.destroy();
@@ -360,7 +437,7 @@ export abstract class AbstractBackupProvider implements BackupProvider {
     const detach = (): void => signal?.removeEventListener('abort', onAbort);
     source.once('error', (error) => {
       detach();
-      output.destroy(this.wrap(error, context, signal));
+      output.destroy(deadline.error && !signal?.aborted ? deadline.error : this.wrap(error, context, signal));
     });
     output.once('close', () => {
       detach();
@@ -384,15 +461,32 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function* countBytes(body: WriteBody, onChunk: (size: number) => void): AsyncGenerator<Buffer> {
-  for await (const chunk of body as AsyncIterable<unknown>) {
-    if (!(chunk instanceof Uint8Array)) {
-      throw new BackupError(ErrorCode.INVALID_ARGUMENT, 'a write body must yield Uint8Array chunks');
+async function* countBytes(body: WriteBody, onChunk: (size: number) => void, deadline: ProgressDeadline): AsyncGenerator<Buffer> {
+  const iterator = eachOf(body)[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      // Waiting for the body is not the backend's time; being asked for more is its progress.
+      deadline.pause();
+      const next = await iterator.next();
+      deadline.resume();
+      deadline.touch();
+      if (next.done) return;
+      const chunk = next.value;
+      if (!(chunk instanceof Uint8Array)) {
+        throw new BackupError(ErrorCode.INVALID_ARGUMENT, 'a write body must yield Uint8Array chunks');
+      }
+      if (chunk.byteLength === 0) continue;
+      onChunk(chunk.byteLength);
+      yield toBuffer(chunk);
     }
-    if (chunk.byteLength === 0) continue;
-    onChunk(chunk.byteLength);
-    yield toBuffer(chunk);
+  } finally {
+    deadline.resume();
+    await iterator.return?.(undefined);
   }
+}
+
+async function* eachOf(body: WriteBody): AsyncGenerator<unknown> {
+  for await (const chunk of body as AsyncIterable<unknown>) yield chunk;
 }
 
 function validateRange(range: ByteRange | undefined): void {

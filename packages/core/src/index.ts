@@ -17,6 +17,7 @@ export type {
 } from './provider.ts';
 export { AbstractBackupProvider } from './abstract-provider.ts';
 export type { InternalCallOptions, InternalReadOptions, InternalWriteOptions, ErrorContext } from './abstract-provider.ts';
+export { ProgressDeadline, DEFAULT_PROGRESS_TIMEOUT_MS, checkProgressTimeout, progressTimeoutFromEnv } from './progress-deadline.ts';
 export type {
   BackupSource,
   CollectionInfo,
@@ -33,6 +34,8 @@ export type {
 // Engine: backups and restores of one node.
 export { BackupEngine, toGiB } from './engine/engine.ts';
 export type { BackupEngineOptions, Cluster, EngineLogger } from './engine/engine.ts';
+export { DEFAULT_RETRY_POLICY, isTransient, resolveRetryPolicy, retryDelay, retryPolicyFromEnv, withRetries } from './engine/retry.ts';
+export type { RetryOptions, RetryPolicy } from './engine/retry.ts';
 export { BackupStatus, isFinalStatus } from './engine/status.ts';
 export { CompressionLevel } from './engine/compression.ts';
 export type { Codec, CompressionSpec } from './engine/compression.ts';

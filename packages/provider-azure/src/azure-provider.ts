@@ -21,6 +21,7 @@ import {
   type Location,
   type ObjectInfo,
   type ProviderCapabilities,
+  checkProgressTimeout,
 } from '@backup/core';
 import { stageBlocksWith } from './abortable-staging.ts';
 import { azureErrorCode, httpStatus, mapAzureError } from './errors.ts';
@@ -60,6 +61,7 @@ export class AzureProvider extends AbstractBackupProvider {
     super();
     this.container = checkContainer(options.container, 'the container');
     this.path = normalizeRootPath(options.path);
+    this.progressTimeoutMs = checkProgressTimeout(options.progressTimeoutMs, 'progressTimeoutMs');
     this.blockSize = checkCount(options.blockSize, DEFAULT_BLOCK_SIZE, AZURE_MAX_BLOCK_SIZE, 'blockSize');
     this.uploadConcurrency = checkCount(options.uploadConcurrency, DEFAULT_UPLOAD_CONCURRENCY, 64, 'uploadConcurrency');
     const listPageSize = checkCount(options.listPageSize, AZURE_MAX_LIST_PAGE_SIZE, AZURE_MAX_LIST_PAGE_SIZE, 'listPageSize');

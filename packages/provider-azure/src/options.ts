@@ -1,5 +1,5 @@
 import type { BlobServiceClient, StorageRetryOptions } from '@azure/storage-blob';
-import { BackupError, ErrorCode, normalizeRootPath } from '@backup/core';
+import { BackupError, ErrorCode, normalizeRootPath, progressTimeoutFromEnv } from '@backup/core';
 
 const MiB = 1024 * 1024;
 
@@ -47,6 +47,11 @@ export interface AzureStorageOptions {
   readonly listPageSize?: number | undefined;
   /** The SDK's retry policy (tries, delays, per-try timeout); ignored with `serviceClient`. */
   readonly retry?: StorageRetryOptions | undefined;
+  /**
+   * Progress deadline of every request in ms (`BACKUP_AZURE_PROGRESS_TIMEOUT_MS`, default 30000; 0 = none):
+   * a request without an answer or moving no bytes for this long is aborted and fails UNAVAILABLE.
+   */
+  readonly progressTimeoutMs?: number | undefined;
 }
 
 /** Everything `AzureProvider` accepts. */
@@ -68,7 +73,11 @@ export function azureOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Azure
       'BACKUP_AZURE_CONTAINER is required by backup-azure: set it to the name of the container for backups',
     );
   }
-  const storage = { container: checkContainer(container, 'BACKUP_AZURE_CONTAINER', ErrorCode.CONFIG), path: checkPath(env.BACKUP_AZURE_PATH) };
+  const storage = {
+    container: checkContainer(container, 'BACKUP_AZURE_CONTAINER', ErrorCode.CONFIG),
+    path: checkPath(env.BACKUP_AZURE_PATH),
+    progressTimeoutMs: progressTimeoutFromEnv(env, 'BACKUP_AZURE_PROGRESS_TIMEOUT_MS'),
+  };
 
   const connectionString = nonEmpty(env.AZURE_STORAGE_CONNECTION_STRING);
   if (connectionString !== undefined) return { ...storage, connectionString };

@@ -13,6 +13,7 @@ import {
   type CallOptions,
   type Location,
   type ObjectInfo,
+  checkProgressTimeout,
 } from '@backup/core';
 import { checkConfined, confine, makeDirectories } from './confinement.ts';
 import { mapFsError } from './errors.ts';
@@ -37,6 +38,7 @@ export class FilesystemProvider extends AbstractBackupProvider {
     super();
     this.root = checkRoot(options.path, 'the filesystem provider path');
     this.allowedRoots = [this.root, ...(options.allowedRoots ?? []).map((root) => checkRoot(root, 'an allowed root'))];
+    this.progressTimeoutMs = checkProgressTimeout(options.progressTimeoutMs, 'progressTimeoutMs');
     this.capabilities = defineCapabilities({
       rangedReads: true,
       abortCleansUp: true,

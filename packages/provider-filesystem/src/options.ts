@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { BackupError, ErrorCode } from '@backup/core';
+import { BackupError, ErrorCode, progressTimeoutFromEnv } from '@backup/core';
 
 export interface FilesystemProviderOptions {
   /** Absolute directory that holds all backups; created if missing. */
@@ -11,6 +11,11 @@ export interface FilesystemProviderOptions {
   readonly allowedRoots?: readonly string[] | undefined;
   /** Directory entries read per batch while listing (default 32). */
   readonly listPageSize?: number;
+  /**
+   * Progress deadline of every request in ms (`BACKUP_FILESYSTEM_PROGRESS_TIMEOUT_MS`, default 30000; 0 = none):
+   * a file operation that does not finish or moves no bytes for this long is aborted and fails UNAVAILABLE.
+   */
+  readonly progressTimeoutMs?: number | undefined;
 }
 
 /** Reads `BACKUP_FILESYSTEM_PATH`, the only setting of this provider. */
@@ -22,7 +27,11 @@ export function filesystemOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): 
       'BACKUP_FILESYSTEM_PATH is required by backup-filesystem: set it to an absolute directory for backups',
     );
   }
-  return { path: checkRoot(path, 'BACKUP_FILESYSTEM_PATH'), allowedRoots: allowedRootsFromEnv(env.BACKUP_FILESYSTEM_ALLOWED_ROOTS) };
+  return {
+    path: checkRoot(path, 'BACKUP_FILESYSTEM_PATH'),
+    allowedRoots: allowedRootsFromEnv(env.BACKUP_FILESYSTEM_ALLOWED_ROOTS),
+    progressTimeoutMs: progressTimeoutFromEnv(env, 'BACKUP_FILESYSTEM_PROGRESS_TIMEOUT_MS'),
+  };
 }
 
 /** `BACKUP_FILESYSTEM_ALLOWED_ROOTS`: absolute directories separated by `:`; CONFIG naming it otherwise. */

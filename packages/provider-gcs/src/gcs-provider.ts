@@ -15,6 +15,7 @@ import {
   type Location,
   type ObjectInfo,
   type ProviderCapabilities,
+  checkProgressTimeout,
 } from '@backup/core';
 import { createStorage } from './client.ts';
 import { mapGcsError } from './errors.ts';
@@ -60,6 +61,7 @@ export class GcsProvider extends AbstractBackupProvider {
     this.bucket = checkBucket(options.bucket);
     this.root = normalizeRootPath(options.path);
     this.chunkSize = checkChunkSize(options.chunkSize ?? DEFAULT_CHUNK_SIZE);
+    this.progressTimeoutMs = checkProgressTimeout(options.progressTimeoutMs, 'progressTimeoutMs');
     this.storage = options.storage ?? createStorage(options);
     this.capabilities = defineCapabilities({
       rangedReads: true,

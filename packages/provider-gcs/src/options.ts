@@ -1,5 +1,5 @@
 import type { Storage, StorageOptions } from '@google-cloud/storage';
-import { BackupError, ErrorCode, normalizeRootPath } from '@backup/core';
+import { BackupError, ErrorCode, normalizeRootPath, progressTimeoutFromEnv } from '@backup/core';
 
 /** The SDK's retry settings (its index does not export the type). */
 export type RetryOptions = NonNullable<StorageOptions['retryOptions']>;
@@ -43,6 +43,11 @@ export interface GcsProviderOptions extends GcsConnectionOptions {
   readonly bucket: string;
   /** Root prefix inside the bucket (`BACKUP_GCS_PATH`); '' or absent is the bucket's root. */
   readonly path?: string | undefined;
+  /**
+   * Progress deadline of every request in ms (`BACKUP_GCS_PROGRESS_TIMEOUT_MS`, default 30000; 0 = none):
+   * a request without an answer or moving no bytes for this long is aborted and fails UNAVAILABLE.
+   */
+  readonly progressTimeoutMs?: number | undefined;
   /**
    * A ready `Storage` client to use instead of building one; the connection
    * options above are then ignored, and its retry settings apply as they are.
@@ -88,6 +93,7 @@ export function gcsOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): GcsProv
         : undefined,
     projectId: nonEmpty(env.GCP_PROJECT) ?? nonEmpty(env.GOOGLE_CLOUD_PROJECT),
     apiEndpoint: emulatorHost === undefined ? undefined : normalizeEndpoint(emulatorHost),
+    progressTimeoutMs: progressTimeoutFromEnv(env, 'BACKUP_GCS_PROGRESS_TIMEOUT_MS'),
   };
 }
 

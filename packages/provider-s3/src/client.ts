@@ -2,8 +2,14 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { ResolvedS3Options } from './options.ts';
 
 /** Builds the SDK client for resolved options. */
-export function createS3Client(options: ResolvedS3Options): S3Client {
+export function createS3Client(options: ResolvedS3Options, progressTimeoutMs = 0): S3Client {
   return new S3Client({
+    // The socket-level twin of the provider's progress deadline: the SDK gives up a silent
+    // connection itself, so requests the provider does not sign (multipart completion and
+    // abort) cannot hang either.
+    ...(progressTimeoutMs > 0
+      ? { requestHandler: { connectionTimeout: progressTimeoutMs, requestTimeout: progressTimeoutMs } }
+      : {}),
     region: options.region,
     ...(options.endpoint === undefined ? {} : { endpoint: describeEndpoint(options) }),
     forcePathStyle: options.forcePathStyle,

@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { BackupError, ErrorCode, normalizeRootPath } from '@backup/core';
+import { BackupError, ErrorCode, normalizeRootPath, progressTimeoutFromEnv } from '@backup/core';
 
 const MiB = 1024 * 1024;
 
@@ -46,6 +46,11 @@ export interface S3ProviderOptions {
   readonly queueSize?: number | undefined;
   /** Keys per ListObjectsV2 request (default and maximum 1000). */
   readonly listPageSize?: number | undefined;
+  /**
+   * Progress deadline of every request in ms (`BACKUP_S3_PROGRESS_TIMEOUT_MS`, default 30000; 0 = none):
+   * a request without an answer or moving no bytes for this long is aborted and fails UNAVAILABLE.
+   */
+  readonly progressTimeoutMs?: number | undefined;
   /**
    * A client to use instead of building one from the settings above (which
    * then only serve messages). The provider does not destroy an injected client.
@@ -108,6 +113,7 @@ export function s3OptionsFromEnv(env: NodeJS.ProcessEnv = process.env): S3Provid
       accessKeyId !== undefined && secretAccessKey !== undefined
         ? { accessKeyId, secretAccessKey, ...(sessionToken === undefined ? {} : { sessionToken }) }
         : undefined,
+    progressTimeoutMs: progressTimeoutFromEnv(env, 'BACKUP_S3_PROGRESS_TIMEOUT_MS'),
   };
 }
 

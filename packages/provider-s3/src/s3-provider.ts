@@ -20,6 +20,7 @@ import {
   type Location,
   type ObjectInfo,
   type ProviderCapabilities,
+  checkProgressTimeout,
 } from '@backup/core';
 import { createS3Client, describeEndpoint } from './client.ts';
 import { isInvalidRange, mapS3Error } from './errors.ts';
@@ -45,7 +46,8 @@ export class S3Provider extends AbstractBackupProvider {
   constructor(options: S3ProviderOptions) {
     super();
     this.options = resolveS3Options(options);
-    this.client = options.client ?? createS3Client(this.options);
+    this.progressTimeoutMs = checkProgressTimeout(options.progressTimeoutMs, 'progressTimeoutMs');
+    this.client = options.client ?? createS3Client(this.options, this.progressTimeoutMs);
     this.#ownsClient = options.client === undefined;
     const { partSize, queueSize, listPageSize } = this.options;
     this.capabilities = defineCapabilities({

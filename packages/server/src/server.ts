@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { BackupEngine, createBackupApi, providersFromEnv, type BackupApi, type ProviderRegistry } from '@backup/core';
+import { BackupEngine, createBackupApi, providersFromEnv, retryPolicyFromEnv, type BackupApi, type ProviderRegistry } from '@backup/core';
 import { Store } from '@backup/lsm';
 import { registerBatchRoutes } from './api/batch.ts';
 import type { ApiContext } from './api/context.ts';
@@ -65,6 +65,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
   const config = resolveConfig(options.env ?? process.env, options);
   // Configuration errors first: nothing is opened if a variable is missing.
+  const retry = retryPolicyFromEnv(config.env);
   const providers = await providersFromEnv(config.env, { importModule: (specifier) => import(specifier) });
 
   let store: Store | undefined;
@@ -77,6 +78,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       nodeName: config.nodeName,
       stateDir: join(config.dataPath, '.backup-state'),
       logger: { warn: log, info: log },
+      retry,
     });
     await engine.start();
     const state = { closing: false };

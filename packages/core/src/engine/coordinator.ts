@@ -93,7 +93,11 @@ export async function commitBackup(
       signal: nodeSignal,
       onBytes: hooks.onBytes,
       onTransferring: () => {
-        if (++transferring === participants.length) statusWrite = hooks.onStatus(BackupStatus.TRANSFERRING);
+        if (++transferring === participants.length) {
+          statusWrite = hooks.onStatus(BackupStatus.TRANSFERRING);
+          // Awaited below, once the nodes are done; a failure meanwhile must not go unhandled.
+          statusWrite.catch(() => {});
+        }
       },
     }),
   );

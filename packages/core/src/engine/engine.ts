@@ -34,6 +34,7 @@ import {
 } from './request-validation.ts';
 import { Scheduler, type OperationKind, type Slot } from './scheduler.ts';
 import { BackupStatus, isFinalStatus } from './status.ts';
+import { resolveRetryPolicy, withRetries, type RetryPolicy } from './retry.ts';
 import { removeBackupObjects } from './storage-cleanup.ts';
 import type {
   BackupStatusReport,
@@ -79,6 +80,13 @@ export interface BackupEngineOptions {
   /** How long phase 1 may take per node (default 30 s). */
   readonly canCommitTimeoutMs?: number | undefined;
   readonly logger?: EngineLogger | undefined;
+  /**
+   * Retries of transient provider failures: chunk uploads and reads, status
+   * writes, cleanup (see `RetryPolicy`; server: `BACKUP_RETRY_*`).
+   */
+  readonly retry?: Partial<RetryPolicy> | undefined;
+  /** How long a cancel waits for the operation to end before it answers (default 900 ms). */
+  readonly cancelWaitMs?: number | undefined;
 }
 
 const GIB = 1024 ** 3;
@@ -100,6 +108,11 @@ export class BackupEngine {
   readonly #operations = new Map<string, Operation>();
   readonly #canCommitTimeoutMs: number;
   readonly #logger: EngineLogger;
+  readonly #retry: RetryPolicy;
+  readonly #cancelWaitMs: number;
+  /** Final statuses that could not be stored yet: written again after the next successful write. */
+  readonly #unrecorded = new Map<Operation, { provider: BackupProvider; write: () => Promise<void> }>();
+  #reconciling = false;
   #state: 'new' | 'started' | 'closed' = 'new';
 
   constructor(options: BackupEngineOptions) {
@@ -110,11 +123,14 @@ export class BackupEngine {
     this.#journal = new Journal(join(options.stateDir, 'journal'));
     this.#canCommitTimeoutMs = options.canCommitTimeoutMs ?? DEFAULT_CAN_COMMIT_TIMEOUT_MS;
     this.#logger = options.logger ?? { warn: (message) => process.emitWarning(message, 'BackupEngine') };
+    this.#retry = resolveRetryPolicy(options.retry);
+    this.#cancelWaitMs = options.cancelWaitMs ?? 900;
     const local = new LocalParticipant({
       source: options.source,
       providers: this.providers,
       node: this.nodeName,
       cpuCount: options.cpuCount ?? availableParallelism(),
+      retry: this.#retry,
     });
     this.#cluster = options.cluster ?? {
       nodes: [this.nodeName],
@@ -202,7 +218,9 @@ export class BackupEngine {
         throw error;
       }
       this.#operations.set(Operation.key('backup', backend, id, location), operation);
-      operation.done = this.#runBackup(operation, provider, config, nodeRequest, participants, slot);
+      operation.done = this.#runBackup(operation, provider, config, nodeRequest, participants, slot).catch((error: unknown) =>
+        this.#lastResort(operation, slot, error),
+      );
       return {
         id,
         backend,
@@ -222,7 +240,7 @@ export class BackupEngine {
   async backupStatus(backend: string, id: string, location: Location = {}): Promise<BackupStatusReport> {
     const { provider, backend: name } = this.#provider(backend);
     const operation = this.#operations.get(Operation.key('backup', name, id, normalizeLocation(location)));
-    if (operation?.running) return backupReport(operation);
+    if (operation && (operation.running || !operation.recorded)) return backupReport(operation);
     const descriptor = await this.#readGlobal(provider, id, normalizeLocation(location));
     return reportFromGlobal(descriptor, name, provider.homeDir(id, normalizeLocation(location)));
   }
@@ -243,7 +261,8 @@ export class BackupEngine {
       }
     }
     for (const operation of this.#operations.values()) {
-      if (operation.kind === 'backup' && operation.backend === name && operation.running && sameLocation(operation.location, location)) {
+      const known = operation.running || !operation.recorded;
+      if (operation.kind === 'backup' && operation.backend === name && known && sameLocation(operation.location, location)) {
         reports.set(operation.id, backupReport(operation));
       }
     }
@@ -263,9 +282,16 @@ export class BackupEngine {
     if (operation?.running) {
       if (!operation.finishing) {
         operation.cancelRequested = true;
+        operation.status = BackupStatus.CANCELLING;
         operation.controller.abort(new BackupError(ErrorCode.ABORTED, `backup ${id} was canceled`));
       }
-      await operation.done;
+      // Answer promptly whatever the provider does: the cleanup of a stalled
+      // backend is bounded by its deadlines and goes on in the background.
+      await settledWithin(operation.done, this.#cancelWaitMs);
+      if (operation.status === BackupStatus.SUCCESS) throw alreadySucceeded(id);
+      return;
+    }
+    if (operation && !operation.recorded) {
       if (operation.status === BackupStatus.SUCCESS) throw alreadySucceeded(id);
       return;
     }
@@ -329,7 +355,9 @@ export class BackupEngine {
         throw error;
       }
       this.#operations.set(Operation.key('restore', backend, id, location), operation);
-      operation.done = this.#runRestore(operation, provider, requests, nodeMapping, slot);
+      operation.done = this.#runRestore(operation, provider, requests, nodeMapping, slot).catch((error: unknown) =>
+        this.#lastResort(operation, slot, error),
+      );
       return { id, backend, classes, path: operation.path, status: BackupStatus.STARTED, error: '' };
     } catch (error) {
       slot.release();
@@ -342,7 +370,7 @@ export class BackupEngine {
     const { provider, backend: name } = this.#provider(backend);
     const where = normalizeLocation(location);
     const operation = this.#operations.get(Operation.key('restore', name, id, where));
-    if (operation?.running) return restoreReport(operation);
+    if (operation && (operation.running || !operation.recorded)) return restoreReport(operation);
     const descriptor = await this.#readRestore(provider, id, where);
     return {
       id,
@@ -372,7 +400,11 @@ export class BackupEngine {
       operation.cancelRequested = true;
       operation.status = BackupStatus.CANCELLING;
       operation.controller.abort(new BackupError(ErrorCode.ABORTED, `restore of backup ${id} was canceled`));
-      await operation.done;
+      await settledWithin(operation.done, this.#cancelWaitMs);
+      return;
+    }
+    if (operation && !operation.recorded) {
+      if (operation.status === BackupStatus.SUCCESS) throw new BackupError(ErrorCode.CONFLICT, `restore of backup ${id} already succeeded`);
       return;
     }
     const descriptor = await this.#readRestore(provider, id, where);
@@ -397,12 +429,13 @@ export class BackupEngine {
     // stays running in memory, so a status read, a cancel or a shutdown in between still finds
     // it (and a client that saw SUCCESS can start the next backup at once).
     let outcome: BackupStatus;
-    let keepJournal = false;
+    let cleanedUp = true;
     try {
       const descriptors = await commitBackup(participants, request, signal, {
         onStatus: async (status) => {
+          if (operation.cancelRequested || signal.aborted) return;
           operation.status = status;
-          await this.#storeGlobal(provider, operation, config, nodes);
+          await this.#recordProgress(operation, () => this.#storeGlobal(provider, operation, config, nodes, status, signal));
         },
         onBytes: (bytes) => (operation.sizeBytes += bytes),
       });
@@ -412,7 +445,9 @@ export class BackupEngine {
       if (signal.aborted) throw signal.reason;
       operation.finishing = true;
       operation.completedAt = new Date();
-      await this.#storeGlobal(provider, operation, config, nodes, BackupStatus.SUCCESS);
+      await withRetries(`recording backup ${operation.id} as SUCCESS`, this.#retry, () =>
+        this.#storeGlobal(provider, operation, config, nodes, BackupStatus.SUCCESS),
+      );
       outcome = BackupStatus.SUCCESS;
     } catch (error) {
       operation.finishing = true;
@@ -420,19 +455,20 @@ export class BackupEngine {
       operation.error = describe(signal.aborted ? signal.reason : error);
       operation.completedAt = new Date();
       try {
-        await removeBackupObjects(provider, operation.id, operation.location, participants.map((participant) => participant.node));
-        await this.#storeGlobal(provider, operation, config, nodes, outcome);
+        await withRetries(`cleaning up backup ${operation.id}`, this.#retry, () =>
+          removeBackupObjects(provider, operation.id, operation.location, participants.map((participant) => participant.node)),
+        );
       } catch (cleanupError) {
         // The journal entry stays, so the next start finishes the cleanup.
         this.#logger.warn(`backup ${operation.id} ended ${outcome} but cleanup failed: ${describe(cleanupError)}`);
-        keepJournal = true;
+        cleanedUp = false;
       }
     }
-    if (!keepJournal) {
-      await this.#journal.remove('backup', operation.backend, operation.id).catch((error: unknown) => {
-        this.#logger.warn(`could not clear the journal of backup ${operation.id}: ${describe(error)}`);
-      });
-    }
+    const final = outcome;
+    const recorded =
+      final === BackupStatus.SUCCESS ||
+      (await this.#recordFinal(operation, provider, final, () => this.#storeGlobal(provider, operation, config, nodes, final)));
+    await this.#settleJournal(operation, final, recorded && cleanedUp);
     operation.status = outcome;
     slot.release();
   }
@@ -456,7 +492,9 @@ export class BackupEngine {
             operation.finishing = true;
             await this.#journal.record(this.#journalEntry(operation, status, staging));
           }
-          await this.#storeRestore(provider, operation, nodeMapping);
+          await this.#recordProgress(operation, () =>
+            this.#storeRestore(provider, operation, nodeMapping, status, operation.finishing ? undefined : signal),
+          );
         },
         onBytes: (bytes) => (operation.sizeBytes += bytes),
         onStaging: async (directories) => {
@@ -471,13 +509,94 @@ export class BackupEngine {
     }
     // As for backups: recorded first, shown once the slot is free.
     operation.completedAt = new Date();
-    try {
-      await this.#storeRestore(provider, operation, nodeMapping, outcome);
-      await this.#journal.remove('restore', operation.backend, operation.id);
-    } catch (error) {
-      this.#logger.warn(`restore ${operation.id} ended ${outcome} but recording it failed: ${describe(error)}`);
-    }
+    const final = outcome;
+    const recorded = await this.#recordFinal(operation, provider, final, () =>
+      this.#storeRestore(provider, operation, nodeMapping, final),
+    );
+    await this.#settleJournal(operation, final, recorded);
     operation.status = outcome;
+    slot.release();
+  }
+
+  /**
+   * Stores an intermediate status, retrying transient failures. Never
+   * rejects: when the retries run out, the operation is aborted with the
+   * reason (it then ends FAILED) unless it is already past the point of no
+   * return, where the final write will carry the truth instead.
+   */
+  async #recordProgress(operation: Operation, write: () => Promise<void>): Promise<void> {
+    const signal = operation.controller.signal;
+    try {
+      await withRetries(`recording ${operation.kind} ${operation.id} as ${operation.status}`, this.#retry, write, {
+        signal: operation.finishing ? undefined : signal,
+      });
+    } catch (error) {
+      if (signal.aborted) return;
+      if (operation.finishing) {
+        this.#logger.warn(`${operation.kind} ${operation.id}: ${describe(error)}`);
+        return;
+      }
+      const code = BackupError.is(error) ? error.code : ErrorCode.IO;
+      operation.controller.abort(new BackupError(code, `could not record the status: ${describe(error)}`, { cause: error }));
+    }
+  }
+
+  /**
+   * Stores the final status, retrying transient failures. When that still
+   * fails, the operation keeps its outcome in memory (status reads answer
+   * it), the write is tried again after the next successful write to the
+   * same provider, and the journal keeps the outcome for the next start.
+   */
+  async #recordFinal(operation: Operation, provider: BackupProvider, status: BackupStatus, write: () => Promise<void>): Promise<boolean> {
+    try {
+      await withRetries(`recording ${operation.kind} ${operation.id} as ${status}`, this.#retry, write);
+      return true;
+    } catch (error) {
+      this.#logger.warn(`${operation.kind} ${operation.id} ended ${status}, but storing that failed: ${describe(error)}`);
+      operation.recorded = false;
+      this.#unrecorded.set(operation, { provider, write });
+      return false;
+    }
+  }
+
+  /** Clears the journal entry of an ended operation, or keeps its outcome there for the next start. */
+  async #settleJournal(operation: Operation, status: BackupStatus, settled: boolean): Promise<void> {
+    try {
+      if (settled) await this.#journal.remove(operation.kind as OperationKind, operation.backend, operation.id);
+      else await this.#journal.record({ ...this.#journalEntry(operation, status), outcome: { status, error: operation.error } });
+    } catch (error) {
+      this.#logger.warn(`could not update the journal of ${operation.kind} ${operation.id}: ${describe(error)}`);
+    }
+  }
+
+  /** After a successful write to `provider`: stores the final statuses that failed before. */
+  #reconcile(provider: BackupProvider): void {
+    if (this.#reconciling || this.#unrecorded.size === 0) return;
+    this.#reconciling = true;
+    void (async () => {
+      for (const [operation, pending] of [...this.#unrecorded]) {
+        if (pending.provider !== provider) continue;
+        try {
+          await pending.write();
+        } catch {
+          continue;
+        }
+        this.#unrecorded.delete(operation);
+        operation.recorded = true;
+        await this.#journal.remove(operation.kind as OperationKind, operation.backend, operation.id).catch(() => {});
+      }
+    })()
+      .catch(() => {})
+      .finally(() => (this.#reconciling = false));
+  }
+
+  /** A bug in the run itself must not end the process, nor leave the operation running forever. */
+  #lastResort(operation: Operation, slot: Slot, error: unknown): void {
+    this.#logger.warn(`${operation.kind} ${operation.id} failed unexpectedly: ${describe(error)}`);
+    if (operation.running) {
+      operation.error ||= describe(error);
+      operation.status = BackupStatus.FAILED;
+    }
     slot.release();
   }
 
@@ -590,6 +709,7 @@ export class BackupEngine {
     config: ResolvedBackupConfig,
     nodes: Record<string, NodeSummary>,
     status: BackupStatus = operation.status,
+    signal?: AbortSignal,
   ): Promise<void> {
     const descriptor: GlobalDescriptor = {
       version: FORMAT_VERSION,
@@ -607,7 +727,8 @@ export class BackupEngine {
       cpuPercentage: config.cpuPercentage,
       preCompressionSizeBytes: operation.sizeBytes,
     };
-    await provider.put(globalDescriptorKey(operation.id), encodeDescriptor(descriptor), { location: operation.location });
+    await provider.put(globalDescriptorKey(operation.id), encodeDescriptor(descriptor), { location: operation.location, signal });
+    this.#reconcile(provider);
   }
 
   async #storeRestore(
@@ -615,6 +736,7 @@ export class BackupEngine {
     operation: Operation,
     nodeMapping: Record<string, string>,
     status: BackupStatus = operation.status,
+    signal?: AbortSignal,
   ): Promise<void> {
     const descriptor: RestoreDescriptor = {
       version: FORMAT_VERSION,
@@ -627,7 +749,8 @@ export class BackupEngine {
       classes: operation.classes,
       nodeMapping,
     };
-    await provider.put(restoreDescriptorKey(operation.id), encodeDescriptor(descriptor), { location: operation.location });
+    await provider.put(restoreDescriptorKey(operation.id), encodeDescriptor(descriptor), { location: operation.location, signal });
+    this.#reconcile(provider);
   }
 
   #journalEntry(operation: Operation, phase: string, stagingDirectories: readonly string[] = []) {
@@ -646,6 +769,13 @@ export class BackupEngine {
 
 function alreadySucceeded(id: string): BackupError {
   return new BackupError(ErrorCode.CONFLICT, `backup "${id}" already succeeded`);
+}
+
+/** Waits for `promise` to settle, or `ms`, whichever comes first. */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise.catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 function describe(error: unknown): string {

@@ -16,6 +16,11 @@ export interface JournalEntry {
   readonly phase: string;
   /** Restore only: staging directories to remove if the restore did not reach FINALIZING. */
   readonly stagingDirectories: readonly string[];
+  /**
+   * Set when the operation ended but its final status could not be stored (or
+   * its cleanup failed): the next start stores this outcome, not "interrupted".
+   */
+  readonly outcome?: { readonly status: string; readonly error: string } | undefined;
 }
 
 /**

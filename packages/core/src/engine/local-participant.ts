@@ -7,6 +7,7 @@ import { backupNode } from './node-backup.ts';
 import { NodeRestore, readNodeDescriptor, recordsToRestore } from './node-restore.ts';
 import type { BackupProgress, NodeBackupRequest, NodeRestoreRequest, Participant, RestoreProgress } from './participant.ts';
 import { pipelineCount } from './request-validation.ts';
+import type { RetryPolicy } from './retry.ts';
 import { removeNodeObjects } from './storage-cleanup.ts';
 
 export interface LocalParticipantOptions {
@@ -14,6 +15,8 @@ export interface LocalParticipantOptions {
   readonly providers: ProviderRegistry;
   readonly node: string;
   readonly cpuCount?: number | undefined;
+  /** Retries of transient chunk upload and read failures. */
+  readonly retry?: RetryPolicy | undefined;
 }
 
 /** The participant that runs in this process, over the host's `BackupSource`. */
@@ -22,6 +25,7 @@ export class LocalParticipant implements Participant {
   readonly #source: BackupSource;
   readonly #providers: ProviderRegistry;
   readonly #cpuCount: number;
+  readonly #retry: RetryPolicy | undefined;
   readonly #restores = new Map<string, { descriptor: NodeDescriptor; restore?: NodeRestore }>();
 
   constructor(options: LocalParticipantOptions) {
@@ -29,6 +33,7 @@ export class LocalParticipant implements Participant {
     this.#source = options.source;
     this.#providers = options.providers;
     this.#cpuCount = options.cpuCount ?? availableParallelism();
+    this.#retry = options.retry;
   }
 
   async canCommitBackup(request: NodeBackupRequest): Promise<void> {
@@ -51,6 +56,7 @@ export class LocalParticipant implements Participant {
           node: this.node,
           pipelines: pipelineCount(this.#cpuCount, request.cpuPercentage),
           signal: options.signal,
+          retry: this.#retry,
         },
         options,
       );
@@ -90,6 +96,7 @@ export class LocalParticipant implements Participant {
           provider,
           pipelines: pipelineCount(this.#cpuCount, request.cpuPercentage),
           signal: options.signal,
+          retry: this.#retry,
         },
         options,
       );

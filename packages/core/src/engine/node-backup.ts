@@ -14,6 +14,7 @@ import {
 } from './descriptors.ts';
 import { packJob } from './packer.ts';
 import { forEachParallel } from './parallel.ts';
+import type { RetryPolicy } from './retry.ts';
 import type { BackupProgress, NodeBackupRequest } from './participant.ts';
 import { BackupStatus } from './status.ts';
 
@@ -23,6 +24,7 @@ export interface NodeBackupContext {
   readonly node: string;
   readonly pipelines: number;
   readonly signal: AbortSignal;
+  readonly retry?: RetryPolicy | undefined;
 }
 
 interface CollectionWork {
@@ -73,6 +75,7 @@ export async function backupNode(
         keyFor: (index) => chunkKey(request.id, node, item.snapshot.collection, index),
         signal: jobSignal,
         onRawBytes: progress.onBytes,
+        retry: context.retry,
       });
       item.chunks.push(...packed.chunks);
       item.files.push(...packed.files);

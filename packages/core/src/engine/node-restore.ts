@@ -3,6 +3,7 @@ import type { BackupProvider } from '../provider.ts';
 import type { BackupSource, RestoreTarget } from '../source.ts';
 import { decodeNodeDescriptor, nodeDescriptorKey, type CollectionRecord, type NodeDescriptor } from './descriptors.ts';
 import { forEachParallel } from './parallel.ts';
+import type { RetryPolicy } from './retry.ts';
 import type { NodeRestoreRequest, RestoreProgress } from './participant.ts';
 import { BackupStatus } from './status.ts';
 import { planUnpack, unpackJob, type UnpackJob } from './unpacker.ts';
@@ -41,6 +42,7 @@ export interface NodeRestoreContext {
   readonly provider: BackupProvider;
   readonly pipelines: number;
   readonly signal: AbortSignal;
+  readonly retry?: RetryPolicy | undefined;
 }
 
 /**
@@ -80,6 +82,7 @@ export class NodeRestore {
         directory,
         signal: jobSignal,
         onBytes: progress.onBytes,
+        retry: context.retry,
       });
     });
   }

@@ -23,6 +23,8 @@ export class Operation {
   cancelRequested = false;
   /** Set once the final step began (writing SUCCESS, installing a restore): too late to cancel. */
   finishing = false;
+  /** False while the final status could not be stored: status reads answer from memory until it is. */
+  recorded = true;
   /** Settles (never rejects) when the operation has ended and cleaned up. */
   done: Promise<void> = Promise.resolve();
 

@@ -5,6 +5,7 @@ import type { PackJob, PlannedChunk } from './chunk-plan.ts';
 import { encodeChunk, type ChunkEncoding, type EncodedChunk } from './chunk-encoder.ts';
 import type { CompressionSpec } from './compression.ts';
 import type { ChunkRecord, FileRecord } from './descriptors.ts';
+import { DEFAULT_RETRY_POLICY, withRetries, type RetryPolicy } from './retry.ts';
 
 export interface PackOptions {
   readonly provider: BackupProvider;
@@ -19,6 +20,8 @@ export interface PackOptions {
   readonly onRawBytes?: ((bytes: number) => void) | undefined;
   /** Called with the key of every chunk once it is stored. */
   readonly onChunkStored?: ((key: string) => void) | undefined;
+  /** Transient upload failures are retried this way, each attempt re-encoding the chunk from the snapshot. */
+  readonly retry?: RetryPolicy | undefined;
 }
 
 export interface PackedJob {
@@ -34,14 +37,25 @@ export interface PackedJob {
  */
 export async function packJob(job: PackJob, options: PackOptions): Promise<PackedJob> {
   // The parts of a split file go through here in order, so one pass hashes the whole file.
-  const hash = job.splitFile ? createHash('sha256') : undefined;
+  let hash = job.splitFile ? createHash('sha256') : undefined;
   const chunks: ChunkRecord[] = [];
   const files: FileRecord[] = [];
   let fileSha256: string | undefined;
   for (const [i, planned] of job.chunks.entries()) {
-    const wholeFile = hash && { hash, last: i === job.chunks.length - 1 };
-    const encoding = encodeChunk(planned, { ...options, wholeFile });
-    const { record, wholeFileSha256 } = await storeChunk(planned, encoding, options);
+    const last = i === job.chunks.length - 1;
+    const stored = await withRetries(
+      `upload of ${options.keyFor(planned.index)}`,
+      options.retry ?? DEFAULT_RETRY_POLICY,
+      async () => {
+        // Each attempt hashes the split file from where the previous part left it.
+        const attemptHash = hash?.copy();
+        const encoding = encodeChunk(planned, { ...options, wholeFile: attemptHash && { hash: attemptHash, last } });
+        return { ...(await storeChunk(planned, encoding, options)), attemptHash };
+      },
+      { signal: options.signal },
+    );
+    hash = stored.attemptHash;
+    const { record, wholeFileSha256 } = stored;
     chunks.push(record);
     fileSha256 = wholeFileSha256;
     if (!job.splitFile) {

@@ -63,25 +63,40 @@ async function recoverBackup(provider: BackupProvider, entry: JournalEntry): Pro
   const previous = await readOrUndefined(provider, key, entry.location, (bytes) => decodeGlobalDescriptor(bytes, key));
   // Final and ours: the process died after storing it, before clearing the journal.
   // Final and older: the run died before storing STARTED, so it uploaded nothing.
-  if (previous && isFinal(previous.status)) return;
+  // An ended operation whose cleanup or final write failed says so with `outcome`.
+  if (previous && isFinal(previous.status) && !entry.outcome) return;
   await removeBackupObjects(provider, entry.id, entry.location, [entry.node]);
   // A crash during a descriptor update can leave the backend's hidden temp copy: clear it with the descriptor.
   await provider.deletePrefix(key, { location: entry.location });
   const failed: GlobalDescriptor = {
     ...(previous ?? emptyGlobal(entry)),
-    status: BackupStatus.FAILED,
-    error: `interrupted: node ${entry.node} stopped while the backup was running; its partial data was removed at the next start`,
+    status: entry.outcome?.status === BackupStatus.CANCELED ? BackupStatus.CANCELED : BackupStatus.FAILED,
+    error:
+      entry.outcome?.error ??
+      `interrupted: node ${entry.node} stopped while the backup was running; its partial data was removed at the next start`,
     completedAt: new Date().toISOString(),
   };
   await provider.put(key, encodeDescriptor(failed), { location: entry.location });
 }
 
 async function recoverRestore(provider: BackupProvider, entry: JournalEntry): Promise<void> {
+  const key = restoreDescriptorKey(entry.id);
+  if (entry.outcome) {
+    // Ended in a previous run; only its final status is missing.
+    const previous = await readOrUndefined(provider, key, entry.location, (bytes) => decodeRestoreDescriptor(bytes, key));
+    const ended: RestoreDescriptor = {
+      ...(previous ?? emptyRestore(entry)),
+      status: entry.outcome.status as RestoreDescriptor['status'],
+      error: entry.outcome.error,
+      completedAt: new Date().toISOString(),
+    };
+    await provider.put(key, encodeDescriptor(ended), { location: entry.location });
+    return;
+  }
   const installing = entry.phase === BackupStatus.FINALIZING;
   if (!installing) {
     for (const directory of entry.stagingDirectories) await rm(directory, { recursive: true, force: true });
   }
-  const key = restoreDescriptorKey(entry.id);
   const previous = await readOrUndefined(provider, key, entry.location, (bytes) => decodeRestoreDescriptor(bytes, key));
   if (previous && isFinal(previous.status)) return;
   await provider.deletePrefix(key, { location: entry.location });

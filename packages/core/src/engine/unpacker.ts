@@ -1,11 +1,13 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { BackupError, ErrorCode, abortError, isAbortLike } from '../errors.ts';
 import type { BackupProvider, Location } from '../provider.ts';
 import { createDecompressor, type Codec } from './compression.ts';
 import type { ChunkRecord, FileRecord } from './descriptors.ts';
 import { DigestStream } from './digest-stream.ts';
-import { extractTar } from './safe-extract.ts';
+import { DEFAULT_RETRY_POLICY, isTransient, withRetries, type RetryPolicy } from './retry.ts';
+import { extractTar, safeEntryPath } from './safe-extract.ts';
 
 export interface UnpackOptions {
   readonly provider: BackupProvider;
@@ -16,6 +18,12 @@ export interface UnpackOptions {
   readonly signal: AbortSignal;
   /** Called with stored bytes as they are downloaded. */
   readonly onBytes?: ((bytes: number) => void) | undefined;
+  /**
+   * Reads that fail transiently are retried this way. A chunk whose bytes do
+   * not match its record is read once more too (the damage may have happened
+   * in transit); if it still does not match, the restore fails CORRUPT.
+   */
+  readonly retry?: RetryPolicy | undefined;
 }
 
 /** Chunks one pipeline unpacks in order: one chunk, or every part of one split file. */
@@ -50,8 +58,25 @@ export function planUnpack(chunks: readonly ChunkRecord[], files: readonly FileR
  * naming the chunk. Files land only below `directory` (see `extractTar`).
  */
 export async function unpackJob(job: UnpackJob, options: UnpackOptions): Promise<void> {
-  const wholeFile = job.splitFile ? createHash('sha256') : undefined;
-  for (const chunk of job.chunks) await unpackChunk(chunk, options, wholeFile);
+  let wholeFile = job.splitFile ? createHash('sha256') : undefined;
+  for (const chunk of job.chunks) {
+    let corruptReads = 0;
+    wholeFile = await withRetries(
+      `reading chunk ${chunk.key}`,
+      options.retry ?? DEFAULT_RETRY_POLICY,
+      async (attempt) => {
+        if (attempt > 1) await removeCreatedEntries(chunk, options.directory);
+        // Each attempt hashes the split file from where the previous chunk left it.
+        const attemptHash = wholeFile?.copy();
+        await unpackChunk(chunk, options, attemptHash);
+        return attemptHash;
+      },
+      {
+        signal: options.signal,
+        retryable: (error) => isTransient(error) || (BackupError.is(error, ErrorCode.CORRUPT) && corruptReads++ === 0),
+      },
+    );
+  }
   if (job.splitFile && wholeFile) {
     const actual = wholeFile.digest('hex');
     if (actual !== job.splitFile.sha256) {
@@ -63,7 +88,21 @@ export async function unpackJob(job: UnpackJob, options: UnpackOptions): Promise
   }
 }
 
-async function unpackChunk(chunk: ChunkRecord, options: UnpackOptions, wholeFile: ReturnType<typeof createHash> | undefined) {
+/** Removes the whole files a failed attempt created (parts of split files are rewritten in place). */
+async function removeCreatedEntries(chunk: ChunkRecord, directory: string): Promise<void> {
+  for (const entry of chunk.entries) {
+    if (entry.offset !== 0) continue;
+    let target: string;
+    try {
+      target = safeEntryPath(directory, entry.path);
+    } catch {
+      continue; // never created: extraction refuses such names
+    }
+    await rm(target, { force: true });
+  }
+}
+
+async function unpackChunk(chunk: ChunkRecord, options: UnpackOptions, wholeFile: Hash | undefined) {
   const { provider, location, signal } = options;
   const corrupt = (why: string, cause?: unknown): BackupError =>
     new BackupError(ErrorCode.CORRUPT, `chunk ${chunk.key} failed verification: ${why}`, { cause });
@@ -74,6 +113,7 @@ async function unpackChunk(chunk: ChunkRecord, options: UnpackOptions, wholeFile
     return entry;
   };
   const digest = new DigestStream();
+  let inputError: unknown;
   try {
     let input;
     try {
@@ -82,6 +122,9 @@ async function unpackChunk(chunk: ChunkRecord, options: UnpackOptions, wholeFile
       if (BackupError.is(error, ErrorCode.NOT_FOUND)) throw corrupt('the chunk is missing from the backup', error);
       throw error;
     }
+    // A download that broke off is a transfer failure, not damaged data: keep its error, so
+    // that the stream errors it causes downstream ("premature close") are not read as corruption.
+    input.once('error', (error: unknown) => (inputError ??= error));
     const counter = new Transform({
       transform(bytes: Buffer, _encoding, callback) {
         options.onBytes?.(bytes.byteLength);
@@ -102,6 +145,7 @@ async function unpackChunk(chunk: ChunkRecord, options: UnpackOptions, wholeFile
     if (next !== chunk.entries.length) throw corrupt(`${chunk.entries.length - next} entries are missing`);
   } catch (error) {
     if (signal.aborted) throw abortError(signal, `restore of ${chunk.key}`);
+    if (inputError !== undefined) error = inputError;
     if (BackupError.is(error, ErrorCode.CORRUPT) && error.message.includes(chunk.key)) throw error;
     if (BackupError.is(error) && error.code !== ErrorCode.CORRUPT) {
       if (isAbortLike(error)) throw error;
