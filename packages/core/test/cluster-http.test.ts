@@ -293,5 +293,32 @@ describe('a cluster over HTTP', { timeout: 120_000 }, () => {
     await waitFor('storage clean', async () => (await stored()).every((path) => path === 'crash/backup_config.json'));
     expect(node2!.warnings).toEqual([]);
   });
-});
 
+  test('a node that staged its part keeps hearing from the coordinator while a slow node stages, and installs with it', async () => {
+    const abortAfterMs = 300;
+    // Backups never read chunks; node3's restore downloads wait here.
+    const held = new WriteGate((key) => key.startsWith('wait/node3/'));
+    const [node1, node2, node3] = await cluster(['node1', 'node2', 'node3'], { abortAfterMs, readGates: { node3: held } });
+    await node1!.engine.createBackup({ backend: 'shared', id: 'wait' });
+    expect(await finalBackup(node1!.engine, 'wait')).toMatchObject({ status: 'SUCCESS' });
+    const before = await Promise.all(nodes.map((node) => treeDigest(node.source.collectionDir('Spread'))));
+    for (const node of nodes) await node.source.dropCollection('Spread');
+
+    await node1!.engine.restore({ backend: 'shared', id: 'wait' });
+    await waitFor('node3 downloading', () => held.arrived.length > 0);
+    const polls = () => node2!.received.filter((line) => line === 'GET /internal/restores/wait/status').length;
+    const staged = async () => {
+      const response = await fetch(`${node2!.url}/internal/restores/wait/status`, { headers: { authorization: `Bearer ${SECRET}` } });
+      return ((await response.json()) as { phase: string }).phase === 'TRANSFERRED';
+    };
+    await waitFor('node2 staged', staged);
+    const since = Date.now();
+    const seen = polls();
+    // node2 waits three abort periods, kept alive by the coordinator's polls alone.
+    await waitFor('three abort periods with node2 staged', () => Date.now() - since > 3 * abortAfterMs && polls() > seen + 3);
+    held.open();
+    expect(await finalRestore(node1!.engine, 'wait')).toMatchObject({ status: 'SUCCESS', error: '' });
+    expect(await Promise.all(nodes.map((node) => treeDigest(node.source.collectionDir('Spread'))))).toEqual(before);
+    expect([...node2!.warnings, ...node3!.warnings]).toEqual([]);
+  });
+});
