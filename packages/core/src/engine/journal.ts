@@ -21,6 +21,8 @@ export interface JournalEntry {
    * its cleanup failed): the next start stores this outcome, not "interrupted".
    */
   readonly outcome?: { readonly status: string; readonly error: string } | undefined;
+  /** Backup only: every node of the request, whose `<id>/<node>/` folders a recovery clears. Absent in older entries. */
+  readonly nodes?: readonly string[] | undefined;
 }
 
 /**
