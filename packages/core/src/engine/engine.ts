@@ -502,7 +502,7 @@ export class BackupEngine {
       if (requests.has(participant)) {
         throw new BackupError(ErrorCode.INVALID_ARGUMENT, `node_mapping maps two backup nodes onto node ${targetNode}`);
       }
-      requests.set(participant, { id, backend, location, sourceNode, collections, cpuPercentage });
+      requests.set(participant, { id, backend, location, sourceNode, collections, cpuPercentage, ...(nodeMapping ? { nodeMapping } : {}) });
     }
     return requests;
   }
