@@ -54,7 +54,7 @@ export function registerObjectRoutes(router: Router, context: ApiContext): void 
     const stored = await tenantErrors(async () => {
       const existing = await collection.get(id, tenantOption(write.tenant));
       if (existing === undefined) throw missing(collection, id);
-      await checkObjectProperties(collection, write.properties, context.autoSchema);
+      await checkObjectProperties(collection, write.properties, context);
       return await putObject(collection, write, existing.creationTimeUnix);
     });
     return { status: 200, body: objectJson(collection.name, stored, true) };
@@ -69,7 +69,7 @@ export function registerObjectRoutes(router: Router, context: ApiContext): void 
     await tenantErrors(async () => {
       const existing = await collection.get(id, tenantOption(write.tenant));
       if (existing === undefined) throw missing(collection, id);
-      await checkObjectProperties(collection, write.properties, context.autoSchema);
+      await checkObjectProperties(collection, write.properties, context);
       const properties = { ...existing.properties, ...write.properties };
       await putObject(collection, { ...write, properties, vector: write.vector ?? existing.vector }, existing.creationTimeUnix);
     });
