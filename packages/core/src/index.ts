@@ -56,6 +56,24 @@ export type {
   RestoreProgress,
 } from './engine/participant.ts';
 export { LocalParticipant } from './engine/local-participant.ts';
+
+// Cluster: the participant protocol over HTTP (node-to-node, authenticated by the cluster secret).
+export { createParticipantApi } from './cluster/participant-api.ts';
+export type { ParticipantApi, ParticipantApiOptions, ParticipantApiRequest } from './cluster/participant-api.ts';
+export { HttpParticipant } from './cluster/http-participant.ts';
+export type { HttpParticipantOptions } from './cluster/http-participant.ts';
+export { createHttpCluster } from './cluster/http-cluster.ts';
+export type { HttpClusterOptions } from './cluster/http-cluster.ts';
+export type { RequestHeaders } from './cluster/cluster-secret.ts';
+export {
+  PARTICIPANT_PATH_PREFIX,
+  DEFAULT_ABORT_AFTER_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_POLL_INTERVAL_MS,
+  DEFAULT_UNREACHABLE_AFTER_MS,
+  isParticipantPath,
+} from './cluster/participant-protocol.ts';
+export type { ParticipantPhase, ParticipantStatus } from './cluster/participant-protocol.ts';
 export type { RecoveryReport } from './engine/recovery.ts';
 export { FORMAT_VERSION } from './engine/descriptors.ts';
 export type {

@@ -1,4 +1,5 @@
 import { BackupError, ErrorCode, abortError } from '../errors.ts';
+import { nodeMessage } from '../cluster/participant-protocol.ts';
 import type { NodeDescriptor } from './descriptors.ts';
 import type { NodeBackupRequest, NodeRestoreRequest, Participant } from './participant.ts';
 import { BackupStatus } from './status.ts';
@@ -34,7 +35,7 @@ async function onEveryNode<T>(
           return await task(participant, controller.signal);
         } catch (error) {
           // The first failure is the cause; the others are usually its abort.
-          first ??= { error };
+          first ??= { error: participants.length > 1 ? namedByNode(error, participant.node) : error };
           controller.abort(error);
           throw error;
         }
@@ -46,6 +47,26 @@ async function onEveryNode<T>(
   } finally {
     signal.removeEventListener('abort', forward);
   }
+}
+
+/** In a cluster, an error says which node it came from: "node node2: ...". */
+function namedByNode(error: unknown, node: string): unknown {
+  if (!BackupError.is(error)) return error;
+  const message = nodeMessage(node, error.message);
+  return message === error.message ? error : new BackupError(error.code, message, { cause: error });
+}
+
+/**
+ * The explicit abort of a backup on every node: idempotent and safe where a
+ * node never heard of `id`. Failures are ignored: a node that cannot be
+ * reached aborts on its own once the coordinator stops talking to it.
+ */
+export async function abortBackupEverywhere(participants: readonly Participant[], id: string): Promise<void> {
+  await Promise.allSettled(participants.map((participant) => participant.abortBackup(id)));
+}
+
+async function abortRestoreEverywhere(participants: readonly Participant[], id: string): Promise<void> {
+  await Promise.allSettled(participants.map((participant) => participant.abortRestore(id)));
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, node: string): Promise<T> {
@@ -70,9 +91,15 @@ export async function canCommitBackup(
   signal: AbortSignal,
   timeoutMs = DEFAULT_CAN_COMMIT_TIMEOUT_MS,
 ): Promise<void> {
-  await onEveryNode(participants, signal, (participant, nodeSignal) =>
-    withTimeout(participant.canCommitBackup(request, { signal: nodeSignal }), timeoutMs, participant.node),
-  );
+  try {
+    await onEveryNode(participants, signal, (participant, nodeSignal) =>
+      withTimeout(participant.canCommitBackup(request, { signal: nodeSignal }), timeoutMs, participant.node),
+    );
+  } catch (error) {
+    // Any refusal, failure or timeout: the nodes that accepted must not wait for a commit.
+    await abortBackupEverywhere(participants, request.id);
+    throw error;
+  }
 }
 
 /**
@@ -88,18 +115,24 @@ export async function commitBackup(
 ): Promise<NodeDescriptor[]> {
   let transferring = 0;
   let statusWrite: Promise<void> = Promise.resolve();
-  const descriptors = await onEveryNode(participants, signal, (participant, nodeSignal) =>
-    participant.commitBackup(request, {
-      signal: nodeSignal,
-      onBytes: hooks.onBytes,
-      onTransferring: () => {
-        if (++transferring === participants.length) statusWrite = hooks.onStatus(BackupStatus.TRANSFERRING);
-      },
-    }),
-  );
-  await statusWrite;
-  await hooks.onStatus(BackupStatus.TRANSFERRED);
-  return descriptors;
+  try {
+    const descriptors = await onEveryNode(participants, signal, (participant, nodeSignal) =>
+      participant.commitBackup(request, {
+        signal: nodeSignal,
+        onBytes: hooks.onBytes,
+        onTransferring: () => {
+          if (++transferring === participants.length) statusWrite = hooks.onStatus(BackupStatus.TRANSFERRING);
+        },
+      }),
+    );
+    await statusWrite;
+    await hooks.onStatus(BackupStatus.TRANSFERRED);
+    return descriptors;
+  } catch (error) {
+    // A failure, a timeout or a cancel: every node stops, releases its snapshots and removes its chunks.
+    await abortBackupEverywhere(participants, request.id);
+    throw error;
+  }
 }
 
 /** Fail-fast restore checks on every node, before anything is downloaded. */
@@ -108,9 +141,16 @@ export async function canRestore(
   signal: AbortSignal,
   timeoutMs = DEFAULT_CAN_COMMIT_TIMEOUT_MS,
 ): Promise<void> {
-  await onEveryNode([...requests.keys()], signal, (participant, nodeSignal) =>
-    withTimeout(participant.canRestore(requests.get(participant) as NodeRestoreRequest, { signal: nodeSignal }), timeoutMs, participant.node),
-  );
+  try {
+    await onEveryNode([...requests.keys()], signal, (participant, nodeSignal) =>
+      withTimeout(participant.canRestore(requests.get(participant) as NodeRestoreRequest, { signal: nodeSignal }), timeoutMs, participant.node),
+    );
+  } catch (error) {
+    // The nodes that accepted forget the restore instead of waiting for it.
+    const id = [...requests.values()][0]?.id;
+    if (id !== undefined) await abortRestoreEverywhere([...requests.keys()], id);
+    throw error;
+  }
 }
 
 /**
@@ -137,7 +177,7 @@ export async function runRestore(
     await hooks.onStatus(BackupStatus.TRANSFERRED);
     if (signal.aborted) throw abortError(signal);
   } catch (error) {
-    await Promise.allSettled(participants.map((participant) => participant.abortRestore(requestId(requests, participant))));
+    await abortRestoreEverywhere(participants, requestId(requests, participants[0] as Participant));
     throw error;
   }
   await hooks.onStatus(BackupStatus.FINALIZING);

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { BackupError, ErrorCode } from '../errors.ts';
 import type { ProviderRegistry } from '../config/provider-registry.ts';
+import type { BackupProvider } from '../provider.ts';
 import type { BackupSource } from '../source.ts';
 import type { NodeDescriptor } from './descriptors.ts';
 import { backupNode } from './node-backup.ts';
@@ -23,6 +24,8 @@ export class LocalParticipant implements Participant {
   readonly #providers: ProviderRegistry;
   readonly #cpuCount: number;
   readonly #restores = new Map<string, { descriptor: NodeDescriptor; restore?: NodeRestore }>();
+  /** Commits running here, so `abortBackup` can stop one and wait until it cleaned up. */
+  readonly #commits = new Map<string, { controller: AbortController; settled: Promise<unknown> }>();
 
   constructor(options: LocalParticipantOptions) {
     this.node = options.node;
@@ -42,6 +45,27 @@ export class LocalParticipant implements Participant {
 
   async commitBackup(request: NodeBackupRequest, options: { signal: AbortSignal } & BackupProgress): Promise<NodeDescriptor> {
     const provider = this.#providers.get(request.backend);
+    if (this.#commits.has(request.id)) {
+      throw new BackupError(ErrorCode.CONFLICT, `backup ${request.id} is already being committed on node ${this.node}`);
+    }
+    const controller = new AbortController();
+    const signal = AbortSignal.any([options.signal, controller.signal]);
+    const run = this.#commit(request, provider, signal, options);
+    const entry = { controller, settled: run.catch(() => {}) };
+    this.#commits.set(request.id, entry);
+    try {
+      return await run;
+    } finally {
+      if (this.#commits.get(request.id) === entry) this.#commits.delete(request.id);
+    }
+  }
+
+  async #commit(
+    request: NodeBackupRequest,
+    provider: BackupProvider,
+    signal: AbortSignal,
+    progress: BackupProgress,
+  ): Promise<NodeDescriptor> {
     try {
       return await backupNode(
         request,
@@ -50,15 +74,31 @@ export class LocalParticipant implements Participant {
           provider,
           node: this.node,
           pipelines: pipelineCount(this.#cpuCount, request.cpuPercentage),
-          signal: options.signal,
+          signal,
         },
-        options,
+        progress,
       );
     } catch (error) {
       // Leave nothing of this node's behind; an aborted write already removed itself.
       await removeNodeObjects(provider, request.id, this.node, request.location).catch(() => {});
       throw error;
     }
+  }
+
+  async abortBackup(id: string): Promise<void> {
+    const running = this.#commits.get(id);
+    if (!running) return;
+    running.controller.abort(new BackupError(ErrorCode.ABORTED, `backup ${id} was aborted on node ${this.node}`));
+    await running.settled;
+  }
+
+  /**
+   * Removes this node's objects of a backup it finished but whose coordinator
+   * gave up on it (or went away): the backup as a whole failed, so this
+   * node's part must not stay behind.
+   */
+  async discardBackup(request: NodeBackupRequest): Promise<void> {
+    await removeNodeObjects(this.#providers.get(request.backend), request.id, this.node, request.location);
   }
 
   async canRestore(request: NodeRestoreRequest, options: { signal: AbortSignal }): Promise<void> {

@@ -44,10 +44,12 @@ export interface RestoreProgress {
 
 /**
  * One node's side of a backup or restore, as the coordinator sees it. The
- * coordinator of a single node talks to a `LocalParticipant`; a cluster
- * implements this interface over its own transport (two-phase: `canCommit`
- * with a timeout, then `commit`; any refusal aborts the nodes that accepted).
- * Cancellation travels as the `signal` of the running call.
+ * coordinator of a single node talks to a `LocalParticipant`; a cluster talks
+ * to the other nodes through `HttpParticipant` (or its own transport). Two
+ * phases: `canCommitBackup` with a timeout, then `commitBackup`; when any node
+ * refuses, fails, times out or the backup is cancelled, the coordinator sends
+ * `abortBackup` to every node. Cancellation of a running call also travels as
+ * its `signal`.
  */
 export interface Participant {
   readonly node: string;
@@ -60,6 +62,12 @@ export interface Participant {
    * leaves no chunk of its own behind.
    */
   commitBackup(request: NodeBackupRequest, options: { signal: AbortSignal } & BackupProgress): Promise<NodeDescriptor>;
+  /**
+   * Ends backup `id` on this node whatever its phase: stops a running commit
+   * (snapshots released, this node's objects removed) and forgets an accepted
+   * one. Idempotent, and a no-op for an id this node never heard of.
+   */
+  abortBackup(id: string): Promise<void>;
 
   /** Fail-fast checks before anything is downloaded: backup complete and readable, collections absent here. */
   canRestore(request: NodeRestoreRequest, options: { signal: AbortSignal }): Promise<void>;
