@@ -31,7 +31,7 @@ export function registerClusterRoutes(router: Router, cluster: ClusterRouting): 
   router.add('POST', '/objects', async (request) => {
     if (!isJsonObject(request.body)) return runLocal(cluster.local, request);
     // The id decides the node, so it is chosen here rather than where the object lands.
-    const body = { ...request.body, id: request.body.id ?? randomUUID() };
+    const body: JsonObject = { ...request.body, id: request.body.id ?? randomUUID() };
     return toOwner({ ...request, body }, body.class, body.id, body.tenant);
   });
   for (const method of ['GET', 'HEAD', 'DELETE']) {
