@@ -95,5 +95,113 @@ describe('a cluster over HTTP', { timeout: 120_000 }, () => {
     await expect(participant.abortRestore('never-heard')).resolves.toBeUndefined();
     await expect(participant.abortBackup('never-heard')).resolves.toBeUndefined();
   });
+
+  test('a node that refuses phase 1 fails the request naming it; the nodes that accepted get an abort and hold nothing', async () => {
+    const [node1, node2, node3] = await cluster(['node1', 'node2', 'node3']);
+    await node3!.source.dropCollection('Spread');
+    const error = await node1!.engine.createBackup({ backend: 'shared', id: 'refused' }).catch((caught: unknown) => caught);
+    expect(BackupError.is(error, ErrorCode.INVALID_ARGUMENT)).toBe(true);
+    expect((error as Error).message).toMatch(/^node node3: /);
+    expect(node2!.received).toContain('POST /internal/backups/refused/can-commit');
+    expect(node2!.received).toContain('POST /internal/backups/refused/abort');
+    expect(node2!.received).not.toContain('POST /internal/backups/refused/commit');
+    // node2 forgot the backup: a status poll finds nothing.
+    const status = await fetch(`${node2!.url}/internal/backups/refused/status`, { headers: { authorization: `Bearer ${SECRET}` } });
+    expect(status.status).toBe(404);
+    for (const node of nodes) expect(node.source.heldSnapshots.size).toBe(0);
+    expect(await stored()).toEqual([]);
+  });
+
+  test('a node whose server goes away mid-upload: FAILED naming it, and the storage ends up clean', async () => {
+    const gate = new WriteGate((key) => key.startsWith('cut/node2/'));
+    const [node1, node2, node3] = await cluster(['node1', 'node2', 'node3'], {
+      gates: { node2: gate },
+      unreachableAfterMs: 300,
+      abortAfterMs: 1_000,
+    });
+    await node1!.engine.createBackup({ backend: 'shared', id: 'cut' });
+    await waitFor('node2 uploading', () => gate.arrived.length > 0);
+    await node2!.stop();
+    const report = await finalBackup(node1!.engine, 'cut');
+    expect(report.status).toBe('FAILED');
+    expect(report.error).toMatch(/node node2: unreachable/);
+    expect(node3!.received).toContain('POST /internal/backups/cut/abort');
+    // node2 still runs, cut off: its watchdog aborts the upload, releases the snapshot and removes its chunks.
+    await waitFor('node2 aborts on its own', () => node2!.warnings.some((warning) => warning.includes('heard nothing')));
+    await waitFor('snapshots released', () => nodes.every((node) => node.source.heldSnapshots.size === 0));
+    await waitFor('storage clean', async () => (await stored()).every((path) => path === 'cut/backup_config.json'));
+  });
+
+  test('a coordinator that stops polling: the node aborts on its own within abortAfterMs, in every phase', async () => {
+    const abortAfterMs = 600;
+    const gate = new WriteGate((key) => key.startsWith('quiet/node2/'));
+    const [, node2] = await cluster(['node1', 'node2'], { gates: { node2: gate }, abortAfterMs });
+    const post = async (path: string, body?: unknown) =>
+      await fetch(`${node2!.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    const request = (id: string) => ({
+      id,
+      backend: 'shared',
+      location: {},
+      collections: ['Spread'],
+      chunkSizeBytes: 16 * 1024 * 1024,
+      compression: { codec: 'gzip', level: 1, name: 'BestSpeed' },
+      cpuPercentage: 50,
+      startedAt: new Date().toISOString(),
+    });
+
+    // Accepted, then nothing.
+    expect((await post('/internal/backups/accepted/can-commit', request('accepted'))).status).toBe(200);
+    let since = Date.now();
+    await waitFor('abort of the accepted backup', () => node2!.warnings.some((warning) => warning.startsWith('backup accepted:')));
+    let waited = Date.now() - since;
+    expect(waited).toBeGreaterThanOrEqual(abortAfterMs - 50);
+    expect(waited).toBeLessThan(abortAfterMs + 5_000);
+
+    // Committed and uploading (held at the gate), then nothing.
+    expect((await post('/internal/backups/quiet/can-commit', request('quiet'))).status).toBe(200);
+    expect((await post('/internal/backups/quiet/commit')).status).toBe(202);
+    since = Date.now();
+    await waitFor('node2 uploading', () => gate.arrived.length > 0 || node2!.warnings.some((warning) => warning.startsWith('backup quiet:')));
+    await waitFor('abort of the running backup', () => node2!.warnings.some((warning) => warning.startsWith('backup quiet:')));
+    waited = Date.now() - since;
+    expect(waited).toBeGreaterThanOrEqual(abortAfterMs - 50);
+    expect(waited).toBeLessThan(abortAfterMs + 5_000);
+    await waitFor('snapshot released', () => node2!.source.heldSnapshots.size === 0);
+    await waitFor('chunks removed', async () => (await stored()).length === 0);
+    const status = await fetch(`${node2!.url}/internal/backups/quiet/status`, { headers: { authorization: `Bearer ${SECRET}` } });
+    expect(status.status).toBe(404);
+  });
+
+  test('a coordinator that keeps polling is never given up on, however long the upload takes', async () => {
+    const abortAfterMs = 300;
+    const gate = new WriteGate((key) => key.startsWith('slow/node2/'));
+    const [node1, node2] = await cluster(['node1', 'node2'], { gates: { node2: gate }, abortAfterMs });
+    await node1!.engine.createBackup({ backend: 'shared', id: 'slow' });
+    await waitFor('node2 uploading', () => gate.arrived.length > 0);
+    const since = Date.now();
+    const polls = () => node2!.received.filter((line) => line === 'GET /internal/backups/slow/status').length;
+    const before = polls();
+    // Held well past abortAfterMs while the coordinator polls.
+    await waitFor('three abort periods of polling', () => Date.now() - since > 3 * abortAfterMs && polls() > before + 3);
+    gate.open();
+    expect(await finalBackup(node1!.engine, 'slow')).toMatchObject({ status: 'SUCCESS', error: '' });
+    expect(node2!.warnings).toEqual([]);
+  });
+
+  test('a cancel on the coordinator aborts every node; the backup ends CANCELED with nothing left behind', async () => {
+    const gate = new WriteGate((key) => /^stop\/node[23]\//.test(key));
+    const [node1, node2, node3] = await cluster(['node1', 'node2', 'node3'], { gates: { node2: gate, node3: gate } });
+    await node1!.engine.createBackup({ backend: 'shared', id: 'stop' });
+    await waitFor('both uploading', () => gate.arrived.some((key) => key.startsWith('stop/node2/')) && gate.arrived.some((key) => key.startsWith('stop/node3/')));
+    await node1!.engine.cancelBackup('shared', 'stop');
+    expect(await node1!.engine.backupStatus('shared', 'stop')).toMatchObject({ status: 'CANCELED' });
+    for (const node of [node2!, node3!]) expect(node.received).toContain('POST /internal/backups/stop/abort');
+    await waitFor('snapshots released', () => nodes.every((node) => node.source.heldSnapshots.size === 0));
+    expect(await stored()).toEqual(['stop/backup_config.json']);
+  });
 });
 

@@ -6,7 +6,14 @@ import { BackupError, ErrorCode } from '../errors.ts';
 import type { BackupProvider, Location } from '../provider.ts';
 import type { BackupSource } from '../source.ts';
 import { selectCollections } from './collection-selection.ts';
-import { canCommitBackup, canRestore, commitBackup, runRestore, DEFAULT_CAN_COMMIT_TIMEOUT_MS } from './coordinator.ts';
+import {
+  abortBackupEverywhere,
+  canCommitBackup,
+  canRestore,
+  commitBackup,
+  runRestore,
+  DEFAULT_CAN_COMMIT_TIMEOUT_MS,
+} from './coordinator.ts';
 import {
   FORMAT_VERSION,
   decodeGlobalDescriptor,
@@ -20,6 +27,7 @@ import {
   type RestoreDescriptor,
 } from './descriptors.ts';
 import { Journal } from './journal.ts';
+import { planRestoreNodes } from './node-mapping.ts';
 import { LocalParticipant } from './local-participant.ts';
 import { Operation } from './operation.ts';
 import type { NodeBackupRequest, NodeRestoreRequest, Participant } from './participant.ts';
@@ -134,6 +142,9 @@ export class BackupEngine {
     for (const item of report.pending) {
       this.#logger.warn(`could not settle interrupted ${item.kind} ${item.id} on ${item.backend}: ${item.reason}`);
     }
+    // Participants of an interrupted backup abort on their own once nobody polls them; telling them is faster.
+    const peers = this.#cluster.nodes.flatMap((node) => this.#cluster.participant(node) ?? []);
+    for (const item of report.recovered) if (item.kind === 'backup' && peers.length > 1) void abortBackupEverywhere(peers, item.id);
     this.#state = 'started';
     return report;
   }
@@ -162,12 +173,7 @@ export class BackupEngine {
     validateSelection(request.include, request.exclude);
     const config = resolveBackupConfig(request.config);
     const location = config.location;
-    if (provider.name === 'filesystem' && this.#cluster.nodes.length > 1) {
-      throw new BackupError(
-        ErrorCode.NOT_SUPPORTED,
-        `backup-filesystem works on a single node only; this cluster has ${this.#cluster.nodes.length}: use s3, gcs or azure`,
-      );
-    }
+    this.#refuseFilesystemOnCluster(provider);
     const slot = this.#scheduler.acquire('backup', id);
     try {
       const available = (await this.#source.listCollections()).map((collection) => collection.name);
@@ -192,11 +198,16 @@ export class BackupEngine {
       };
       const participants = this.#backupParticipants();
       await canCommitBackup(participants, nodeRequest, operation.controller.signal, this.#canCommitTimeoutMs);
-      await this.#journal.record(this.#journalEntry(operation, 'backup'));
       try {
-        await this.#storeGlobal(provider, operation, config, {});
+        await this.#journal.record(this.#journalEntry(operation, 'backup', [], participants.map((participant) => participant.node)));
+        try {
+          await this.#storeGlobal(provider, operation, config, {});
+        } catch (error) {
+          await this.#journal.remove('backup', backend, id);
+          throw error;
+        }
       } catch (error) {
-        await this.#journal.remove('backup', backend, id);
+        await abortBackupEverywhere(participants, id); // they accepted phase 1 and would wait for a commit
         throw error;
       }
       this.#operations.set(Operation.key('backup', backend, id, location), operation);
@@ -300,6 +311,7 @@ export class BackupEngine {
     validateSelection(request.include, request.exclude);
     const config = resolveRestoreConfig(request.config);
     const location = config.location;
+    this.#refuseFilesystemOnCluster(provider);
     const descriptor = await this.#readGlobal(provider, id, location);
     if (descriptor.status !== BackupStatus.SUCCESS) {
       throw new BackupError(
@@ -488,20 +500,13 @@ export class BackupEngine {
     nodeMapping: Readonly<Record<string, string>> | undefined,
   ): Map<Participant, NodeRestoreRequest> {
     const requests = new Map<Participant, NodeRestoreRequest>();
+    const plan = planRestoreNodes(id, Object.keys(descriptor.nodes), this.#cluster.nodes, nodeMapping);
     for (const [sourceNode, summary] of Object.entries(descriptor.nodes)) {
       const collections = summary.classes.filter((name) => classes.includes(name));
       if (collections.length === 0) continue;
-      const targetNode = nodeMapping?.[sourceNode] ?? sourceNode;
+      const targetNode = plan.get(sourceNode) as string;
       const participant = this.#cluster.participant(targetNode);
-      if (!participant) {
-        throw new BackupError(
-          ErrorCode.INVALID_ARGUMENT,
-          `backup ${id} holds data of node ${sourceNode}, which is not in this cluster (nodes: ${this.#cluster.nodes.join(', ')}): map it with node_mapping`,
-        );
-      }
-      if (requests.has(participant)) {
-        throw new BackupError(ErrorCode.INVALID_ARGUMENT, `node_mapping maps two backup nodes onto node ${targetNode}`);
-      }
+      if (!participant) throw new BackupError(ErrorCode.UNAVAILABLE, `node ${targetNode} is not reachable`);
       requests.set(participant, { id, backend, location, sourceNode, collections, cpuPercentage, ...(nodeMapping ? { nodeMapping } : {}) });
     }
     return requests;
@@ -513,6 +518,16 @@ export class BackupEngine {
       if (!participant) throw new BackupError(ErrorCode.UNAVAILABLE, `node ${node} is not reachable`);
       return participant;
     });
+  }
+
+  /** Each node's filesystem is its own: a cluster backup there could never be restored as a whole. */
+  #refuseFilesystemOnCluster(provider: BackupProvider): void {
+    if (provider.name === 'filesystem' && this.#cluster.nodes.length > 1) {
+      throw new BackupError(
+        ErrorCode.NOT_SUPPORTED,
+        `backup-filesystem works on a single node only; this cluster has ${this.#cluster.nodes.length}: use s3, gcs or azure`,
+      );
+    }
   }
 
   #provider(name: string): { provider: BackupProvider; backend: string } {
@@ -620,8 +635,9 @@ export class BackupEngine {
     await provider.put(restoreDescriptorKey(operation.id), encodeDescriptor(descriptor), { location: operation.location });
   }
 
-  #journalEntry(operation: Operation, phase: string, stagingDirectories: readonly string[] = []) {
+  #journalEntry(operation: Operation, phase: string, stagingDirectories: readonly string[] = [], nodes?: readonly string[]) {
     return {
+      ...(nodes ? { nodes } : {}),
       kind: operation.kind as OperationKind,
       id: operation.id,
       backend: operation.backend,

@@ -16,6 +16,8 @@ export interface JournalEntry {
   readonly phase: string;
   /** Restore only: staging directories to remove if the restore did not reach FINALIZING. */
   readonly stagingDirectories: readonly string[];
+  /** Backup only: every node of the request, whose `<id>/<node>/` folders a recovery clears. Absent in older entries. */
+  readonly nodes?: readonly string[] | undefined;
 }
 
 /**

@@ -64,7 +64,8 @@ async function recoverBackup(provider: BackupProvider, entry: JournalEntry): Pro
   // Final and ours: the process died after storing it, before clearing the journal.
   // Final and older: the run died before storing STARTED, so it uploaded nothing.
   if (previous && isFinal(previous.status)) return;
-  await removeBackupObjects(provider, entry.id, entry.location, [entry.node]);
+  // Every node's folder, including hidden leftovers of nodes that wrote nothing visible yet.
+  await removeBackupObjects(provider, entry.id, entry.location, entry.nodes ?? [entry.node]);
   // A crash during a descriptor update can leave the backend's hidden temp copy: clear it with the descriptor.
   await provider.deletePrefix(key, { location: entry.location });
   const failed: GlobalDescriptor = {
