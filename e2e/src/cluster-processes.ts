@@ -45,6 +45,8 @@ export interface ClusterOptions {
   readonly root: string;
   /** Provider settings and anything else, for every node. */
   readonly env: NodeJS.ProcessEnv;
+  /** Settings of one node on top of `env` (e.g. its own way to the storage). */
+  readonly envOf?: (name: string) => NodeJS.ProcessEnv;
   /** `BACKUP_PARTICIPANT_TIMEOUT_MS` of every node. */
   readonly participantTimeoutMs?: number;
   /** The URL the other nodes use for `name` (e.g. a proxy in front of it); default its own. */
@@ -118,6 +120,7 @@ function makeNode(name: string, port: number, url: string, options: ClusterOptio
           PATH: process.env.PATH,
           HOME: process.env.HOME,
           ...options.env,
+          ...options.envOf?.(name),
           PERSISTENCE_DATA_PATH: dataPath,
           CLUSTER_HOSTNAME: name,
           CLUSTER_JOIN: joinList,

@@ -136,7 +136,14 @@ function httpCluster(cluster: ClusterConfig, participant: LocalParticipant) {
     peers: Object.fromEntries(cluster.peers.map((peer) => [peer.name, peer.url])),
     secret: cluster.secret!,
     // A peer silent for as long as a participant waits for its coordinator is given up.
-    ...(timeout !== undefined ? { unreachableAfterMs: timeout, pollIntervalMs: Math.max(20, Math.min(1_000, Math.floor(timeout / 10))) } : {}),
+    // Each request gets at most half of it (within 1-5 s), so a silent node is given up in about that time.
+    ...(timeout !== undefined
+      ? {
+          unreachableAfterMs: timeout,
+          requestTimeoutMs: Math.max(1_000, Math.min(5_000, Math.floor(timeout / 2))),
+          pollIntervalMs: Math.max(20, Math.min(1_000, Math.floor(timeout / 10))),
+        }
+      : {}),
   });
 }
 
