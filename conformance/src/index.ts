@@ -15,5 +15,5 @@ export { initializeTests } from './groups/initialize.ts';
 
 // End-to-end backups through real stores and providers: round trips, copies between providers, damage, resume.
 export { runBackupConformance } from './backup/run-backup-conformance.ts';
-export type { BackupConformanceOptions, BackupHost, ProviderFactory } from './backup/options.ts';
+export type { BackupConformanceOptions, BackupHost, BackupClusterHost, BackupControl, ProviderFactory } from './backup/options.ts';
 export { assertSameData } from './backup/compare.ts';

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { copyBackup, verifyBackup, type BackupSource } from '@backup/core';
 import { assertSameData } from './compare.ts';
 import { backedUpStore, restore, worldTest } from './nodes.ts';
-import type { BackupConformanceOptions } from './options.ts';
+import type { SingleNodeOptions } from './options.ts';
 import { descriptorKeys, storedChunks, storedKeys } from './stored-backup.ts';
 
 /**
  * From one provider to another: a backup made through `from`, copied to `to`
  * and restored from there gives identical collections.
  */
-export function copyPairTest<S extends BackupSource>(options: BackupConformanceOptions<S>, from: string, to: string): void {
+export function copyPairTest<S extends BackupSource>(options: SingleNodeOptions<S>, from: string, to: string): void {
   const fromFactory = options.providers[from];
   const toFactory = options.providers[to];
   if (!fromFactory || !toFactory) throw new Error(`runBackupConformance: no provider "${fromFactory ? to : from}"`);

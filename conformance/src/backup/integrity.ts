@@ -3,7 +3,7 @@ import { ErrorCode, copyBackup, verifyBackup, type BackupSource } from '@backup/
 import { rejectsWithCode } from '../helpers.ts';
 import { assertSameData } from './compare.ts';
 import { backedUpStore, restore, worldTest } from './nodes.ts';
-import type { BackupConformanceOptions } from './options.ts';
+import type { SingleNodeOptions } from './options.ts';
 import { descriptorKeys, flipStoredByte, setStoredStatus, storedChunks, storedKeys } from './stored-backup.ts';
 
 /**
@@ -12,7 +12,7 @@ import { descriptorKeys, flipStoredByte, setStoredStatus, storedChunks, storedKe
  * leaving anything that looks like a backup; a backup that is not SUCCESS
  * is refused (CONFLICT).
  */
-export function damageTest<S extends BackupSource>(options: BackupConformanceOptions<S>, label: string): void {
+export function damageTest<S extends BackupSource>(options: SingleNodeOptions<S>, label: string): void {
   const factory = options.providers[label];
   if (!factory) throw new Error(`runBackupConformance: no provider "${label}"`);
   worldTest(options, `backup ${label}: a flipped byte is named by verify and stops a copy; a backup not SUCCESS is not copied`, async (world) => {
@@ -53,7 +53,7 @@ export function damageTest<S extends BackupSource>(options: BackupConformanceOpt
  * tell); the same copy again keeps that chunk, completes, verifies and
  * restores identical collections.
  */
-export function resumeTest<S extends BackupSource>(options: BackupConformanceOptions<S>, label: string): void {
+export function resumeTest<S extends BackupSource>(options: SingleNodeOptions<S>, label: string): void {
   const factory = options.providers[label];
   if (!factory) throw new Error(`runBackupConformance: no provider "${label}"`);
   worldTest(options, `backup ${label}: an interrupted copy never looks complete, and resumes`, async (world) => {

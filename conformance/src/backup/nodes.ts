@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BackupEngine, isFinalStatus, type BackupProvider, type BackupSource } from '@backup/core';
-import type { BackupConformanceOptions, BackupHost } from './options.ts';
+import type { SingleNodeOptions, BackupHost } from './options.ts';
 
 /** The backup settings of the suite: small chunks, so a few MiB of data make several. */
 export const CHUNK_SIZE_MB = 2;
@@ -25,7 +25,7 @@ export class TestWorld<S extends BackupSource = BackupSource> {
   readonly #cleanups: (() => Promise<unknown>)[] = [];
   #dir: string | undefined;
 
-  constructor(options: BackupConformanceOptions<S>) {
+  constructor(options: SingleNodeOptions<S>) {
     this.#host = options.source;
     this.#scratch = options.scratchDir;
   }
@@ -80,7 +80,7 @@ export class TestWorld<S extends BackupSource = BackupSource> {
 
 /** Registers a test that gets a fresh `TestWorld` and always closes it. */
 export function worldTest<S extends BackupSource>(
-  options: BackupConformanceOptions<S>,
+  options: SingleNodeOptions<S>,
   name: string,
   body: (world: TestWorld<S>) => Promise<void>,
 ): void {

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { copyBackup, verifyBackup, type BackupSource } from '@backup/core';
 import { assertDifferentData, assertSameData } from './compare.ts';
 import { backedUpStore, restore, worldTest } from './nodes.ts';
-import type { BackupConformanceOptions } from './options.ts';
+import type { SingleNodeOptions } from './options.ts';
 
 /**
  * Through one provider: a backup of a live store restores on a fresh node
  * with identical collections; moved to another location of the same
  * provider, it restores on a node with another name through `node_mapping`.
  */
-export function roundTripTest<S extends BackupSource>(options: BackupConformanceOptions<S>, label: string): void {
+export function roundTripTest<S extends BackupSource>(options: SingleNodeOptions<S>, label: string): void {
   const factory = options.providers[label];
   if (!factory) throw new Error(`runBackupConformance: no provider "${label}"`);
   worldTest(options, `backup ${label}: a backup restores identical collections on a fresh node, and under another node name after a move`, async (world) => {

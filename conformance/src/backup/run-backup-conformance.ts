@@ -1,7 +1,8 @@
 import type { BackupSource } from '@backup/core';
 import { copyPairTest } from './copy-pair.ts';
 import { damageTest, resumeTest } from './integrity.ts';
-import type { BackupConformanceOptions } from './options.ts';
+import { clusterRoundTripTest } from './cluster-round-trip.ts';
+import type { BackupConformanceOptions, SingleNodeOptions } from './options.ts';
 import { roundTripTest } from './round-trip.ts';
 
 /**
@@ -13,17 +14,28 @@ import { roundTripTest } from './round-trip.ts';
  *   refuses it, a backup not SUCCESS is not copied), and an interrupted copy
  *   into it that never looks complete and resumes;
  * - per ordered pair of different providers: back up through the first,
- *   copy to the second, verify there, restore from there, compare.
+ *   copy to the second, verify there, restore from there, compare;
+ * - with a `cluster` host, per provider: a backup through any node of the
+ *   cluster, restored node by node on a fresh cluster and under other names
+ *   through `node_mapping`, and an incomplete mapping refused.
+ * The single-node tests run when `source` is given, the cluster tests when
+ * `cluster` is; at least one is required.
  */
 export function runBackupConformance<S extends BackupSource>(options: BackupConformanceOptions<S>): void {
   const labels = Object.keys(options.providers);
   if (labels.length === 0) throw new Error('runBackupConformance: pass at least one provider');
-  for (const label of labels) roundTripTest(options, label);
-  for (const from of labels) {
-    for (const to of labels) if (from !== to) copyPairTest(options, from, to);
+  if (!options.source && !options.cluster) throw new Error('runBackupConformance: pass a single-node `source` host, a `cluster` host, or both');
+  if (options.source) {
+    const single = options as SingleNodeOptions<S>;
+    for (const label of labels) roundTripTest(single, label);
+    for (const from of labels) {
+      for (const to of labels) if (from !== to) copyPairTest(single, from, to);
+    }
+    for (const label of labels) {
+      damageTest(single, label);
+      resumeTest(single, label);
+    }
   }
-  for (const label of labels) {
-    damageTest(options, label);
-    resumeTest(options, label);
-  }
+  const cluster = options.cluster;
+  if (cluster) for (const label of labels) clusterRoundTripTest(options, cluster, label);
 }

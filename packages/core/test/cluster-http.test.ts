@@ -1,4 +1,6 @@
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FilesystemProvider } from '../../provider-filesystem/src/index.ts';
 import { afterEach, describe, expect, test } from 'vitest';
 import { BackupError, ErrorCode, HttpParticipant, isFinalStatus, type BackupEngine } from '../src/index.ts';
 import { listFiles } from './fixtures/directory-source.ts';
@@ -17,10 +19,11 @@ afterEach(async () => {
   dir = undefined;
 });
 
-async function cluster(names: readonly string[], options: ClusterOptions = {}): Promise<TestNode[]> {
+async function cluster(names: readonly string[], options: ClusterOptions & { empty?: boolean } = {}): Promise<TestNode[]> {
   dir ??= await scratchDir('cluster-http');
   const started = await startCluster(dir, names, options);
   nodes.push(...started);
+  if (options.empty) return started;
   // One collection with a shard on each node.
   for (const [index, node] of started.entries()) {
     await node.source.createCollection({ name: 'Spread', multiTenant: false, shards: [{ name: `shard${index}`, status: 'HOT' }] });
@@ -203,5 +206,119 @@ describe('a cluster over HTTP', { timeout: 120_000 }, () => {
     await waitFor('snapshots released', () => nodes.every((node) => node.source.heldSnapshots.size === 0));
     expect(await stored()).toEqual(['stop/backup_config.json']);
   });
-});
 
+  test('restore refuses a cluster with another node count, and an incomplete node_mapping, with 422 before any download', async () => {
+    const [node1] = await cluster(['node1', 'node2']);
+    await node1!.engine.createBackup({ backend: 'shared', id: 'pair' });
+    expect(await finalBackup(node1!.engine, 'pair')).toMatchObject({ status: 'SUCCESS' });
+
+    const restore = async (target: TestNode, body: unknown) =>
+      await target.publicApi.handle({ method: 'POST', path: '/backups/shared/pair/restore', query: new URLSearchParams(), body });
+    const three = await cluster(['x1', 'x2', 'x3'], { empty: true });
+    const count = await restore(three[0]!, {});
+    expect(count?.status).toBe(422);
+    expect(JSON.stringify(count?.body)).toMatch(/2 node\(s\) \(node1, node2\).*has 3 \(x1, x2, x3\)/);
+
+    const two = await cluster(['y1', 'y2'], { empty: true });
+    const unmapped = await restore(two[0]!, {});
+    expect(unmapped?.status).toBe(422);
+    expect(JSON.stringify(unmapped?.body)).toMatch(/node\(s\) node1, node2, not in this cluster/);
+    const incomplete = await restore(two[0]!, { node_mapping: { node1: 'y1' } });
+    expect(incomplete?.status).toBe(422);
+    expect(JSON.stringify(incomplete?.body)).toMatch(/node\(s\) node2, not in this cluster.*onto y2/);
+    const twice = await restore(two[0]!, { node_mapping: { node1: 'y1', node2: 'y1' } });
+    expect(twice?.status).toBe(422);
+    const stranger = await restore(two[0]!, { node_mapping: { node1: 'y1', node2: 'y2', node9: 'y2' } });
+    expect(stranger?.status).toBe(422);
+    expect(JSON.stringify(stranger?.body)).toMatch(/node9/);
+    // Refused before any node was asked anything, so nothing was downloaded.
+    for (const node of [...three, ...two]) expect(node.received.filter((line) => line.includes('/internal/restores/'))).toEqual([]);
+
+    // The complete mapping restores node1's shard on y1 and node2's on y2.
+    const mapped = await restore(two[1]!, { node_mapping: { node1: 'y1', node2: 'y2' } });
+    expect(mapped?.status).toBe(200);
+    expect(await finalRestore(two[1]!.engine, 'pair')).toMatchObject({ status: 'SUCCESS', error: '' });
+    expect(await treeDigest(two[0]!.source.collectionDir('Spread'))).toEqual(await treeDigest(nodes[0]!.source.collectionDir('Spread')));
+    expect(await treeDigest(two[1]!.source.collectionDir('Spread'))).toEqual(await treeDigest(nodes[1]!.source.collectionDir('Spread')));
+  });
+
+  test('backup-filesystem on a cluster of more than one node is refused with 422', async () => {
+    const [node1] = await cluster(['node1', 'node2'], { empty: true });
+    node1!.providers.add(new FilesystemProvider({ path: join(dir!, 'local') }));
+    for (const [method, path] of [['POST', '/backups/filesystem'], ['POST', '/backups/filesystem/x/restore']] as const) {
+      const response = await node1!.publicApi.handle({ method, path, query: new URLSearchParams(), body: { id: 'x' } });
+      expect(response?.status).toBe(422);
+      expect(JSON.stringify(response?.body)).toMatch(/single node only/);
+    }
+  });
+
+  test('a coordinator restarted mid-backup records it FAILED, clears every node\'s folder and tells the nodes to abort', async () => {
+    const gate = new WriteGate((key) => key.startsWith('crash/'));
+    // The nodes' own watchdog is far away: the abort must come from the restarted coordinator.
+    const [node1, node2, node3] = await cluster(['node1', 'node2', 'node3'], { gates: { node2: gate, node3: gate }, abortAfterMs: 60_000 });
+    const request = {
+      id: 'crash',
+      backend: 'shared',
+      location: {},
+      collections: ['Spread'],
+      chunkSizeBytes: 16 * 1024 * 1024,
+      compression: { codec: 'gzip', level: 1, name: 'BestSpeed' },
+      cpuPercentage: 50,
+      startedAt: new Date().toISOString(),
+    } as const;
+    // What the coordinator had done when it died: phase 1 and commit on the nodes, its journal entry, STARTED stored.
+    for (const node of [node2!, node3!]) {
+      const participant = new HttpParticipant({ node: node.name, url: node.url, secret: SECRET });
+      await participant.canCommitBackup(request, { signal: new AbortController().signal });
+      // Commit, then silence: nobody polls, nobody aborts (a dead coordinator).
+      const commit = await fetch(`${node.url}/internal/backups/crash/commit`, { method: 'POST', headers: { authorization: `Bearer ${SECRET}` } });
+      expect(commit.status).toBe(202);
+    }
+    await waitFor('both uploading', () => gate.arrived.some((key) => key.startsWith('crash/node2/')) && gate.arrived.some((key) => key.startsWith('crash/node3/')));
+    await node1!.engine.close();
+    await mkdir(join(node1!.stateDir, 'journal'), { recursive: true });
+    await writeFile(
+      join(node1!.stateDir, 'journal', 'backup--shared--crash.json'),
+      JSON.stringify({ kind: 'backup', id: 'crash', backend: 'shared', location: {}, node: 'node1', startedAt: request.startedAt, phase: 'backup', stagingDirectories: [], nodes: ['node1', 'node2', 'node3'] }),
+    );
+    await mkdir(join(dir!, 'backups', 'crash', 'node2', 'Spread'), { recursive: true });
+    await writeFile(join(dir!, 'backups', 'crash', 'node2', 'Spread', 'chunk-9'), 'left by an upload');
+
+    const restarted = await node1!.restart();
+    const report = await restarted.backupStatus('shared', 'crash');
+    expect(report.status).toBe('FAILED');
+    expect(report.error).toMatch(/interrupted/);
+    await waitFor('abort reached both nodes', () => [node2!, node3!].every((node) => node.received.includes('POST /internal/backups/crash/abort')));
+    await waitFor('snapshots released', () => nodes.every((node) => node.source.heldSnapshots.size === 0));
+    await waitFor('storage clean', async () => (await stored()).every((path) => path === 'crash/backup_config.json'));
+    expect(node2!.warnings).toEqual([]);
+  });
+
+  test('a node that staged its part keeps hearing from the coordinator while a slow node stages, and installs with it', async () => {
+    const abortAfterMs = 300;
+    // Backups never read chunks; node3's restore downloads wait here.
+    const held = new WriteGate((key) => key.startsWith('wait/node3/'));
+    const [node1, node2, node3] = await cluster(['node1', 'node2', 'node3'], { abortAfterMs, readGates: { node3: held } });
+    await node1!.engine.createBackup({ backend: 'shared', id: 'wait' });
+    expect(await finalBackup(node1!.engine, 'wait')).toMatchObject({ status: 'SUCCESS' });
+    const before = await Promise.all(nodes.map((node) => treeDigest(node.source.collectionDir('Spread'))));
+    for (const node of nodes) await node.source.dropCollection('Spread');
+
+    await node1!.engine.restore({ backend: 'shared', id: 'wait' });
+    await waitFor('node3 downloading', () => held.arrived.length > 0);
+    const polls = () => node2!.received.filter((line) => line === 'GET /internal/restores/wait/status').length;
+    const staged = async () => {
+      const response = await fetch(`${node2!.url}/internal/restores/wait/status`, { headers: { authorization: `Bearer ${SECRET}` } });
+      return ((await response.json()) as { phase: string }).phase === 'TRANSFERRED';
+    };
+    await waitFor('node2 staged', staged);
+    const since = Date.now();
+    const seen = polls();
+    // node2 waits three abort periods, kept alive by the coordinator's polls alone.
+    await waitFor('three abort periods with node2 staged', () => Date.now() - since > 3 * abortAfterMs && polls() > seen + 3);
+    held.open();
+    expect(await finalRestore(node1!.engine, 'wait')).toMatchObject({ status: 'SUCCESS', error: '' });
+    expect(await Promise.all(nodes.map((node) => treeDigest(node.source.collectionDir('Spread'))))).toEqual(before);
+    expect([...node2!.warnings, ...node3!.warnings]).toEqual([]);
+  });
+});
