@@ -11,6 +11,18 @@ import { providerEnv } from '../src/providers.ts';
 
 const NAMES = ['node1', 'node2', 'node3'];
 const SEEDED = 90;
+const TENANTS = ['ann', 'ben', 'cy', 'dee', 'eve', 'fay'];
+
+/** Each tenant's 5 objects are on the node its name hashes to, and only there (a COLD tenant is not listed). */
+async function expectTenantsPlaced(nodes: readonly ClusterNode[], cold: readonly string[] = []): Promise<void> {
+  for (const tenant of TENANTS.filter((name) => !cold.includes(name))) {
+    const owner = ownerOf(tenant, NAMES);
+    for (const node of nodes) {
+      if (node.name === owner) expect((await localIds(node, 'Diary', tenant)).length, `${tenant} on ${owner}`).toBe(5);
+      else expect((await node.local('GET', `/objects?class=Diary&tenant=${tenant}`)).status).toBe(422);
+    }
+  }
+}
 
 describe('a 3-process cluster', { timeout: 180_000 }, () => {
   const emulators = inject('emulators');
@@ -61,6 +73,24 @@ describe('a 3-process cluster', { timeout: 180_000 }, () => {
     expect(nodes.body.nodes.map((node: { name: string }) => node.name).sort()).toEqual(NAMES);
   });
 
+  test('places each tenant on one node: its objects live there, and any node reads and lists them', async () => {
+    const [n1, n2, n3] = source as [ClusterNode, ClusterNode, ClusterNode];
+    expect((await n1.call('POST', '/schema', { class: 'Diary', multiTenancyConfig: { enabled: true } })).status).toBe(200);
+    expect((await n3.call('POST', '/schema/Diary/tenants', TENANTS.map((name) => ({ name })))).status).toBe(200);
+    const objects = TENANTS.flatMap((tenant, t) =>
+      Array.from({ length: 5 }, (_, i) => ({ class: 'Diary', tenant, id: objectId(2, t * 10 + i), properties: { text: `${tenant} ${i}` } })),
+    );
+    expect((await n1.call('POST', '/batch/objects', { objects })).body.every((entry: { result: object }) => Object.keys(entry.result).length === 0)).toBe(true);
+    await expectTenantsPlaced(source);
+    expect((await n2.call('GET', `/objects?class=Diary&tenant=${TENANTS[0]}`)).body.objects).toHaveLength(5);
+    // A tenant status change reaches every node; the tenant's node closes it.
+    expect((await n2.call('PUT', '/schema/Diary/tenants', [{ name: TENANTS[5], activityStatus: 'COLD' }])).status).toBe(200);
+    for (const node of source) {
+      const tenants = (await node.call('GET', '/schema/Diary/tenants')).body as { name: string; activityStatus: string }[];
+      expect(tenants.find((tenant) => tenant.name === TENANTS[5])!.activityStatus).toBe('COLD');
+    }
+  });
+
   test('backs up through any node to S3, Azure and GCS under writes on every node; a fresh cluster restores every acknowledged object on its node', async () => {
     const backends = ['s3', 'azure', 'gcs'] as const;
     const runs: { backend: string; id: string; expected: string[] }[] = [];
@@ -70,7 +100,7 @@ describe('a 3-process cluster', { timeout: 180_000 }, () => {
       await writers.until(15);
       const requestedAt = Date.now();
       const id = uniqueId(`cluster-${backend}`);
-      const created = await coordinator.call('POST', `/backups/${backend}`, { id, include: ['Article'] });
+      const created = await coordinator.call('POST', `/backups/${backend}`, { id, include: ['Article', 'Diary'] });
       expect(created.status, JSON.stringify(created.body)).toBe(200);
       const done = await finalStatus(coordinator, `/backups/${backend}/${id}`);
       await writers.stop();
@@ -97,9 +127,16 @@ describe('a 3-process cluster', { timeout: 180_000 }, () => {
       }
       const sample = run.expected[run.expected.length - 1]!;
       expect((await target[0]!.call('GET', `/objects/Article/${sample}`)).status).toBe(200);
-      // Next backend: the class goes on every node, so it can be restored again.
-      expect((await target[2]!.call('DELETE', '/schema/Article')).status).toBe(200);
-      for (const node of target) expect((await node.call('GET', '/schema/Article')).status).toBe(404);
+      await expectTenantsPlaced(target, [TENANTS[5]!]);
+      for (const node of target) {
+        const tenants = (await node.call('GET', '/schema/Diary/tenants')).body as { name: string; activityStatus: string }[];
+        expect(tenants.find((tenant) => tenant.name === TENANTS[5])!.activityStatus).toBe('COLD');
+      }
+      // Next backend: the classes go on every node, so they can be restored again.
+      for (const name of ['Article', 'Diary']) {
+        expect((await target[2]!.call('DELETE', `/schema/${name}`)).status).toBe(200);
+        for (const node of target) expect((await node.call('GET', `/schema/${name}`)).status).toBe(404);
+      }
     }
   });
 });

@@ -127,7 +127,8 @@ async function listObjects(context: ApiContext, { query }: RouteRequest) {
           .filter((description) =>
             tenant === undefined
               ? !description.multiTenant
-              : description.multiTenant && description.shards.some((shard) => shard.name === tenant && shard.status === 'HOT'),
+              : description.multiTenant &&
+                description.shards.some((shard) => shard.name === tenant && shard.status === 'HOT' && shard.node === context.store.nodeName),
           )
           .map((description) => context.store.getCollection(description.name))
           .filter((collection): collection is Collection => collection !== undefined);

@@ -60,6 +60,9 @@ export function registerClusterRoutes(router: Router, cluster: ClusterRouting): 
   router.add('DELETE', '/schema/{class}/tenants', everywhere);
 }
 
+/** Tenants are placed by name alone: any id finds the tenant's node. */
+const ANY_ID = '00000000-0000-0000-0000-000000000000';
+
 /** Runs a request on this node's own routes. */
 export async function runLocal(local: Router, request: RouteRequest): Promise<RouteResponse> {
   const match = local.match(request.method, request.path);
@@ -121,6 +124,13 @@ async function fanOut(cluster: ClusterRouting, request: RouteRequest): Promise<{
  * the order one node would list them (class name, then id) and cut to size.
  */
 async function listObjects(cluster: ClusterRouting, request: RouteRequest): Promise<RouteResponse> {
+  const className = request.query.get('class');
+  const tenant = request.query.get('tenant');
+  if (className !== null && tenant !== null) {
+    // One tenant is one shard, on one node: that node answers alone.
+    const owner = ownerOf(cluster.store, className, ANY_ID, tenant) ?? cluster.self;
+    return owner === cluster.self ? runLocal(cluster.local, request) : cluster.peers.request(owner, 'GET', request.path, { query: request.query });
+  }
   const query = new URLSearchParams(request.query);
   const limit = numberParam(query, 'limit', 25);
   const offset = numberParam(query, 'offset', 0);
