@@ -525,7 +525,9 @@ export class BackupEngine {
     if (provider.name === 'filesystem' && this.#cluster.nodes.length > 1) {
       throw new BackupError(
         ErrorCode.NOT_SUPPORTED,
-        `backup-filesystem works on a single node only; this cluster has ${this.#cluster.nodes.length}: use s3, gcs or azure`,
+        // The seed's reason, word for word, then what applies here.
+        `backup-filesystem works on a single node only: it is only compatible with single-node backups, and this cluster has ` +
+          `${this.#cluster.nodes.length} nodes; use backup-gcs, backup-s3 or backup-azure for multi-node backups`,
       );
     }
   }
