@@ -125,7 +125,7 @@ export async function measureCluster(options: ClusterBenchOptions): Promise<Clus
       for (const side of order) {
         const nodes = side === 'single' ? single : cluster;
         const id = `bench-${side}-${round}-${randomBytes(3).toString('hex')}`;
-        const load = side === 'cluster' ? writeLoad(nodes) : undefined;
+        const load = side === 'cluster' ? writeLoad(nodes, round, log) : undefined;
         const seconds = await timed(nodes[0]!.server.url, `/v1/backups/s3`, `/v1/backups/s3/${id}`, { id, include: [CLASS] }, options.timeoutMs);
         const writes = await load?.stop();
         backups[side].push(seconds);
@@ -181,8 +181,8 @@ async function fill(nodes: readonly Node[], count: number): Promise<void> {
   }
 }
 
-/** One small write every WRITE_INTERVAL_MS on every node, each node's latencies kept. */
-function writeLoad(nodes: readonly Node[]) {
+/** One small write every WRITE_INTERVAL_MS on every node, each node's latencies kept; `round` keeps ids apart. */
+function writeLoad(nodes: readonly Node[], round: number, log: (line: string) => void) {
   let stopped = false;
   let n = 0;
   const figures = new Map(nodes.map((node) => [node.name, { maxWriteMs: 0, writes: 0, errors: 0 }]));
@@ -191,11 +191,12 @@ function writeLoad(nodes: readonly Node[]) {
     while (!stopped) {
       const started = performance.now();
       try {
-        await call(node.server.url, 'POST', '/v1/objects', { class: CLASS, id: uuid(0x10ad, n++), properties: { body: 'w' } });
+        await call(node.server.url, 'POST', '/v1/objects', { class: CLASS, id: uuid(0x10ad0000 + round, n++), properties: { body: 'w' } });
         stats.writes++;
         stats.maxWriteMs = Math.max(stats.maxWriteMs, performance.now() - started);
-      } catch {
+      } catch (error) {
         stats.errors++;
+        if (stats.errors === 1) log(`  a write to ${node.name} failed: ${(error as Error).message}`);
       }
       await new Promise((resolve) => setTimeout(resolve, WRITE_INTERVAL_MS));
     }
