@@ -17,7 +17,7 @@ import { TcpProxy } from '../src/tcp-proxy.ts';
 
 const NAMES = ['node1', 'node2', 'node3'];
 /** How long a participant waits for its coordinator, and the coordinator for a silent participant. */
-const TIMEOUT_MS = 2_500;
+const TIMEOUT_MS = 4_000;
 /** Slow enough that an upload or download of a node's ~10 MiB is surely in flight when it is killed. */
 const SLOW = { kind: 'throttle', bytesPerSecond: 2 * 1024 * 1024 } as const;
 const PASS = { kind: 'pass' } as const;
