@@ -57,6 +57,11 @@ test('weaviate-ts-client backs up and restores a cluster through any node', { ti
     after = objects.at(-1)!.id;
   }
   expect(titles.size).toBe(45);
+  // Existence checks (HEAD) and deletes reach the object's node through any node.
+  const victim = batch[0]!.id!;
+  expect(await c3.data.checker().withClassName('Book').withId(victim).do()).toBe(true);
+  await c2.data.deleter().withClassName('Book').withId(victim).do();
+  for (const client of clients) expect(await client.data.checker().withClassName('Book').withId(victim).do()).toBe(false);
   // Without the key, the public API is closed; the cluster secret is not a user key.
   const anonymous = await fetch(`${nodes[0]!.url}/v1/schema`);
   expect(anonymous.status).toBe(401);
