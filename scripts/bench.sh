@@ -15,17 +15,9 @@ fi
 
 # The baselines. Installed from the OS packages when we may; otherwise the
 # harness reports each missing tool as unavailable next to its comparison.
-missing=()
-for tool in pigz zstd; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
-if [ "${#missing[@]}" -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    say "installing ${missing[*]} from the OS packages"
-    apt-get install -y "${missing[@]}" >/dev/null 2>&1 ||
-      { apt-get update >/dev/null 2>&1 && apt-get install -y "${missing[@]}" >/dev/null 2>&1; } ||
-      say "could not install ${missing[*]}: those baselines will be reported unavailable"
-  else
-    say "${missing[*]} not installed and cannot install them here: those baselines will be reported unavailable"
-  fi
+install_baseline_tools
+if [ "${#missing_tools[@]}" -gt 0 ]; then
+  say "${missing_tools[*]} not installed and cannot be installed here: those baselines will be reported unavailable"
 fi
 
 cd "$repo_root/bench"

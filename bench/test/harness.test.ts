@@ -2,12 +2,13 @@
 // figure must be in the JSON. This is not a timed test: no figure is judged
 // here, only that it was measured (or that its absence is explained).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, test } from 'vitest';
 import { BACKUP_CONFIGS } from '../src/backup-speed.ts';
+import type { BaselineTool } from '../src/baselines.ts';
 import { COLLECTIONS } from '../src/dataset.ts';
 import { parallelismLevels } from '../src/parallelism.ts';
 import type { BenchResult } from '../src/results.ts';
@@ -16,15 +17,75 @@ const benchRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
 const scratch = mkdtempSync(path.join(os.platform() === 'linux' ? '/dev/shm' : os.tmpdir(), 'bench-test-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-test('npm run bench -- --quick writes every named figure and prints the table', async () => {
-  const output = path.join(scratch, 'result.json');
-  const workDir = path.join(scratch, 'work');
+/** Runs `npm run bench -- --quick` on the smallest data set with `PATH`, and returns its JSON result and table. */
+async function runQuickBench(name: string, pathVariable: string | undefined): Promise<{ result: BenchResult; stdout: string; stderr: string }> {
+  const output = path.join(scratch, `${name}.json`);
+  const workDir = path.join(scratch, name);
   // 16 MiB: the smallest data set that still spans every collection, shard and tenant.
   const args = ['--conditions=@backup/source', 'src/cli.ts', '--quick', '--size', String(16 / 1024), '--out', output, '--work-dir', workDir];
-  const { code, stdout, stderr } = await run(process.execPath, args, benchRoot);
+  const env = pathVariable === undefined ? process.env : { ...process.env, PATH: pathVariable };
+  const { code, stdout, stderr } = await run(process.execPath, args, benchRoot, env);
   expect(code, stderr).toBe(0);
+  return { result: JSON.parse(readFileSync(output, 'utf8')) as BenchResult, stdout, stderr };
+}
 
-  const result = JSON.parse(readFileSync(output, 'utf8')) as BenchResult;
+// `npm test` installs the baseline tools (scripts/test.sh), so here every comparison is judged.
+test('npm run bench -- --quick writes every named figure and prints the table', async () => {
+  const { result, stdout } = await runQuickBench('all-tools', undefined);
+  for (const tool of ['tar', 'pigz', 'zstd'] as const) expect(result.versions.tools[tool], tool).not.toMatch(/unavailable/);
+  expectCompleteResult(result);
+  for (const comparison of [...result.backup, ...result.restore]) expect(comparison.baseline.available, comparison.name).toBe(true);
+  expect(stdout).toMatch(/backup gzip-default@default .*(PASS|MISS)/);
+  expect(stdout).toMatch(/backup zstd-default@default .*(PASS|MISS)/);
+  expect(stdout).toMatch(/Targets: \d+ PASS, \d+ MISS\./);
+}, 240_000);
+
+// The same run on a machine without pigz and zstd: the comparisons that need them say so,
+// are not judged, and everything else is still measured.
+test('a baseline tool that is not installed is reported UNAVAILABLE, never judged, never a failed run', async () => {
+  const hidden: BaselineTool[] = ['pigz', 'zstd'];
+  const { result, stdout, stderr } = await runQuickBench('no-pigz-zstd', pathWithout(hidden));
+  for (const tool of hidden) expect(result.versions.tools[tool]).toMatch(new RegExp(`unavailable: \`${tool}\` is not installed`));
+  expect(result.versions.tools.tar).not.toMatch(/unavailable/);
+  expectCompleteResult(result);
+  for (const comparison of result.backup) {
+    const needsHiddenTool = comparison.baseline.label.includes('pigz') || comparison.baseline.label.includes('zstd');
+    expect(comparison.baseline.available, comparison.name).toBe(!needsHiddenTool);
+  }
+  for (const comparison of result.restore) expect(comparison.baseline.available, comparison.name).toBe(false);
+  // A comparison without its baseline is not judged; one with it is.
+  for (const comparison of result.backup) {
+    const target = result.targets.find((t) => t.name === `backup ${comparison.name} vs ${comparison.baseline.label}`);
+    expect(target?.pass === null, comparison.name).toBe(!comparison.baseline.available);
+  }
+  const unjudged = result.targets.filter((target) => target.pass === null).length;
+  for (const tool of hidden) expect(stderr).toMatch(new RegExp(`baseline tool ${tool} is UNAVAILABLE`));
+  expect(stdout).toMatch(/backup gzip-default@default .*tar \| pigz .*: UNAVAILABLE +n\/a/);
+  expect(stdout).toMatch(/backup none@default .*(PASS|MISS)/);
+  expect(stdout).toMatch(new RegExp(`Targets: \\d+ PASS, \\d+ MISS, ${unjudged} not measured \\(a tool or benchmark was unavailable\\)`));
+}, 240_000);
+
+/**
+ * A PATH that finds every command the current one finds except `hidden`: a folder of
+ * links to everything else on PATH (the tools usually share /usr/bin with bash and tar).
+ */
+function pathWithout(hidden: readonly string[]): string {
+  const folder = path.join(scratch, 'path-without');
+  mkdirSync(folder, { recursive: true });
+  const linked = new Set<string>(hidden); // the first folder on PATH with a name wins, as for the shell
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (dir === '' || !existsSync(dir)) continue;
+    for (const name of readdirSync(dir)) {
+      if (linked.has(name)) continue;
+      linked.add(name);
+      symlinkSync(path.join(dir, name), path.join(folder, name));
+    }
+  }
+  return folder;
+}
+
+/** Every named figure is in the JSON: measured, or its absence explained. */
+function expectCompleteResult(result: BenchResult): void {
   const positive = expect.any(Number);
   expect(result.machine).toMatchObject({ cpus: positive, cpuModel: expect.any(String), memoryBytes: positive, loadAverageAtEnd: positive });
   expect(result.versions.node).toBe(process.version);
@@ -88,9 +149,7 @@ test('npm run bench -- --quick writes every named figure and prints the table', 
     if (target.pass === null) expect(target.note).toEqual(expect.any(String));
     else expect(target.value).toEqual(expect.any(Number));
   }
-  expect(stdout).toMatch(/backup gzip-default@default .*(PASS|MISS)/);
-  expect(stdout).toMatch(/Targets: \d+ PASS, \d+ MISS/);
-}, 240_000);
+}
 
 function expectBaseline(baseline: BenchResult['backup'][number]['baseline'], ratio: number | null): void {
   if (baseline.available) {
@@ -102,9 +161,9 @@ function expectBaseline(baseline: BenchResult['backup'][number]['baseline'], rat
   }
 }
 
-function run(command: string, args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));

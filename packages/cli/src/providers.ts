@@ -3,7 +3,10 @@ import type { CliIo } from './io.ts';
 
 /** Runs `work` with the providers `ENABLE_MODULES` enables, closing them afterwards. */
 export async function withProviders<T>(io: CliIo, work: (provider: (backend: string) => BackupProvider) => Promise<T>): Promise<T> {
-  const registry = await providersFromEnv(io.env, { importModule: io.importModule ?? ((specifier) => import(specifier)) });
+  // The command runs as the operator, who names paths on their own machine: unlike the server (where
+  // any client sends them), every absolute --path/--from-path/--to-path is allowed unless they narrow it.
+  const env = { BACKUP_FILESYSTEM_ALLOWED_ROOTS: '/', ...io.env };
+  const registry = await providersFromEnv(env, { importModule: io.importModule ?? ((specifier) => import(specifier)) });
   try {
     return await work((backend) => registry.get(backend));
   } finally {

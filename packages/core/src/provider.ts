@@ -81,6 +81,16 @@ export interface BackupProvider {
   initialize(options?: CallOptions): Promise<void>;
 
   /**
+   * Optional: checks, before any work starts (no slot taken, nothing
+   * written), that a request may use `location`, an override it sent. Rejects
+   * with INVALID_ARGUMENT when the location is not allowed or cannot hold
+   * backups (the filesystem provider: a `path` outside its allowed roots, also
+   * through `..` or a symlink, or below a file). Must finish promptly even on
+   * a path that hangs (core bounds it in time and aborts `signal`).
+   */
+  checkLocation?(location: Location, options?: CallOptions): Promise<void>;
+
+  /**
    * The backup's home as users see it, e.g. `s3://bucket/root/<id>` or
    * `/abs/root/<id>`. Pure: does no I/O.
    */

@@ -94,7 +94,7 @@ describe('create and status', { timeout: 120_000 }, () => {
   test('every 422 of create, with its message', async () => {
     const cases: [unknown, number, string | RegExp][] = [
       [{ id: 'UPPER' }, 422, "invalid backup id: 'UPPER' allowed characters are lowercase, 0-9, _, -"],
-      [{}, 422, "invalid backup id: 'undefined' allowed characters are lowercase, 0-9, _, -"],
+      [{}, 422, "invalid backup id: 'id' is required"],
       [{ id: 'x', include: ['Article'], exclude: ['Author'] }, 422, "malformed request: 'include' and 'exclude' cannot both contain values"],
       [{ id: 'x', include: ['Nope'] }, 422, "class Nope doesn't exist"],
       [{ id: 'x', include: ['Article', 'Article'] }, 422, /more than once/],

@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { afterEach, describe, expect, test } from 'vitest';
 import { FilesystemProvider } from '../../provider-filesystem/src/index.ts';
@@ -44,7 +44,7 @@ afterEach(async () => {
 });
 
 async function setUp(name: string): Promise<void> {
-  harness = await createHarness(name, {}, (root) => new SlowReadingProvider({ path: root }));
+  harness = await createHarness(name, {}, (root) => new SlowReadingProvider({ path: root, allowedRoots: [dirname(root)] }));
   api = createBackupApi(harness.engine);
   for (const collection of ['Article', 'Author']) {
     await harness.source.createCollection({ name: collection, multiTenant: false, shards: [{ name: 's0', status: 'HOT' }] });

@@ -1,5 +1,5 @@
 import { constants, createWriteStream } from 'node:fs';
-import { mkdir, open, opendir, readFile, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { open, opendir, readFile, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -10,9 +10,11 @@ import {
   type InternalCallOptions,
   type InternalReadOptions,
   type InternalWriteOptions,
+  type CallOptions,
   type Location,
   type ObjectInfo,
 } from '@backup/core';
+import { checkConfined, confine, makeDirectories } from './confinement.ts';
 import { mapFsError } from './errors.ts';
 import { checkRoot, type FilesystemProviderOptions } from './options.ts';
 import { isTempName, targetKeyOf, tempPathFor } from './temp-files.ts';
@@ -21,15 +23,20 @@ import { isTempName, targetKeyOf, tempPathFor } from './temp-files.ts';
  * Stores backups as plain files below one directory, for single-node setups
  * and tests. Writes are crash-safe: temp file, fsync, rename, fsync directory.
  * `location.path` replaces the root (an absolute directory); `bucket` is ignored.
+ * A path override must be the root or below it, or below one of
+ * `allowedRoots`, also once symlinks are resolved (`checkLocation`).
  */
 export class FilesystemProvider extends AbstractBackupProvider {
   readonly name = 'filesystem';
   readonly capabilities;
   readonly root: string;
+  /** Where path overrides may point: the root, then the operator's extra roots. */
+  readonly allowedRoots: readonly string[];
 
   constructor(options: FilesystemProviderOptions) {
     super();
     this.root = checkRoot(options.path, 'the filesystem provider path');
+    this.allowedRoots = [this.root, ...(options.allowedRoots ?? []).map((root) => checkRoot(root, 'an allowed root'))];
     this.capabilities = defineCapabilities({
       rangedReads: true,
       abortCleansUp: true,
@@ -40,15 +47,23 @@ export class FilesystemProvider extends AbstractBackupProvider {
   }
 
   homeDir(backupId: string, location?: Location): string {
-    return join(this.rootFor(location), backupId);
+    // A name to show, not a path to use: no confinement check (every call that does I/O has one).
+    return join(location?.path === undefined ? this.root : checkRoot(location.path, 'the Path override'), backupId);
   }
 
   protected override mapError(error: unknown, context: ErrorContext) {
     return mapFsError(error, context);
   }
 
+  /** Refuses a path override outside the allowed roots (also through `..` or a symlink) or below a file. */
+  async checkLocation(location: Location, options: CallOptions = {}): Promise<void> {
+    if (location.path === undefined || location.path === '') return;
+    checkRoot(location.path, 'the Path override');
+    await checkConfined(location.path, this.allowedRoots, options.signal);
+  }
+
   protected override async _initialize(options: InternalCallOptions): Promise<void> {
-    await mkdir(this.rootFor(options.location), { recursive: true });
+    await makeDirectories(this.rootFor(options.location));
     await super._initialize(options);
   }
 
@@ -180,7 +195,8 @@ export class FilesystemProvider extends AbstractBackupProvider {
   }
 
   private rootFor(location: Location | undefined): string {
-    return location?.path === undefined ? this.root : checkRoot(location.path, 'the Path override');
+    if (location?.path === undefined) return this.root;
+    return confine(checkRoot(location.path, 'the Path override'), this.allowedRoots);
   }
 
   private pathFor(key: string, location: Location | undefined): string {
@@ -213,7 +229,7 @@ export class FilesystemProvider extends AbstractBackupProvider {
 /** Opens a new file, creating its directory; retries once if a concurrent delete pruned the directory. */
 async function openCreatingParents(path: string): Promise<FileHandle> {
   for (let attempt = 1; ; attempt++) {
-    await mkdir(dirname(path), { recursive: true });
+    await makeDirectories(dirname(path));
     try {
       return await open(path, 'wx');
     } catch (error) {

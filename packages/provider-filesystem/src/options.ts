@@ -4,6 +4,11 @@ import { BackupError, ErrorCode } from '@backup/core';
 export interface FilesystemProviderOptions {
   /** Absolute directory that holds all backups; created if missing. */
   readonly path: string;
+  /**
+   * Directories that a request's `Path` override may also name (the root always
+   * may), or any directory below them. Default: none.
+   */
+  readonly allowedRoots?: readonly string[] | undefined;
   /** Directory entries read per batch while listing (default 32). */
   readonly listPageSize?: number;
 }
@@ -17,7 +22,21 @@ export function filesystemOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): 
       'BACKUP_FILESYSTEM_PATH is required by backup-filesystem: set it to an absolute directory for backups',
     );
   }
-  return { path: checkRoot(path, 'BACKUP_FILESYSTEM_PATH') };
+  return { path: checkRoot(path, 'BACKUP_FILESYSTEM_PATH'), allowedRoots: allowedRootsFromEnv(env.BACKUP_FILESYSTEM_ALLOWED_ROOTS) };
+}
+
+/** `BACKUP_FILESYSTEM_ALLOWED_ROOTS`: absolute directories separated by `:`; CONFIG naming it otherwise. */
+function allowedRootsFromEnv(value: string | undefined): string[] {
+  const roots = (value ?? '').split(':').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  for (const root of roots) {
+    if (!isAbsolute(root)) {
+      throw new BackupError(
+        ErrorCode.CONFIG,
+        `BACKUP_FILESYSTEM_ALLOWED_ROOTS must list absolute directories separated by ':', got ${JSON.stringify(root)}`,
+      );
+    }
+  }
+  return roots.map((root) => resolve(root));
 }
 
 /** Returns `path` resolved, or fails if it is not absolute. */

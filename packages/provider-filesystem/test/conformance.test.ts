@@ -10,7 +10,8 @@ const root = mkdtempSync(join(scratchRoot(), 'conformance-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 let instances = 0;
-const factory = () => new FilesystemProvider({ path: join(root, `instance-${++instances}`), listPageSize: 4 });
+// Overrides are siblings of each instance's root: allowed through `allowedRoots`, as an operator would.
+const factory = () => new FilesystemProvider({ path: join(root, `instance-${++instances}`), allowedRoots: [root], listPageSize: 4 });
 
 runProviderConformance({
   test,

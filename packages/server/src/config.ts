@@ -56,7 +56,17 @@ export function resolveConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides
 function resolveAuth(env: NodeJS.ProcessEnv): AuthConfig {
   const apiKeyEnabled = parseBoolean(env.AUTHENTICATION_APIKEY_ENABLED, 'AUTHENTICATION_APIKEY_ENABLED') ?? false;
   const anonymous = parseBoolean(env.AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED, 'AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED');
-  if (!apiKeyEnabled) return { apiKeys: [], anonymousAccess: true };
+  if (!apiKeyEnabled) {
+    // As Weaviate: a node with every authentication scheme off refuses to start, never stays open.
+    if (anonymous === false) {
+      throw new BackupError(
+        ErrorCode.CONFIG,
+        'AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED=false leaves no authentication scheme: ' +
+          'set AUTHENTICATION_APIKEY_ENABLED=true with AUTHENTICATION_APIKEY_ALLOWED_KEYS, or allow anonymous access',
+      );
+    }
+    return { apiKeys: [], anonymousAccess: true };
+  }
   const apiKeys = parseList(env.AUTHENTICATION_APIKEY_ALLOWED_KEYS);
   if (apiKeys.length === 0) {
     throw new BackupError(

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { errorMessage, startTestServer, type TestServer } from './helpers.ts';
 import { startServer } from '../src/index.ts';
@@ -66,5 +67,40 @@ describe('API-key authentication', () => {
     }).catch((error: unknown) => error);
     expect(BackupError.is(failure, ErrorCode.CONFIG)).toBe(true);
     expect((failure as Error).message).toMatch(/AUTHENTICATION_APIKEY_ALLOWED_KEYS/);
+  });
+
+  // Weaviate refuses to start then ("no authentication scheme configured, you must select at least one"):
+  // the node must never stay open when the operator asked for it to be closed.
+  test('anonymous access off without any API key stops start-up with CONFIG naming the variable, before anything opens', async () => {
+    const dataPath = '/dev/shm/never-created-anonymous-off-test';
+    for (const env of [
+      { AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED: 'false' },
+      { AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED: 'false', AUTHENTICATION_APIKEY_ENABLED: 'false' },
+      { AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED: 'false', AUTHENTICATION_APIKEY_ALLOWED_KEYS: 'ignored-while-keys-are-off' },
+    ]) {
+      const failure = await startServer({
+        port: 0,
+        host: '127.0.0.1',
+        dataPath,
+        env: { ENABLE_MODULES: 'backup-filesystem', BACKUP_FILESYSTEM_PATH: '/dev/shm/never-created-backups', ...env },
+      }).catch((error: unknown) => error);
+      expect(BackupError.is(failure, ErrorCode.CONFIG), JSON.stringify(env)).toBe(true);
+      expect((failure as Error).message).toMatch(/AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED/);
+      expect(existsSync(dataPath)).toBe(false);
+    }
+  });
+
+  test('anonymous access off with keys configured: requests without a key are refused, keys work', async () => {
+    const closed = await startTestServer({
+      AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED: 'false',
+      AUTHENTICATION_APIKEY_ENABLED: 'true',
+      AUTHENTICATION_APIKEY_ALLOWED_KEYS: 'only-key',
+    });
+    try {
+      expect((await closed.call('GET', '/schema')).status).toBe(401);
+      expect((await closed.call('GET', '/schema', undefined, bearer('only-key'))).status).toBe(200);
+    } finally {
+      await closed.stop();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -177,6 +177,16 @@ describe('the backup-server bin', { timeout: 180_000 }, () => {
     const bad = run(['--nope'], {});
     expect((await bad.exited).code).toBe(2);
     expect(bad.stderr()).toMatch(/--nope/);
+  });
+
+  test('AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED=false without API keys refuses to start, naming the variable', async () => {
+    const { root, env } = workspace();
+    const server = run([], { ...env, AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED: 'false' });
+    expect((await server.exited).code).toBe(1);
+    expect(server.stderr()).toMatch(/AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED/);
+    expect(server.stderr()).not.toMatch(/\n\s+at /);
+    expect(server.stdout()).not.toMatch(/listening on/);
+    expect(existsSync(join(root, 'data'))).toBe(false);
   });
 
   test('a bad PORT is refused naming it', async () => {

@@ -1,20 +1,10 @@
 import { BackupError, ErrorCode } from '../errors.ts';
-
-/** True when `pattern` uses the `*` or `?` wildcards. */
-function isPattern(pattern: string): boolean {
-  return pattern.includes('*') || pattern.includes('?');
-}
-
-function patternToRegExp(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`);
-}
+import { isWildcardPattern as isPattern, wildcardMatch } from './wildcard.ts';
 
 /** The names in `available` that `pattern` matches (a plain name matches itself). */
 function matches(pattern: string, available: readonly string[]): string[] {
   if (!isPattern(pattern)) return available.includes(pattern) ? [pattern] : [];
-  const regexp = patternToRegExp(pattern);
-  return available.filter((name) => regexp.test(name));
+  return available.filter((name) => wildcardMatch(pattern, name));
 }
 
 export interface SelectionOptions {

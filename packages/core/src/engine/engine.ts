@@ -27,6 +27,7 @@ import {
   type RestoreDescriptor,
 } from './descriptors.ts';
 import { Journal } from './journal.ts';
+import { checkRequestLocation } from './location-check.ts';
 import { planRestoreNodes } from './node-mapping.ts';
 import { LocalParticipant } from './local-participant.ts';
 import { Operation } from './operation.ts';
@@ -174,6 +175,7 @@ export class BackupEngine {
     const config = resolveBackupConfig(request.config);
     const location = config.location;
     this.#refuseFilesystemOnCluster(provider);
+    await checkRequestLocation(provider, location); // before the slot: a bad Path never holds it
     const slot = this.#scheduler.acquire('backup', id);
     try {
       const available = (await this.#source.listCollections()).map((collection) => collection.name);
@@ -312,6 +314,7 @@ export class BackupEngine {
     const config = resolveRestoreConfig(request.config);
     const location = config.location;
     this.#refuseFilesystemOnCluster(provider);
+    await checkRequestLocation(provider, location);
     const descriptor = await this.#readGlobal(provider, id, location);
     if (descriptor.status !== BackupStatus.SUCCESS) {
       throw new BackupError(
@@ -546,8 +549,15 @@ export class BackupEngine {
     try {
       await provider.initialize({ location });
     } catch (error) {
+      const override = location.bucket !== undefined || location.path !== undefined;
+      // A request's own Bucket (or Path) that does not exist, or may not be written, is its mistake;
+      // the configured one is the operator's.
+      if (override && BackupError.is(error, ErrorCode.ACCESS_DENIED)) {
+        throw new BackupError(ErrorCode.INVALID_ARGUMENT, `backend ${provider.name} cannot write there: ${error.message}`, { cause: error });
+      }
       if (!BackupError.is(error, ErrorCode.NOT_FOUND)) throw error;
-      throw new BackupError(ErrorCode.CONFIG, `backend ${provider.name} is not usable: ${error.message}`, { cause: error });
+      const code = override ? ErrorCode.INVALID_ARGUMENT : ErrorCode.CONFIG;
+      throw new BackupError(code, `backend ${provider.name} is not usable: ${error.message}`, { cause: error });
     }
   }
 
@@ -585,7 +595,7 @@ export class BackupEngine {
       return decodeRestoreDescriptor(await provider.get(key, { location }), `restore descriptor of backup ${id}`);
     } catch (error) {
       if (BackupError.is(error, ErrorCode.NOT_FOUND)) {
-        throw new BackupError(ErrorCode.NOT_FOUND, `no restore of backup "${id}" is known`, { cause: error });
+        throw new BackupError(ErrorCode.NOT_FOUND, `no restore of backup "${id}" is known at "${provider.homeDir(id, location)}"`, { cause: error });
       }
       throw error;
     }

@@ -104,9 +104,14 @@ export class LocalParticipant implements Participant {
   async canRestore(request: NodeRestoreRequest, options: { signal: AbortSignal }): Promise<void> {
     const provider = this.#providers.get(request.backend);
     const descriptor = await readNodeDescriptor(provider, request, options.signal);
+    // Class names collide regardless of letter case (as in Weaviate): `ARTICLE` blocks `Article`
+    // here, before any download, not when installing it.
+    const existing = new Map((await this.#source.listCollections()).map((collection) => [collection.name.toLowerCase(), collection.name]));
     for (const record of recordsToRestore(descriptor, request.collections)) {
-      if (await this.#source.collectionExists(record.name)) {
-        throw new BackupError(ErrorCode.ALREADY_EXISTS, `cannot restore class ${record.name}: it already exists on node ${this.node}`);
+      const clash = (await this.#source.collectionExists(record.name)) ? record.name : existing.get(record.name.toLowerCase());
+      if (clash !== undefined) {
+        const as = clash === record.name ? '' : ` (as ${clash})`;
+        throw new BackupError(ErrorCode.ALREADY_EXISTS, `cannot restore class ${record.name}: it already exists${as} on node ${this.node}`);
       }
     }
     this.#restores.set(request.id, { descriptor });

@@ -30,11 +30,59 @@ function invalid(message: string): BackupError {
   return new BackupError(ErrorCode.INVALID_ARGUMENT, message);
 }
 
+/**
+ * Longest backup id. Weaviate sets none; 128 keeps every key of a backup
+ * (`<root>/<id>/<node>/<class ≤ 128>/chunk-…`) under the 1024-byte object key
+ * limit of S3, GCS and Azure with room for a root path, and the id folder under
+ * the 255-byte file name limit of filesystems.
+ */
+export const MAX_BACKUP_ID_LENGTH = 128;
+
 export function validateBackupId(id: unknown): string {
-  if (typeof id !== 'string' || !BACKUP_ID.test(id)) {
-    throw invalid(`invalid backup id: '${String(id)}' allowed characters are lowercase, 0-9, _, -`);
+  if (id === undefined || id === null || id === '') throw invalid("invalid backup id: 'id' is required");
+  if (typeof id !== 'string') {
+    throw invalid(`invalid backup id: 'id' must be a string, got ${id === null ? 'null' : Array.isArray(id) ? 'a list' : typeof id}`);
+  }
+  if (id.length > MAX_BACKUP_ID_LENGTH) {
+    throw invalid(`invalid backup id: 'id' has ${id.length} characters, at most ${MAX_BACKUP_ID_LENGTH} are allowed`);
+  }
+  if (!BACKUP_ID.test(id)) {
+    throw invalid(`invalid backup id: '${id}' allowed characters are lowercase, 0-9, _, -`);
   }
   return id;
+}
+
+/** Longest `Bucket` and `Path` a request may name (S3 keys are at most 1024 bytes, bucket names far shorter). */
+export const MAX_LOCATION_BUCKET_LENGTH = 255;
+export const MAX_LOCATION_PATH_LENGTH = 1024;
+
+/** How the fields of a location are called where they came from (`config.Path`, the `path` query parameter). */
+export interface LocationFieldNames {
+  readonly bucket: string;
+  readonly path: string;
+}
+
+/**
+ * Checks the form of a request's bucket and path overrides, whatever the
+ * provider: strings, no control characters (a NUL reached `open` as a 500),
+ * bounded length. INVALID_ARGUMENT naming the field. Empty means absent.
+ */
+export function validateLocation(
+  bucket: unknown,
+  path: unknown,
+  names: LocationFieldNames = { bucket: 'Bucket', path: 'Path' },
+): Location {
+  const check = (value: unknown, name: string, max: number): string | undefined => {
+    if (value === undefined || value === null || value === '') return undefined;
+    if (typeof value !== 'string') throw invalid(`invalid ${name}: must be a string`);
+    if (value.length > max) throw invalid(`invalid ${name}: ${value.length} characters, at most ${max} are allowed`);
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f]/.test(value)) throw invalid(`invalid ${name}: ${JSON.stringify(value)} contains a control character`);
+    return value;
+  };
+  const checkedBucket = check(bucket, names.bucket, MAX_LOCATION_BUCKET_LENGTH);
+  const checkedPath = check(path, names.path, MAX_LOCATION_PATH_LENGTH);
+  return { ...(checkedBucket === undefined ? {} : { bucket: checkedBucket }), ...(checkedPath === undefined ? {} : { path: checkedPath }) };
 }
 
 /** Checks that at most one of include and exclude has values, and that include has no duplicates. */
@@ -66,12 +114,7 @@ function cpuPercentage(value: number | undefined): number {
 }
 
 function location(bucket: string | undefined, path: string | undefined): Location {
-  if (bucket !== undefined && typeof bucket !== 'string') throw invalid('invalid Bucket: must be a string');
-  if (path !== undefined && typeof path !== 'string') throw invalid('invalid Path: must be a string');
-  return {
-    ...(bucket === undefined || bucket === '' ? {} : { bucket }),
-    ...(path === undefined || path === '' ? {} : { path }),
-  };
+  return validateLocation(bucket, path);
 }
 
 export function resolveBackupConfig(config: BackupConfig | undefined = {}): ResolvedBackupConfig {

@@ -5,13 +5,9 @@ import type { Location } from '../provider.ts';
 import type { BackupStatusReport } from '../engine/types.ts';
 import { BackupTransfers } from '../transfer/backup-transfers.ts';
 import { errorBody, httpStatusFor } from './error-status.ts';
-import {
-  optionalStringList,
-  parseBackupConfig,
-  parseNodeMapping,
-  parseRestoreConfig,
-  requireObject,
-} from './request-body.ts';
+import { checkRequestLocation } from '../engine/location-check.ts';
+import { validateBackupId, validateLocation } from '../engine/request-validation.ts';
+import { parseCreateBody, parseRestoreBody } from './request-body.ts';
 import { createTransferApi } from './transfer-api.ts';
 
 /** A request as any HTTP framework can describe it. */
@@ -63,10 +59,13 @@ function decodeSegment(segment: string): string {
   }
 }
 
-function overrides(query: URLSearchParams): Location {
-  const bucket = query.get('bucket') ?? undefined;
-  const path = query.get('path') ?? undefined;
-  return { ...(bucket ? { bucket } : {}), ...(path ? { path } : {}) };
+const QUERY_FIELDS = { bucket: "'bucket' query parameter", path: "'path' query parameter" };
+
+/** The `bucket` and `path` query parameters, checked in form and by the provider (e.g. confined paths). */
+async function overrides(engine: BackupEngine, backend: string, query: URLSearchParams): Promise<Location> {
+  const location = validateLocation(query.get('bucket') ?? undefined, query.get('path') ?? undefined, QUERY_FIELDS);
+  await checkRequestLocation(engine.providers.get(backend), location, QUERY_FIELDS);
+  return location;
 }
 
 function time(date: Date | undefined): string | undefined {
@@ -99,16 +98,19 @@ function methodNotAllowed(method: string, path: string): BackupApiResponse {
 export function createBackupApi(engine: BackupEngine): BackupApi {
   async function dispatch(request: BackupApiRequest, target: Route): Promise<BackupApiResponse> {
     const method = request.method.toUpperCase();
+    // An id that can never exist is refused naming it, whatever the route (a 300-character one was a 500).
+    if (target.kind !== 'collection') validateBackupId(target.id);
+    const location = (): Promise<Location> => overrides(engine, target.backend, request.query);
     switch (target.kind) {
       case 'collection': {
         if (method === 'POST') {
-          const body = requireObject(request.body);
+          const body = parseCreateBody(request.body);
           const result = await engine.createBackup({
             backend: target.backend,
-            id: body.id as string,
-            include: optionalStringList(body, 'include'),
-            exclude: optionalStringList(body, 'exclude'),
-            config: parseBackupConfig(body),
+            id: body.id as string, // validated by the engine, whatever it is
+            include: body.include,
+            exclude: body.exclude,
+            config: body.config,
           });
           return { status: 200, body: result };
         }
@@ -117,7 +119,7 @@ export function createBackupApi(engine: BackupEngine): BackupApi {
           if (order !== 'asc' && order !== 'desc') {
             throw new BackupError(ErrorCode.INVALID_ARGUMENT, `invalid order '${order}': use asc or desc`);
           }
-          const reports = await engine.listBackups(target.backend, { order, location: overrides(request.query) });
+          const reports = await engine.listBackups(target.backend, { order, location: await location() });
           return {
             status: 200,
             body: reports.map((report) => ({
@@ -134,36 +136,36 @@ export function createBackupApi(engine: BackupEngine): BackupApi {
       }
       case 'backup': {
         if (method === 'GET') {
-          return { status: 200, body: statusBody(await engine.backupStatus(target.backend, target.id, overrides(request.query))) };
+          return { status: 200, body: statusBody(await engine.backupStatus(target.backend, target.id, await location())) };
         }
         if (method === 'DELETE') {
-          await engine.cancelBackup(target.backend, target.id, overrides(request.query));
+          await engine.cancelBackup(target.backend, target.id, await location());
           return { status: 204 };
         }
         return methodNotAllowed(method, request.path);
       }
       case 'restore': {
         if (method === 'POST') {
-          const body = requireObject(request.body ?? {});
+          const body = parseRestoreBody(request.body);
           const result = await engine.restore({
             backend: target.backend,
             id: target.id,
-            include: optionalStringList(body, 'include'),
-            exclude: optionalStringList(body, 'exclude'),
-            nodeMapping: parseNodeMapping(body),
-            config: parseRestoreConfig(body),
+            include: body.include,
+            exclude: body.exclude,
+            nodeMapping: body.nodeMapping,
+            config: body.config,
           });
           return { status: 200, body: result };
         }
         if (method === 'GET') {
-          const report = await engine.restoreStatus(target.backend, target.id, overrides(request.query));
+          const report = await engine.restoreStatus(target.backend, target.id, await location());
           return {
             status: 200,
             body: { id: report.id, backend: report.backend, path: report.path, status: report.status, error: report.error },
           };
         }
         if (method === 'DELETE') {
-          await engine.cancelRestore(target.backend, target.id, overrides(request.query));
+          await engine.cancelRestore(target.backend, target.id, await location());
           return { status: 204 };
         }
         return methodNotAllowed(method, request.path);

@@ -13,28 +13,51 @@ export function requireObject(body: unknown): Json {
   return body as Json;
 }
 
-/** A field by its reference name (`CPUPercentage`) or the lower-camel spelling some clients send (`cpuPercentage`). */
-function field(object: Json, name: string): unknown {
-  if (object[name] !== undefined) return object[name];
-  return object[name.charAt(0).toLowerCase() + name.slice(1)] ?? object[name.toLowerCase()];
+/**
+ * The fields of a request object, read as Weaviate (Go's `encoding/json`)
+ * reads them: by exact name first, else by a name equal ignoring case
+ * (`cpuPercentage` is `CPUPercentage`). `aliases` map other accepted
+ * spellings to a field. Unlike `encoding/json`, a key that names no field is
+ * refused (422 naming it) rather than silently dropped: a misspelt setting
+ * must not run a backup without it.
+ */
+export function readFields<const Name extends string>(
+  object: Json,
+  known: readonly Name[],
+  where: string,
+  aliases: Readonly<Record<string, Name>> = {},
+): Partial<Record<Name, unknown>> {
+  const byFoldedName = new Map<string, Name>();
+  for (const name of known) byFoldedName.set(name.toLowerCase(), name);
+  for (const [alias, name] of Object.entries(aliases)) byFoldedName.set(alias.toLowerCase(), name);
+  const fields: Partial<Record<Name, unknown>> = {};
+  const exact = new Set<Name>();
+  for (const [key, value] of Object.entries(object)) {
+    const name = (known as readonly string[]).includes(key) ? (key as Name) : byFoldedName.get(key.toLowerCase());
+    if (name === undefined) {
+      throw malformed(`unknown field '${where}${key}' (known: ${known.map((field) => `${where}${field}`).join(', ')})`);
+    }
+    // An exact spelling wins over a case-folded one, whatever their order.
+    if (exact.has(name)) continue;
+    if (key === name) exact.add(name);
+    fields[name] = value;
+  }
+  return fields;
 }
 
-function optionalString(object: Json, name: string): string | undefined {
-  const value = field(object, name);
+function optionalString(value: unknown, name: string): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw malformed(`'${name}' must be a string`);
   return value;
 }
 
-function optionalNumber(object: Json, name: string): number | undefined {
-  const value = field(object, name);
+function optionalNumber(value: unknown, name: string): number | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value)) throw malformed(`'${name}' must be a number`);
   return value;
 }
 
-export function optionalStringList(object: Json, name: string): string[] | undefined {
-  const value = object[name];
+export function optionalStringList(value: unknown, name: string): string[] | undefined {
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value) || value.some((entry) => typeof entry !== 'string')) {
     throw malformed(`'${name}' must be a list of strings`);
@@ -42,35 +65,88 @@ export function optionalStringList(object: Json, name: string): string[] | undef
   return value as string[];
 }
 
-function configObject(body: Json): Json {
-  const config = body.config;
-  if (config === undefined || config === null) return {};
-  if (typeof config !== 'object' || Array.isArray(config)) throw malformed("'config' must be an object");
-  return config as Json;
+function optionalObject(value: unknown, name: string): Json {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw malformed(`'${name}' must be an object`);
+  return value as Json;
 }
 
-export function parseBackupConfig(body: Json): BackupConfig {
-  const config = configObject(body);
+/** Weaviate's per-request endpoint override: only empty is accepted here (endpoints come from the provider's settings). */
+function refuseEndpoint(value: unknown): void {
+  const endpoint = optionalString(value, 'config.Endpoint');
+  if (endpoint !== undefined && endpoint !== '') {
+    throw new BackupError(
+      ErrorCode.NOT_SUPPORTED,
+      "'config.Endpoint' is not supported: the endpoint is the provider's setting (e.g. BACKUP_S3_ENDPOINT)",
+    );
+  }
+}
+
+/** Weaviate's RBAC restore options; this node has no roles or users, so only their valid values are checked. */
+function checkRbacOption(value: unknown, name: string): void {
+  const option = optionalString(value, name);
+  if (option !== undefined && option !== 'noRestore' && option !== 'all') {
+    throw malformed(`'${name}' must be "noRestore" or "all"`);
+  }
+}
+
+const CREATE_FIELDS = ['id', 'include', 'exclude', 'config'] as const;
+const BACKUP_CONFIG_FIELDS = ['CPUPercentage', 'ChunkSize', 'CompressionLevel', 'Bucket', 'Path', 'Endpoint'] as const;
+const RESTORE_FIELDS = ['include', 'exclude', 'node_mapping', 'config', 'overwriteAlias'] as const;
+const RESTORE_CONFIG_FIELDS = ['CPUPercentage', 'Bucket', 'Path', 'Endpoint', 'rolesOptions', 'usersOptions'] as const;
+
+/** The body of `POST /backups/{backend}`: `id` is passed on as sent (the engine validates it). */
+export function parseCreateBody(body: unknown): {
+  id: unknown;
+  include: string[] | undefined;
+  exclude: string[] | undefined;
+  config: BackupConfig;
+} {
+  const fields = readFields(requireObject(body), CREATE_FIELDS, '');
+  const config = readFields(optionalObject(fields.config, 'config'), BACKUP_CONFIG_FIELDS, 'config.');
+  refuseEndpoint(config.Endpoint);
   return {
-    cpuPercentage: optionalNumber(config, 'CPUPercentage'),
-    chunkSizeMb: optionalNumber(config, 'ChunkSize'),
-    compressionLevel: optionalString(config, 'CompressionLevel') as CompressionLevel | undefined,
-    bucket: optionalString(config, 'Bucket'),
-    path: optionalString(config, 'Path'),
+    id: fields.id,
+    include: optionalStringList(fields.include, 'include'),
+    exclude: optionalStringList(fields.exclude, 'exclude'),
+    config: {
+      cpuPercentage: optionalNumber(config.CPUPercentage, 'config.CPUPercentage'),
+      chunkSizeMb: optionalNumber(config.ChunkSize, 'config.ChunkSize'),
+      compressionLevel: optionalString(config.CompressionLevel, 'config.CompressionLevel') as CompressionLevel | undefined,
+      bucket: optionalString(config.Bucket, 'config.Bucket'),
+      path: optionalString(config.Path, 'config.Path'),
+    },
   };
 }
 
-export function parseRestoreConfig(body: Json): RestoreConfig {
-  const config = configObject(body);
+/** The body of `POST /backups/{backend}/{id}/restore` (may be empty). */
+export function parseRestoreBody(body: unknown): {
+  include: string[] | undefined;
+  exclude: string[] | undefined;
+  nodeMapping: Record<string, string> | undefined;
+  config: RestoreConfig;
+} {
+  const fields = readFields(requireObject(body ?? {}), RESTORE_FIELDS, '', { nodeMapping: 'node_mapping' });
+  const config = readFields(optionalObject(fields.config, 'config'), RESTORE_CONFIG_FIELDS, 'config.');
+  refuseEndpoint(config.Endpoint);
+  checkRbacOption(config.rolesOptions, 'config.rolesOptions');
+  checkRbacOption(config.usersOptions, 'config.usersOptions');
+  if (fields.overwriteAlias !== undefined && fields.overwriteAlias !== null && typeof fields.overwriteAlias !== 'boolean') {
+    throw malformed("'overwriteAlias' must be a boolean");
+  }
   return {
-    cpuPercentage: optionalNumber(config, 'CPUPercentage'),
-    bucket: optionalString(config, 'Bucket'),
-    path: optionalString(config, 'Path'),
+    include: optionalStringList(fields.include, 'include'),
+    exclude: optionalStringList(fields.exclude, 'exclude'),
+    nodeMapping: parseNodeMapping(fields.node_mapping),
+    config: {
+      cpuPercentage: optionalNumber(config.CPUPercentage, 'config.CPUPercentage'),
+      bucket: optionalString(config.Bucket, 'config.Bucket'),
+      path: optionalString(config.Path, 'config.Path'),
+    },
   };
 }
 
-export function parseNodeMapping(body: Json): Record<string, string> | undefined {
-  const value = body.node_mapping ?? body.nodeMapping;
+function parseNodeMapping(value: unknown): Record<string, string> | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'object' || Array.isArray(value) || Object.values(value).some((node) => typeof node !== 'string')) {
     throw malformed("'node_mapping' must map node names to node names");

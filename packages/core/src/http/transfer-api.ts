@@ -3,7 +3,8 @@ import type { Location } from '../provider.ts';
 import type { BackupTransfers, CopyJobStatus, VerifyJobStatus } from '../transfer/backup-transfers.ts';
 import type { BackupApiRequest, BackupApiResponse } from './backup-api.ts';
 import { errorBody, httpStatusFor } from './error-status.ts';
-import { requireObject } from './request-body.ts';
+import { validateBackupId, validateLocation } from '../engine/request-validation.ts';
+import { readFields, requireObject } from './request-body.ts';
 
 type Json = Record<string, unknown>;
 
@@ -48,15 +49,20 @@ function optionalObject(object: Json, name: string): Json | undefined {
   return value as Json;
 }
 
-/** `{bucket?, path?}` of a body object, else of the query string. */
+/** `{bucket?, path?}` of a body object, else of the query string, checked in form (the provider checks the rest). */
 function locationFrom(object: Json | undefined, query: URLSearchParams, where: string): Location {
   const bucket = (object ? optionalString(object, 'bucket', where) : undefined) ?? (query.get('bucket') || undefined);
   const path = (object ? optionalString(object, 'path', where) : undefined) ?? (query.get('path') || undefined);
-  return { ...(bucket ? { bucket } : {}), ...(path ? { path } : {}) };
+  return validateLocation(bucket, path, { bucket: `'${where}bucket'`, path: `'${where}path'` });
 }
 
 function queryLocation(query: URLSearchParams): Location {
   return locationFrom(undefined, query, '');
+}
+
+/** A body object's known fields (case-insensitively), refusing unknown ones. */
+function fieldsOf<const Name extends string>(object: Json | undefined, known: readonly Name[], where: string): Json | undefined {
+  return object === undefined ? undefined : (readFields(object, known, where) as Json);
 }
 
 function time(date: Date | undefined): string | undefined {
@@ -93,8 +99,8 @@ function verifyBody(status: VerifyJobStatus) {
 
 async function copy(transfers: BackupTransfers, target: TransferRoute, request: BackupApiRequest, method: string): Promise<BackupApiResponse> {
   if (method === 'POST') {
-    const body = requireObject(request.body ?? {});
-    const to = optionalObject(body, 'to');
+    const body = readFields(requireObject(request.body ?? {}), ['from', 'to', 'verifyExisting', 'concurrency'], '') as Json;
+    const to = fieldsOf(optionalObject(body, 'to'), ['backend', 'bucket', 'path'], 'to.');
     const toBackend = to ? optionalString(to, 'backend', 'to.') : undefined;
     if (!to || !toBackend) throw malformed("'to.backend' is required: where to copy the backup");
     const verifyExisting = body.verifyExisting;
@@ -104,7 +110,7 @@ async function copy(transfers: BackupTransfers, target: TransferRoute, request: 
     const status = await transfers.startCopy({
       backend: target.backend,
       id: target.id,
-      from: locationFrom(optionalObject(body, 'from'), request.query, 'from.'),
+      from: locationFrom(fieldsOf(optionalObject(body, 'from'), ['bucket', 'path'], 'from.'), request.query, 'from.'),
       to: { backend: toBackend, ...locationFrom(to, new URLSearchParams(), 'to.') },
       verifyExisting,
       concurrency,
@@ -123,7 +129,7 @@ async function copy(transfers: BackupTransfers, target: TransferRoute, request: 
 
 async function verify(transfers: BackupTransfers, target: TransferRoute, request: BackupApiRequest, method: string): Promise<BackupApiResponse> {
   if (method === 'POST') {
-    const body = requireObject(request.body ?? {});
+    const body = fieldsOf(requireObject(request.body ?? {}), ['bucket', 'path'], '');
     const status = await transfers.startVerify(target.backend, target.id, locationFrom(body, request.query, ''));
     return { status: 200, body: verifyBody(status) };
   }
@@ -156,6 +162,7 @@ export function createTransferApi(transfers: BackupTransfers): {
       if (!target) return undefined;
       const method = request.method.toUpperCase();
       try {
+        validateBackupId(target.id);
         return target.kind === 'copy'
           ? await copy(transfers, target, request, method)
           : await verify(transfers, target, request, method);

@@ -1,6 +1,7 @@
 import { ProviderRegistry, backendName, type ProvidersInput } from '../config/provider-registry.ts';
 import { BackupError, ErrorCode } from '../errors.ts';
 import type { Location } from '../provider.ts';
+import { checkRequestLocation } from '../engine/location-check.ts';
 import { BackupStatus, isFinalStatus } from '../engine/status.ts';
 import { planCopy, type CopyProgress, type CopyResult } from './copy-backup.ts';
 import { planVerify, type VerifyProblem, type VerifyProgress, type VerifyReport } from './verify-backup.ts';
@@ -92,6 +93,9 @@ export class BackupTransfers {
     const to = clean(request.to);
     const key = jobKey(backend, request.id, from);
     const destination = jobKey(toBackend, request.id, to);
+    // Before the idle check: nothing may await between it and `#starting.add`.
+    await checkRequestLocation(provider, from, { bucket: 'from.bucket', path: 'from.path' });
+    await checkRequestLocation(toProvider, to, { bucket: 'to.bucket', path: 'to.path' });
     this.#assertIdle(this.#copies, key, 'copy', request.id);
     if (this.#destinations.has(destination)) {
       throw new BackupError(ErrorCode.CONFLICT, `a copy to ${toProvider.homeDir(request.id, to)} is already running`);
@@ -187,6 +191,7 @@ export class BackupTransfers {
     const provider = this.#providers.get(backend);
     const where = clean(location);
     const key = jobKey(name, id, where);
+    await checkRequestLocation(provider, where, { bucket: 'bucket', path: 'path' });
     this.#assertIdle(this.#verifications, key, 'verification', id);
     const controller = new AbortController();
     let progressOf: (progress: VerifyProgress) => void = () => {};

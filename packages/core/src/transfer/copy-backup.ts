@@ -107,7 +107,10 @@ export async function planCopy(options: CopyBackupOptions): Promise<CopyPlan> {
     await to.provider.initialize({ location: locationOf(to), signal });
   } catch (error) {
     if (!BackupError.is(error, ErrorCode.NOT_FOUND)) throw error;
-    throw new BackupError(ErrorCode.CONFIG, `backend ${to.provider.name} is not usable: ${error.message}`, { cause: error });
+    // A destination bucket or path the request named is its mistake (422); the configured one is the operator's.
+    const where = locationOf(to);
+    const code = where.bucket !== undefined || where.path !== undefined ? ErrorCode.INVALID_ARGUMENT : ErrorCode.CONFIG;
+    throw new BackupError(code, `backend ${to.provider.name} is not usable: ${error.message}`, { cause: error });
   }
 
   let started = false;

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authenticate, type AuthConfig } from './auth.ts';
-import { readJsonBody } from './body.ts';
+import { BodyTooLargeError, readJsonBody } from './body.ts';
 import { errorBody, HttpError, statusForError } from './errors.ts';
 import { sendJson } from './respond.ts';
 import type { Router, RouteResponse } from './router.ts';
@@ -51,8 +51,8 @@ export function createRequestHandler(options: RequestHandlerOptions) {
         response.destroy();
         return;
       }
-      // A refused body may still be arriving: do not keep reading it.
-      if (status === 413) response.setHeader('connection', 'close');
+      // A refused body that was not read to its end may still be arriving: do not keep reading it.
+      if (status === 413 && !(error instanceof BodyTooLargeError && error.drained)) response.setHeader('connection', 'close');
       sendJson(response, status, errorBody(message));
     }
   };
