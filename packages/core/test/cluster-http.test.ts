@@ -246,8 +246,8 @@ describe('a cluster over HTTP', { timeout: 120_000 }, () => {
   test('backup-filesystem on a cluster of more than one node is refused with 422', async () => {
     const [node1] = await cluster(['node1', 'node2'], { empty: true });
     node1!.providers.add(new FilesystemProvider({ path: join(dir!, 'local') }));
-    for (const [method, path] of [['POST', '/backups/filesystem'], ['POST', '/backups/filesystem/x/restore']] as const) {
-      const response = await node1!.publicApi.handle({ method, path, query: new URLSearchParams(), body: { id: 'x' } });
+    for (const [method, path, body] of [['POST', '/backups/filesystem', { id: 'x' }], ['POST', '/backups/filesystem/x/restore', {}]] as const) {
+      const response = await node1!.publicApi.handle({ method, path, query: new URLSearchParams(), body });
       expect(response?.status).toBe(422);
       expect(JSON.stringify(response?.body)).toMatch(/single node only/);
     }
