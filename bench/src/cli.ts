@@ -7,8 +7,9 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { USAGE, parseOptions, type BenchOptions } from './options.ts';
-import { formatReport } from './report.ts';
-import { runBench } from './run.ts';
+import { machineInfo } from './machine.ts';
+import { formatClusterReport, formatReport } from './report.ts';
+import { clusterChecks, runBench, runClusterCase } from './run.ts';
 
 let options: BenchOptions | 'help';
 try {
@@ -26,6 +27,20 @@ const started = performance.now();
 const log = (line: string): void => {
   process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}\n`);
 };
+
+if (options.clusterOnly) {
+  try {
+    const cluster = await runClusterCase(options, log);
+    await fsp.mkdir(path.dirname(options.output), { recursive: true });
+    const finishedAt = new Date().toISOString();
+    await fsp.writeFile(options.output, `${JSON.stringify({ finishedAt, machine: machineInfo(), cluster, targets: clusterChecks(cluster) }, null, 2)}\n`);
+    process.stdout.write(`\n${formatClusterReport(cluster)}\n\nResults: ${path.relative(process.cwd(), options.output) || options.output}\n`);
+    process.exit(cluster.available ? 0 : 1);
+  } catch (error) {
+    process.stderr.write(`bench: the run did not complete: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  }
+}
 
 try {
   const result = await runBench(options, log);

@@ -25,6 +25,10 @@ export interface BenchOptions {
   readonly loadIdleSeconds: number;
   /** Longest a single backup or restore may take before the run fails. */
   readonly timeoutSeconds: number;
+  /** Bytes of object data the cluster case spreads over three nodes (and holds on one node to compare). */
+  readonly clusterBytes: number;
+  /** Run only the cluster case. */
+  readonly clusterOnly: boolean;
 }
 
 const GiB = 1024 ** 3;
@@ -44,6 +48,7 @@ Options:
       --out <file>       JSON result (default bench/results/latest.json)
       --work-dir <dir>   scratch folder (default /dev/shm/backup-bench-<pid>)
       --keep             keep the scratch folder
+      --cluster-only     only the cluster case: a 3-node cluster against one node (MinIO)
   -h, --help             show this help
 `;
 
@@ -59,6 +64,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       out: { type: 'string' },
       'work-dir': { type: 'string' },
       keep: { type: 'boolean', default: false },
+      'cluster-only': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -86,6 +92,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     loadRate: quick ? 50 : 100,
     loadIdleSeconds: quick ? 2 : 10,
     timeoutSeconds: quick ? 120 : 1800,
+    clusterBytes: quick ? 12 * MiB : 192 * MiB,
+    clusterOnly: values['cluster-only'],
   };
 }
 

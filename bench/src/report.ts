@@ -1,4 +1,5 @@
 /** The terminal table of a {@link BenchResult}. */
+import type { ClusterResult } from './cluster-bench.ts';
 import type { BaselineFigures, BenchResult } from './results.ts';
 
 const MiB = 1024 * 1024;
@@ -91,6 +92,7 @@ export function formatReport(result: BenchResult): string {
         : [`provider ${name} upload`, 'unavailable', p.reason ?? '', '', '', ''],
     );
   }
+  rows.push(...clusterRows(result.cluster));
   lines.push(...table(rows));
   lines.push('ratio = baseline seconds / our seconds (wall clock, best round); CPU-time ratio = baseline CPU / our CPU (less work is > 1).');
 
@@ -100,6 +102,38 @@ export function formatReport(result: BenchResult): string {
   lines.push('');
   lines.push(`Targets: ${passed} PASS, ${missed} MISS${unmeasured > 0 ? `, ${unmeasured} not measured (a tool or benchmark was unavailable)` : ''}.`);
   return lines.join('\n');
+}
+
+/** The cluster case: 3 nodes against one node holding the same data, and each node's writer stall. */
+export function clusterRows(cluster: ClusterResult | undefined): string[][] {
+  if (cluster === undefined) return [];
+  if (!cluster.available) return [['cluster (3 nodes vs 1)', 'unavailable', cluster.reason, '', '', '']];
+  const size = `${(cluster.bytes / MiB).toFixed(0)} MiB`;
+  const run = (what: string, figures: { single: number; cluster: number; overheadSeconds: number; pass: boolean }): string[] => [
+    `cluster ${what}, ${size} (3 nodes / 1 node)`,
+    `${figures.cluster.toFixed(2)} s`,
+    `1 node ${figures.single.toFixed(2)} s`,
+    `${figures.overheadSeconds >= 0 ? '+' : ''}${figures.overheadSeconds.toFixed(2)} s`,
+    `≤ +${cluster.coordinationTargetSeconds} s`,
+    verdict(figures.pass),
+  ];
+  const rows = [run('backup', cluster.backup), run('restore', cluster.restore)];
+  for (const node of cluster.stall) {
+    rows.push([
+      `cluster writer stall, ${node.node}`,
+      `${node.maxStallMs.toFixed(2)} ms`,
+      `writes max ${node.maxWriteMs.toFixed(1)} ms (${node.writes}, ${node.errors} err)`,
+      '',
+      `≤ ${cluster.stallTargetMs} ms`,
+      verdict(node.maxStallMs <= cluster.stallTargetMs),
+    ]);
+  }
+  return rows;
+}
+
+/** The table of `--cluster-only`. */
+export function formatClusterReport(cluster: ClusterResult): string {
+  return table([['', 'ours', 'compared with', 'difference', 'target', ''], ...clusterRows(cluster)]).join('\n');
 }
 
 function baselineCell(baseline: BaselineFigures): string {

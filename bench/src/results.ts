@@ -7,6 +7,7 @@ import type { DatasetInfo } from './dataset.ts';
 import type { LsmStallBench } from './lsm-stall.ts';
 import type { MachineInfo, Versions } from './machine.ts';
 import type { ParallelismLevel } from './parallelism.ts';
+import type { ClusterResult } from './cluster-bench.ts';
 import type { ProviderFigures, ProviderName } from './providers.ts';
 
 export const RESULT_SCHEMA_VERSION = 1;
@@ -111,7 +112,7 @@ export interface WriteLoadFigures {
 export interface TargetCheck {
   readonly name: string;
   readonly value: number | null;
-  readonly unit: 'x' | 'MiB' | 'ms';
+  readonly unit: 'x' | 'MiB' | 'ms' | 's';
   readonly comparison: '>=' | '<=';
   readonly target: number;
   readonly pass: boolean | null;
@@ -142,5 +143,7 @@ export interface BenchResult {
   readonly stall: StallFigures;
   readonly writeLoad: WriteLoadFigures;
   readonly providers: Record<ProviderName, ProviderFigures>;
+  /** A 3-node cluster against one node holding the same data (absent in results of older runs). */
+  readonly cluster?: ClusterResult;
   readonly targets: TargetCheck[];
 }

@@ -19,6 +19,7 @@ import { measureRestoreSpeed } from './restore-speed.ts';
 import { type BenchResult, RESULT_SCHEMA_VERSION, type TargetCheck } from './results.ts';
 import { type ServerProcess, startServerProcess } from './server-process.ts';
 import { measureWriteImpact } from './write-impact.ts';
+import { type ClusterResult, measureCluster } from './cluster-bench.ts';
 
 const MiB = 1024 * 1024;
 export const TARGETS = {
@@ -113,6 +114,9 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     log('provider overhead against the bare SDKs');
     const providers = await benchmarkProviders(options.providerBytes, (line) => log(`  ${line}`));
 
+    log(`cluster: 3 nodes against one node holding the same ${(options.clusterBytes / MiB).toFixed(0)} MiB, to MinIO`);
+    const cluster = await runClusterCase(options, log);
+
     const peaks = memorySizes.map((size) => size.peakRssBytes);
     const stallShards = impact.backup.shards;
     const stallMax = Math.max(0, ...stallShards.map((shard) => shard.writerStallMs));
@@ -166,6 +170,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
         pass: p99Ratio <= TARGETS.p99Ratio && impact.idle.errors === 0 && impact.duringBackup.errors === 0,
       },
       providers,
+      cluster,
     };
     return { ...result, targets: targetChecks(result) };
   } finally {
@@ -238,7 +243,48 @@ export function targetChecks(result: Omit<BenchResult, 'targets'>): TargetCheck[
     pass: load.pass,
     ...(errors > 0 ? { note: `${errors} write errors` } : {}),
   });
+  checks.push(...clusterChecks(result.cluster));
   return checks;
+}
+
+/** The cluster case, logged as it goes; shared by the full run and `--cluster-only`. */
+export async function runClusterCase(options: BenchOptions, log: (line: string) => void): Promise<ClusterResult> {
+  const cluster = await measureCluster({ bytes: options.clusterBytes, rounds: options.rounds, timeoutMs: options.timeoutSeconds * 1000, log });
+  if (!cluster.available) log(`  unavailable: ${cluster.reason}`);
+  else {
+    log(`  backup: cluster ${cluster.backup.cluster.toFixed(2)} s, one node ${cluster.backup.single.toFixed(2)} s`);
+    log(`  restore: cluster ${cluster.restore.cluster.toFixed(2)} s, one node ${cluster.restore.single.toFixed(2)} s`);
+    log(`  writer stall per node: ${cluster.stall.map((node) => `${node.node} ${node.maxStallMs.toFixed(2)} ms`).join(', ')}`);
+  }
+  return cluster;
+}
+
+/** The cluster's targets (also shown by `--cluster-only`). */
+export function clusterChecks(cluster: ClusterResult | undefined): TargetCheck[] {
+  if (cluster === undefined) return [];
+  const note = cluster.available ? {} : { note: cluster.reason };
+  const run = (name: string, figures: { single: number; overheadSeconds: number; pass: boolean } | undefined): TargetCheck => ({
+    name,
+    value: figures === undefined ? null : figures.overheadSeconds,
+    unit: 's',
+    comparison: '<=',
+    target: 1,
+    pass: figures === undefined ? null : figures.pass,
+    ...note,
+  });
+  return [
+    run('cluster backup time − one node alone', cluster.available ? cluster.backup : undefined),
+    run('cluster restore time − one node alone', cluster.available ? cluster.restore : undefined),
+    {
+      name: 'writer stall per shard snapshot, every cluster node (max)',
+      value: cluster.available ? Math.max(0, ...cluster.stall.map((node) => node.maxStallMs)) : null,
+      unit: 'ms',
+      comparison: '<=',
+      target: cluster.available ? cluster.stallTargetMs : 20,
+      pass: cluster.available ? cluster.stallPass : null,
+      ...note,
+    },
+  ];
 }
 
 function describeSizes(sizes: readonly number[]): string {

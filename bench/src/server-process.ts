@@ -19,6 +19,8 @@ export interface ServerProcessOptions {
   readonly nodeArgs?: readonly string[];
   /** Extra environment variables for the server (e.g. a provider's settings). */
   readonly env?: Readonly<Record<string, string>>;
+  /** TCP port; default any free one (a cluster's nodes must know each other's ports before they start). */
+  readonly port?: number;
 }
 
 export interface ServerProcess {
@@ -39,7 +41,7 @@ export function serverBinPath(): string {
 
 /** Starts a server on a free port of 127.0.0.1 with only the filesystem provider enabled. */
 export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--conditions=@backup/source', serverBinPath(), '--port', '0', '--host', '127.0.0.1'], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--conditions=@backup/source', serverBinPath(), '--port', String(options.port ?? 0), '--host', '127.0.0.1'], {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',

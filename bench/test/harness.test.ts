@@ -133,8 +133,18 @@ function expectCompleteResult(result: BenchResult): void {
     else expect(provider.reason).toEqual(expect.any(String));
   }
 
+  // The cluster case: timed on both sides, a writer stall per node (or explained).
+  const cluster = result.cluster!;
+  if (cluster.available) {
+    expect(cluster.backup.cluster).toBeGreaterThan(0);
+    expect(cluster.restore.single).toBeGreaterThan(0);
+    expect(cluster.stall.map((node) => node.node)).toEqual(['node1', 'node2', 'node3']);
+  } else {
+    expect(cluster.reason).toEqual(expect.any(String));
+  }
+
   // Every target judged (or explained), and the table shows each verdict.
-  expect(result.targets.length).toBe(result.backup.length + result.restore.length + result.memory.sizes.length + 3);
+  expect(result.targets.length).toBe(result.backup.length + result.restore.length + result.memory.sizes.length + 3 + 3);
   for (const target of result.targets) {
     if (target.pass === null) expect(target.note).toEqual(expect.any(String));
     else expect(target.value).toEqual(expect.any(Number));

@@ -96,6 +96,12 @@ export interface BackupSource {
   snapshot(collection: string, options?: { signal?: AbortSignal }): Promise<CollectionSnapshot>;
   /**
    * Prepares to restore `collection`. Rejects with ALREADY_EXISTS if it exists.
+   * `nodeMapping` (backup's node name → this cluster's) is the restore's
+   * `node_mapping`: a source that records which node holds each shard in the
+   * collection's metadata renames those nodes when it commits.
    */
-  prepareRestore(collection: string, options?: { signal?: AbortSignal }): Promise<RestoreTarget>;
+  prepareRestore(
+    collection: string,
+    options?: { signal?: AbortSignal; nodeMapping?: Readonly<Record<string, string>> | undefined },
+  ): Promise<RestoreTarget>;
 }

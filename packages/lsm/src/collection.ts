@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { crc32 } from 'node:zlib';
 import { type CollectionMetadata, type ShardInfo, type ShardSnapshotReport, type SkippedShard, type SnapshotFile, throwIfAborted } from '@backup/core';
 import { freezeClosedShard } from './closed-shard.ts';
-import { type CollectionDescriptor, TENANT_NAME, isMultiTenant, validateTenant, writeDescriptor } from './descriptor.ts';
+import { type CollectionDescriptor, type PlaceShard, TENANT_NAME, isMultiTenant, validateTenant, writeDescriptor } from './descriptor.ts';
 import { alreadyExists, conflict, invalid, ioError, notFound } from './errors.ts';
 import { exists, listDirectory, remove, syncDirectory } from './fs-util.ts';
 import type { Layout } from './layout.ts';
@@ -27,6 +27,8 @@ export interface StoreContext {
   readonly layout: Layout;
   readonly nodeName: string;
   readonly shardOptions: ShardOptions;
+  /** See `StoreOptions.placeShard`. */
+  readonly placeShard?: PlaceShard | undefined;
 }
 
 /** The part of a snapshot one collection contributes. @internal */
@@ -90,6 +92,24 @@ export class Collection {
 
   get multiTenant(): boolean {
     return isMultiTenant(this.#descriptor);
+  }
+
+  /**
+   * The node that holds the object `id` (of `tenant`): the recorded placement
+   * of its shard, else this node. A cluster routes requests with it.
+   */
+  nodeFor(id: string, options: TenantOption = {}): string {
+    if (this.multiTenant) return this.#nodeOf(options.tenant ?? '');
+    const shards = this.#descriptor.shards;
+    return this.#nodeOf(shards[crc32(idKey(id)) % shards.length]!);
+  }
+
+  #nodeOf(shard: string): string {
+    return this.#descriptor.placement?.[shard] ?? this.#context.nodeName;
+  }
+
+  #isLocal(shard: string): boolean {
+    return this.#nodeOf(shard) === this.#context.nodeName;
   }
 
   /** Stores `object` under `id`, replacing any earlier version. Resolves once durable. */
@@ -209,9 +229,21 @@ export class Collection {
       const known = new Set(this.#descriptor.tenants.map((t) => t.name));
       const added = wanted.filter((t) => !known.has(t.name));
       const created: string[] = [];
+      const place = this.#context.placeShard;
+      const placement =
+        place === undefined
+          ? this.#descriptor.placement
+          : { ...this.#descriptor.placement, ...Object.fromEntries(added.map((t) => [t.name, place({ collection: this.name, shard: t.name })])) };
+      const withTenants: CollectionDescriptor = {
+        ...this.#descriptor,
+        tenants: [...this.#descriptor.tenants, ...added],
+        ...(placement !== undefined ? { placement } : {}),
+      };
+      const local = (name: string): boolean => (withTenants.placement?.[name] ?? this.#context.nodeName) === this.#context.nodeName;
       try {
         // Folders first, descriptor last: a crash in between leaves folders the next open removes.
         for (const tenant of added) {
+          if (!local(tenant.name)) continue;
           const dir = tenant.activityStatus === 'FROZEN' ? this.#context.layout.offloaded(this.name, tenant.name) : this.#shardDir(tenant.name);
           await remove(dir);
           created.push(dir);
@@ -219,13 +251,13 @@ export class Collection {
           await writeManifest(dir, EMPTY_MANIFEST);
           await syncDirectory(path.dirname(dir));
         }
-        await this.#saveDescriptor({ ...this.#descriptor, tenants: [...this.#descriptor.tenants, ...added] });
+        await this.#saveDescriptor(withTenants);
       } catch (error) {
         for (const dir of created) await remove(dir);
         throw ioError(error, `add tenants to ${this.name}`);
       }
       for (const tenant of added) {
-        if (tenant.activityStatus === 'HOT') this.#open.set(tenant.name, await Shard.open(this.#shardDir(tenant.name), this.#context.shardOptions));
+        if (tenant.activityStatus === 'HOT' && local(tenant.name)) this.#open.set(tenant.name, await Shard.open(this.#shardDir(tenant.name), this.#context.shardOptions));
       }
     });
   }
@@ -274,7 +306,7 @@ export class Collection {
 
   /** Shards and their statuses, for `BackupSource.listCollections`. @internal */
   shardInfo(): ShardInfo[] {
-    return this.#shardList().map(({ name, status }) => ({ name, status, node: this.#context.nodeName }));
+    return this.#allShards().map(({ name, status }) => ({ name, status, node: this.#nodeOf(name) }));
   }
 
   /**
@@ -349,9 +381,15 @@ export class Collection {
     return this.#context.layout.shard(this.name, shard);
   }
 
-  #shardList(): { name: string; status: TenantStatus }[] {
+  /** Every shard of the collection, wherever it is placed. */
+  #allShards(): { name: string; status: TenantStatus }[] {
     if (this.multiTenant) return this.#descriptor.tenants.map((t) => ({ name: t.name, status: t.activityStatus }));
     return this.#descriptor.shards.map((name) => ({ name, status: 'HOT' as const }));
+  }
+
+  /** The shards this node holds: the only ones opened, read, counted and snapshotted here. */
+  #shardList(): { name: string; status: TenantStatus }[] {
+    return this.#allShards().filter(({ name }) => this.#isLocal(name));
   }
 
   /** The open shard for `tenant` (multi-tenant) or every shard; throws the documented codes. */
@@ -366,7 +404,7 @@ export class Collection {
       return [tenant!];
     }
     if (tenant !== undefined) throw invalid(`${this.name} is not multi-tenant; no tenant may be given`);
-    return this.#descriptor.shards;
+    return this.#descriptor.shards.filter((name) => this.#isLocal(name));
   }
 
   #shardFor(key: Buffer, tenant: string | undefined): Shard {
@@ -374,7 +412,14 @@ export class Collection {
     if (this.multiTenant) return this.#tenantShard(tenant);
     if (tenant !== undefined) throw invalid(`${this.name} is not multi-tenant; no tenant may be given`);
     const shards = this.#descriptor.shards;
-    return this.#openShard(shards[crc32(key) % shards.length]!);
+    return this.#openShard(this.#local(shards[crc32(key) % shards.length]!));
+  }
+
+  /** `shard`, if this node holds it; objects of another node's shard are the caller's to route there. */
+  #local(shard: string): string {
+    const node = this.#nodeOf(shard);
+    if (node !== this.#context.nodeName) throw conflict(`shard ${shard} of ${this.name} is on node ${node}, not on ${this.#context.nodeName}`);
+    return shard;
   }
 
   #tenantShard(tenant: string | undefined): Shard {
@@ -382,7 +427,7 @@ export class Collection {
     const record = this.#descriptor.tenants.find((t) => t.name === tenant);
     if (record === undefined) throw notFound(`tenant '${tenant}' of ${this.name} does not exist`);
     if (record.activityStatus !== 'HOT') throw conflict(`tenant '${tenant}' of ${this.name} is not active (${record.activityStatus})`);
-    return this.#openShard(tenant);
+    return this.#openShard(this.#local(tenant));
   }
 
   #openShard(name: string): Shard {
@@ -398,6 +443,8 @@ export class Collection {
       ...this.#descriptor,
       tenants: this.#descriptor.tenants.map((t) => (t.name === name ? { name, activityStatus: status } : t)),
     });
+    // Another node's tenant: only its recorded status changes here.
+    if (!this.#isLocal(name)) return this.#saveDescriptor(withStatus(to));
     if (from === 'HOT') {
       // New reads and writes fail from here on; the close flushes what was acknowledged.
       this.#descriptor = withStatus(to);

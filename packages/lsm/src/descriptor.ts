@@ -22,6 +22,11 @@ export interface CollectionDescriptor {
   readonly shards: readonly string[];
   /** Tenants of a multi-tenant collection; empty otherwise. */
   readonly tenants: readonly Tenant[];
+  /**
+   * The node holding each shard (or tenant), for a store that is one node of
+   * a cluster. A shard it does not name is local. Absent on a single node.
+   */
+  readonly placement?: Readonly<Record<string, string>>;
 }
 
 /** Validates a schema and fills in defaults (no properties, one shard, multi-tenancy off). */
@@ -58,13 +63,18 @@ export function normalizeSchema(input: unknown): CollectionSchema {
   };
 }
 
-/** The descriptor of a new, empty collection. */
-export function newDescriptor(schema: CollectionSchema): CollectionDescriptor {
+/** The descriptor of a new, empty collection; `place` (if any) decides the node of each shard. */
+export function newDescriptor(schema: CollectionSchema, place?: PlaceShard): CollectionDescriptor {
   const multiTenant = schema.multiTenancyConfig?.enabled === true;
   const count = schema.shardingConfig?.desiredCount ?? 1;
   const shards = multiTenant ? [] : Array.from({ length: count }, (_, i) => `shard-${i}`);
-  return { formatVersion: FORMAT_VERSION, schema, shards, tenants: [] };
+  const descriptor: CollectionDescriptor = { formatVersion: FORMAT_VERSION, schema, shards, tenants: [] };
+  if (place === undefined) return descriptor;
+  return { ...descriptor, placement: Object.fromEntries(shards.map((shard, index) => [shard, place({ collection: schema.class, shard, index })])) };
 }
+
+/** Decides which node holds a new shard or tenant (see `StoreOptions.placeShard`). */
+export type PlaceShard = (shard: { readonly collection: string; readonly shard: string; readonly index?: number }) => string;
 
 export function isMultiTenant(descriptor: CollectionDescriptor): boolean {
   return descriptor.schema.multiTenancyConfig?.enabled === true;
@@ -90,7 +100,32 @@ export function parseDescriptor(value: unknown, where: string): CollectionDescri
       if (shard !== `shard-${i}`) throw invalid(`${where}: unexpected shard name '${String(shard)}'`);
     });
   }
-  return { formatVersion: FORMAT_VERSION, schema, shards, tenants: tenants.map((t) => ({ name: t.name, activityStatus: t.activityStatus })) };
+  const placement = parsePlacement(raw.placement, where);
+  return {
+    formatVersion: FORMAT_VERSION,
+    schema,
+    shards,
+    tenants: tenants.map((t) => ({ name: t.name, activityStatus: t.activityStatus })),
+    ...(placement !== undefined ? { placement } : {}),
+  };
+}
+
+function parsePlacement(value: unknown, where: string): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid(`${where}: placement must be an object`);
+  const placement: Record<string, string> = {};
+  for (const [shard, node] of Object.entries(value)) {
+    if (typeof node !== 'string' || node === '') throw invalid(`${where}: placement of shard '${shard}' must be a node name`);
+    placement[shard] = node;
+  }
+  return placement;
+}
+
+/** The descriptor with its placement's node names renamed by `mapping` (old name → new name). */
+export function remapPlacement(descriptor: CollectionDescriptor, mapping: Readonly<Record<string, string>> | undefined): CollectionDescriptor {
+  if (descriptor.placement === undefined || mapping === undefined) return descriptor;
+  const placement = Object.fromEntries(Object.entries(descriptor.placement).map(([shard, node]) => [shard, mapping[node] ?? node]));
+  return { ...descriptor, placement };
 }
 
 export function validateTenant(tenant: unknown): Tenant {

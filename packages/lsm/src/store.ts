@@ -23,6 +23,7 @@ import {
   normalizeSchema,
   parseDescriptor,
   readDescriptor,
+  remapPlacement,
   writeDescriptor,
 } from './descriptor.ts';
 import { alreadyExists, conflict, invalid, ioError, notFound } from './errors.ts';
@@ -111,7 +112,13 @@ export class Store implements BackupSource {
     } catch (error) {
       throw ioError(error, `open store ${layout.root}`);
     }
-    const store = new Store(layout, { layout, nodeName: options.nodeName ?? STORE_DEFAULTS.nodeName, shardOptions }, stats, folderLock);
+    const context: StoreContext = {
+      layout,
+      nodeName: options.nodeName ?? STORE_DEFAULTS.nodeName,
+      shardOptions,
+      placeShard: options.placeShard,
+    };
+    const store = new Store(layout, context, stats, folderLock);
     try {
       await fsp.mkdir(layout.collections, { recursive: true });
       for (const dir of Object.values(layout.scratch)) {
@@ -178,11 +185,11 @@ export class Store implements BackupSource {
       this.#assertOpen();
       const normalized = normalizeSchema(schema);
       this.#assertNameFree(normalized.class);
-      const descriptor = newDescriptor(normalized);
+      const descriptor = newDescriptor(normalized, this.#context.placeShard);
       const staging = path.join(this.#layout.scratch.tmp, randomUUID());
       try {
         await fsp.mkdir(staging, { recursive: true });
-        for (const shard of descriptor.shards) {
+        for (const shard of localShards(descriptor, this.nodeName)) {
           await fsp.mkdir(path.join(staging, shard));
           await writeManifest(path.join(staging, shard), EMPTY_MANIFEST);
         }
@@ -249,14 +256,17 @@ export class Store implements BackupSource {
    * only scratch, removed at the next open. Rejects with ALREADY_EXISTS if the
    * collection exists.
    */
-  async prepareRestore(collection: string, options: { signal?: AbortSignal } = {}): Promise<RestoreTarget> {
+  async prepareRestore(
+    collection: string,
+    options: { signal?: AbortSignal; nodeMapping?: Readonly<Record<string, string>> | undefined } = {},
+  ): Promise<RestoreTarget> {
     this.#assertOpen();
     throwIfAborted(options.signal, 'prepare restore');
     if (!COLLECTION_NAME.test(collection)) throw invalid(`invalid collection name '${collection}'`);
     this.#assertNameFree(collection);
     const directory = path.join(this.#layout.scratch.restoring, randomUUID());
     await fsp.mkdir(directory, { recursive: true });
-    return new StagedRestore(directory, (metadata) => this.#commitRestore(collection, directory, metadata));
+    return new StagedRestore(directory, (metadata) => this.#commitRestore(collection, directory, metadata, options.nodeMapping));
   }
 
   /** Flushes every open shard of every collection. */
@@ -309,16 +319,22 @@ export class Store implements BackupSource {
     await syncDirectory(this.#layout.collections);
   }
 
-  #commitRestore(name: string, directory: string, metadata: CollectionMetadata): Promise<void> {
+  #commitRestore(
+    name: string,
+    directory: string,
+    metadata: CollectionMetadata,
+    nodeMapping: Readonly<Record<string, string>> | undefined,
+  ): Promise<void> {
     return this.#lock.run(async () => {
       this.#assertOpen();
       this.#assertNameFree(name);
       if (!(await exists(directory))) throw notFound(`restore staging ${directory} is gone`);
       const raw = metadata as { schema?: CollectionSchema; tenants?: unknown };
-      let descriptor = parseDescriptor({ ...metadata, schema: { ...raw.schema, class: name } }, `metadata of ${name}`);
+      // Shards recorded on a node of the backup's cluster are now on the node it maps to.
+      let descriptor = remapPlacement(parseDescriptor({ ...metadata, schema: { ...raw.schema, class: name } }, `metadata of ${name}`), nodeMapping);
       // FROZEN tenants have no files in a backup; they are not recreated.
       descriptor = { ...descriptor, tenants: descriptor.tenants.filter((t) => t.activityStatus !== 'FROZEN') };
-      const shards = descriptor.schema.multiTenancyConfig?.enabled === true ? descriptor.tenants.map((t) => t.name) : descriptor.shards;
+      const shards = localShards(descriptor, this.nodeName);
       try {
         for (const shard of shards) {
           // Opening verifies manifest and segments (and replays WAL files of COLD shards), closing flushes.
@@ -333,6 +349,12 @@ export class Store implements BackupSource {
       this.#collections.set(name, collection);
     });
   }
+}
+
+/** The shards (or tenants) of `descriptor` placed on `node`: the ones with folders here. */
+function localShards(descriptor: CollectionDescriptor, node: string): string[] {
+  const all = descriptor.schema.multiTenancyConfig?.enabled === true ? descriptor.tenants.map((t) => t.name) : descriptor.shards;
+  return all.filter((shard) => (descriptor.placement?.[shard] ?? node) === node);
 }
 
 function positive(value: number, name: string): number {

@@ -32,6 +32,15 @@ export interface StoreOptions {
   readonly autoCompact?: boolean;
   /** Receives recovery notices (torn WAL tails, removed leftovers). Default: none. */
   readonly log?: (message: string) => void;
+  /**
+   * For a store that is one node of a cluster: the node of each new shard
+   * (`index` for hash shards) or tenant, recorded in the collection's
+   * descriptor (and so in its backups). The store opens, writes, scans,
+   * counts and snapshots only the shards placed on `nodeName`; the caller
+   * routes objects of the others to their node. Default: every shard local,
+   * nothing recorded. Must be deterministic for a cluster's nodes to agree.
+   */
+  readonly placeShard?: (shard: { readonly collection: string; readonly shard: string; readonly index?: number }) => string;
 }
 
 /** One property of a collection schema, as Weaviate spells it. */

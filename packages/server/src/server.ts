@@ -1,8 +1,20 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { BackupEngine, createBackupApi, providersFromEnv, retryPolicyFromEnv, type BackupApi, type ProviderRegistry } from '@backup/core';
-import { Store } from '@backup/lsm';
+import {
+  BackupEngine,
+  LocalParticipant,
+  createBackupApi,
+  createHttpCluster,
+  createParticipantApi,
+  isParticipantPath,
+  providersFromEnv,
+  retryPolicyFromEnv,
+  type BackupApi,
+  type ParticipantApi,
+  type ProviderRegistry,
+} from '@backup/core';
+import { Store, type PropertySchema } from '@backup/lsm';
 import { registerBatchRoutes } from './api/batch.ts';
 import type { ApiContext } from './api/context.ts';
 import { registerMetaRoutes } from './api/meta.ts';
@@ -10,7 +22,13 @@ import { registerNodeRoutes } from './api/nodes.ts';
 import { registerObjectRoutes } from './api/objects.ts';
 import { registerSchemaRoutes } from './api/schema.ts';
 import { registerTenantRoutes } from './api/tenants.ts';
+import { resolveClusterConfig, type ClusterConfig } from './cluster/cluster-config.ts';
+import { participantHandler } from './cluster/participant-mount.ts';
+import { INTERNAL_DATA_BASE, Peers } from './cluster/peers.ts';
+import { placeShards } from './cluster/placement.ts';
+import { registerClusterRoutes } from './cluster/routing.ts';
 import { resolveConfig, type ServerConfig } from './config.ts';
+import { HttpError } from './http/errors.ts';
 import { createRequestHandler } from './http/handler.ts';
 import { Router } from './http/router.ts';
 
@@ -38,6 +56,8 @@ export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly nodeName: string;
+  /** Every node of the cluster (this one alone when `CLUSTER_JOIN` names no other). */
+  readonly nodes: readonly string[];
   readonly dataPath: string;
   /** Enabled backup backends, e.g. `['filesystem']`. */
   readonly backends: readonly string[];
@@ -64,14 +84,31 @@ const DRAIN_MS = 5_000;
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
   const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
   const config = resolveConfig(options.env ?? process.env, options);
+  const cluster = resolveClusterConfig(config.env, config.nodeName, config.auth.apiKeys);
   // Configuration errors first: nothing is opened if a variable is missing.
   const retry = retryPolicyFromEnv(config.env);
   const providers = await providersFromEnv(config.env, { importModule: (specifier) => import(specifier) });
 
   let store: Store | undefined;
   let engine: BackupEngine | undefined;
+  let participantApi: ParticipantApi | undefined;
   try {
-    store = await Store.open({ path: config.dataPath, nodeName: config.nodeName, log });
+    const clustered = cluster.peers.length > 0;
+    store = await Store.open({
+      path: config.dataPath,
+      nodeName: config.nodeName,
+      log,
+      ...(clustered ? { placeShard: placeShards(cluster.nodes) } : {}),
+    });
+    // The node's own part of every backup, whether it coordinates or takes part; it retries like the engine.
+    const participant = new LocalParticipant({ source: store, providers, node: config.nodeName, retry });
+    if (clustered) {
+      participantApi = createParticipantApi(participant, {
+        secret: cluster.secret!,
+        abortAfterMs: cluster.participantTimeoutMs,
+        logger: { warn: log },
+      });
+    }
     engine = new BackupEngine({
       source: store,
       providers,
@@ -79,18 +116,40 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       stateDir: join(config.dataPath, '.backup-state'),
       logger: { warn: log, info: log },
       retry,
+      ...(clustered ? { cluster: httpCluster(cluster, participant) } : {}),
     });
     await engine.start();
     const state = { closing: false };
     const backupApi = createBackupApi(engine);
-    const http = await listen(config, store, engine, backupApi, state, log);
-    return running(config, http, store, engine, backupApi, providers, state);
+    const http = await listen(config, cluster, store, engine, backupApi, participantApi, state, log);
+    return running(config, cluster, http, store, engine, backupApi, participantApi, providers, state);
   } catch (error) {
+    await participantApi?.close().catch(() => undefined);
     await engine?.close().catch(() => undefined);
     await store?.close().catch(() => undefined);
     await providers.close().catch(() => undefined);
     throw error;
   }
+}
+
+/** How often a coordinator asks a node how its part of a backup or restore is going. */
+const POLL_INTERVAL_MS = 100;
+
+/** The engine's view of the cluster: this node's participant, and every peer over HTTP. */
+function httpCluster(cluster: ClusterConfig, participant: LocalParticipant) {
+  const timeout = cluster.participantTimeoutMs;
+  return createHttpCluster({
+    local: participant,
+    peers: Object.fromEntries(cluster.peers.map((peer) => [peer.name, peer.url])),
+    secret: cluster.secret!,
+    // A peer silent for as long as a participant waits for its coordinator is given up.
+    // Status polls are tiny: polling often keeps the coordination time of a backup or restore well under a second.
+    pollIntervalMs: POLL_INTERVAL_MS,
+    // Each request gets at most half of it (within 1-5 s), so a silent node is given up in about that time.
+    ...(timeout !== undefined
+      ? { unreachableAfterMs: timeout, requestTimeoutMs: Math.max(1_000, Math.min(5_000, Math.floor(timeout / 2))) }
+      : {}),
+  });
 }
 
 interface LifecycleState {
@@ -99,32 +158,68 @@ interface LifecycleState {
 
 async function listen(
   config: ServerConfig,
+  cluster: ClusterConfig,
   store: Store,
   engine: BackupEngine,
   backupApi: BackupApi,
+  participantApi: ParticipantApi | undefined,
   state: LifecycleState,
   log: (message: string) => void,
 ): Promise<Server> {
   let url = '';
-  const context: ApiContext = { store, autoSchema: config.autoSchema };
+  const peers = cluster.peers.length > 0 ? new Peers(cluster.peers, cluster.secret!) : undefined;
+  const context: ApiContext = {
+    store,
+    autoSchema: config.autoSchema,
+    defaultShardCount: cluster.nodes.length,
+    ...(peers !== undefined ? { propertyAdded: (className, property) => addPropertyEverywhere(peers, className, property) } : {}),
+  };
+  const registerLocal = (router: Router): Router => {
+    registerMetaRoutes(router, { hostname: () => url, modules: engine.providers.moduleNames() });
+    registerNodeRoutes(router, context);
+    registerSchemaRoutes(router, context);
+    registerTenantRoutes(router, context);
+    registerObjectRoutes(router, context);
+    registerBatchRoutes(router, context);
+    return router;
+  };
+  const local = registerLocal(new Router());
+  // A cluster node answers for the whole cluster: its routing routes come first.
   const router = new Router();
-  registerMetaRoutes(router, { hostname: () => url, modules: engine.providers.moduleNames() });
-  registerNodeRoutes(router, context);
-  registerSchemaRoutes(router, context);
-  registerTenantRoutes(router, context);
-  registerObjectRoutes(router, context);
-  registerBatchRoutes(router, context);
+  if (peers !== undefined) registerClusterRoutes(router, { self: config.nodeName, store, peers, local });
+  registerLocal(router);
 
+  const logError = (error: unknown, request: IncomingMessage) =>
+    log(`${request.method} ${request.url} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   const handler = createRequestHandler({
     router,
     auth: config.auth,
     maxBodyBytes: config.maxBodyBytes,
     backupApi: () => backupApi,
     isReady: () => !state.closing,
-    logError: (error: unknown, request: IncomingMessage) =>
-      log(`${request.method} ${request.url} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
+    logError,
   });
-  const server = createServer((request, response) => void handler(request, response));
+  // Other nodes reach this one's local-only routes and its participant API with the cluster secret.
+  const internal =
+    peers !== undefined
+      ? createRequestHandler({
+          router: local,
+          auth: { apiKeys: [cluster.secret!], anonymousAccess: false },
+          maxBodyBytes: config.maxBodyBytes,
+          isReady: () => !state.closing,
+          logError,
+          basePath: INTERNAL_DATA_BASE,
+        })
+      : undefined;
+  const participant = participantApi !== undefined ? participantHandler(participantApi, config.maxBodyBytes, logError) : undefined;
+  const server = createServer((request, response) => {
+    const path = (request.url ?? '/').split('?')[0]!;
+    if (internal !== undefined && (path === INTERNAL_DATA_BASE || path.startsWith(`${INTERNAL_DATA_BASE}/`))) {
+      return void internal(request, response);
+    }
+    if (participant !== undefined && isParticipantPath(path)) return void participant(request, response);
+    void handler(request, response);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -136,12 +231,26 @@ async function listen(
   return server;
 }
 
+/** Auto-schema added `property` here: the other nodes add it too, or the write fails. */
+async function addPropertyEverywhere(peers: Peers, className: string, property: PropertySchema): Promise<void> {
+  await Promise.all(
+    peers.names.map(async (node) => {
+      const answer = await peers.request(node, 'POST', `/schema/${encodeURIComponent(className)}/properties`, { body: property });
+      if (answer.status !== 200) {
+        throw new HttpError(503, `node ${node} did not add property '${property.name}' of class '${className}' (${answer.status})`);
+      }
+    }),
+  );
+}
+
 function running(
   config: ServerConfig,
+  cluster: ClusterConfig,
   server: Server,
   store: Store,
   engine: BackupEngine,
   backupApi: BackupApi,
+  participantApi: ParticipantApi | undefined,
   providers: ProviderRegistry,
   state: LifecycleState,
 ): RunningServer {
@@ -156,6 +265,7 @@ function running(
     // aborted) while the providers are still open, so in-flight status polls still get answers.
     await backupApi.close();
     await engine.close();
+    await participantApi?.close();
     await stopped;
     clearTimeout(cut);
     await store.close();
@@ -165,6 +275,7 @@ function running(
     url: baseUrl(address, config.host),
     port: address.port,
     nodeName: config.nodeName,
+    nodes: cluster.nodes,
     dataPath: config.dataPath,
     backends: providers.names(),
     close: () => (closed ??= close()),

@@ -202,5 +202,12 @@ export function decodeNodeRestoreRequest(body: unknown, pathId: string): NodeRes
     sourceNode: string(value, 'sourceNode'),
     collections: strings(value, 'collections'),
     cpuPercentage: number(value, 'cpuPercentage'),
+    ...(value.nodeMapping !== undefined ? { nodeMapping: stringMap(value, 'nodeMapping') } : {}),
   };
+}
+
+function stringMap(value: Record<string, unknown>, field: string): Record<string, string> {
+  const raw = object(value[field], `'${field}'`);
+  for (const entry of Object.values(raw)) if (typeof entry !== 'string') throw malformed(`'${field}' must map names to names`);
+  return raw as Record<string, string>;
 }

@@ -629,7 +629,7 @@ export class BackupEngine {
       const targetNode = plan.get(sourceNode) as string;
       const participant = this.#cluster.participant(targetNode);
       if (!participant) throw new BackupError(ErrorCode.UNAVAILABLE, `node ${targetNode} is not reachable`);
-      requests.set(participant, { id, backend, location, sourceNode, collections, cpuPercentage });
+      requests.set(participant, { id, backend, location, sourceNode, collections, cpuPercentage, ...(nodeMapping ? { nodeMapping } : {}) });
     }
     return requests;
   }
@@ -647,7 +647,9 @@ export class BackupEngine {
     if (provider.name === 'filesystem' && this.#cluster.nodes.length > 1) {
       throw new BackupError(
         ErrorCode.NOT_SUPPORTED,
-        `backup-filesystem works on a single node only; this cluster has ${this.#cluster.nodes.length}: use s3, gcs or azure`,
+        // The seed's reason, word for word, then what applies here.
+        `backup-filesystem works on a single node only: it is only compatible with single-node backups, and this cluster has ` +
+          `${this.#cluster.nodes.length} nodes; use backup-gcs, backup-s3 or backup-azure for multi-node backups`,
       );
     }
   }

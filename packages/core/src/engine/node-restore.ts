@@ -65,7 +65,7 @@ export class NodeRestore {
     const { source, provider, signal } = context;
     for (const record of this.#records) {
       throwIfAborted(signal, `restore ${request.id}`);
-      this.#targets.set(record.name, await source.prepareRestore(record.name, { signal }));
+      this.#targets.set(record.name, await source.prepareRestore(record.name, { signal, nodeMapping: request.nodeMapping }));
     }
     await progress.onStaging?.([...this.#targets.values()].map((target) => target.directory));
     const jobs: { job: UnpackJob; directory: string }[] = [];

@@ -25,6 +25,8 @@ export interface NodeRestoreRequest {
   readonly sourceNode: string;
   readonly collections: readonly string[];
   readonly cpuPercentage: number;
+  /** The restore's whole `node_mapping` (backup node → node here), for sources that record shard placement. */
+  readonly nodeMapping?: Readonly<Record<string, string>> | undefined;
 }
 
 export interface BackupProgress {

@@ -8,7 +8,7 @@ import { checkClassName, isJsonObject, PROPERTY_NAME, requireObjectBody, type Js
  * `GET /schema/{class}` (and a backup of it) shows the effective settings.
  * Unknown fields are kept as given.
  */
-export function parseCollectionSchema(body: unknown): CollectionSchema {
+export function parseCollectionSchema(body: unknown, defaultShardCount = 1): CollectionSchema {
   const input = requireObjectBody(body, 'a class definition {class, properties, ...}');
   const name = checkClassName(input.class);
   const where = `class '${name}'`;
@@ -23,7 +23,7 @@ export function parseCollectionSchema(body: unknown): CollectionSchema {
 
   const properties = parseProperties(input.properties, where);
   const multiTenancyConfig = parseMultiTenancy(input.multiTenancyConfig, where);
-  const shardingConfig = parseSharding(input.shardingConfig, where, multiTenancyConfig.enabled === true);
+  const shardingConfig = parseSharding(input.shardingConfig, where, multiTenancyConfig.enabled === true, defaultShardCount);
 
   return {
     ...input,
@@ -76,10 +76,11 @@ function parseMultiTenancy(value: unknown, where: string): JsonObject {
   return { autoTenantCreation: false, autoTenantActivation: false, ...value, enabled: value.enabled === true };
 }
 
-function parseSharding(value: unknown, where: string, multiTenant: boolean): JsonObject {
-  if (value === undefined || value === null) return { desiredCount: 1 };
+function parseSharding(value: unknown, where: string, multiTenant: boolean, defaultCount: number): JsonObject {
+  const fallback = multiTenant ? 1 : defaultCount;
+  if (value === undefined || value === null) return { desiredCount: fallback };
   if (!isJsonObject(value)) throw unprocessable(`${where}: shardingConfig must be an object`);
-  const desired = value.desiredCount ?? 1;
+  const desired = value.desiredCount ?? fallback;
   if (typeof desired !== 'number' || !Number.isInteger(desired) || desired < 1) {
     throw unprocessable(`${where}: shardingConfig.desiredCount must be a positive integer`);
   }

@@ -60,7 +60,8 @@ async function shardsOf(store: Store, descriptions: CollectionDescription[]): Pr
     if (collection === undefined) continue;
     // A collection deleted or closed meanwhile answers with zeros rather than failing the whole listing.
     const counts = await collection.shardCounts().catch(() => ({}) as Record<string, number>);
-    for (const shard of description.shards) {
+    // On a cluster each node shows the shards it holds; the others show theirs.
+    for (const shard of description.shards.filter((candidate) => candidate.node === store.nodeName)) {
       shards.push({
         class: description.name,
         name: shard.name,

@@ -1,6 +1,7 @@
 import { BackupError, ErrorCode } from '@backup/core';
 import type { Collection, PropertySchema } from '@backup/lsm';
 import { unprocessable } from '../http/errors.ts';
+import type { ApiContext } from './context.ts';
 import { checkPropertyValue, RFC3339 } from './property-types.ts';
 import { isJsonObject, isUuid, PROPERTY_NAME, type JsonObject } from './validation.ts';
 
@@ -12,18 +13,19 @@ import { isJsonObject, isUuid, PROPERTY_NAME, type JsonObject } from './validati
 export async function checkObjectProperties(
   collection: Collection,
   properties: JsonObject,
-  autoSchema: boolean,
+  context: Pick<ApiContext, 'autoSchema' | 'propertyAdded'>,
 ): Promise<void> {
   for (const [name, value] of Object.entries(properties)) {
     let property = findProperty(collection, name);
     if (property === undefined) {
       if (value === null) continue;
-      if (!autoSchema) {
+      if (!context.autoSchema) {
         throw unprocessable(
           `invalid object: no such prop with name '${name}' found in class '${collection.name}' in the schema`,
         );
       }
       property = await addInferredProperty(collection, name, value);
+      await context.propertyAdded?.(collection.name, property);
     }
     checkPropertyValue(collection.name, property, value);
   }

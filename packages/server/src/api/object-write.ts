@@ -64,7 +64,7 @@ export async function writeObject(context: ApiContext, write: ObjectWrite, mode:
   return await tenantErrors(async () => {
     const existing = await collection.get(write.id, tenantOption(write.tenant));
     if (existing !== undefined && mode === 'create') throw unprocessable(`id '${write.id}' already exists`);
-    await checkObjectProperties(collection, write.properties, context.autoSchema);
+    await checkObjectProperties(collection, write.properties, context);
     return await putObject(collection, write, existing?.creationTimeUnix);
   });
 }

@@ -54,7 +54,7 @@ export function registerObjectRoutes(router: Router, context: ApiContext): void 
     const stored = await tenantErrors(async () => {
       const existing = await collection.get(id, tenantOption(write.tenant));
       if (existing === undefined) throw missing(collection, id);
-      await checkObjectProperties(collection, write.properties, context.autoSchema);
+      await checkObjectProperties(collection, write.properties, context);
       return await putObject(collection, write, existing.creationTimeUnix);
     });
     return { status: 200, body: objectJson(collection.name, stored, true) };
@@ -69,7 +69,7 @@ export function registerObjectRoutes(router: Router, context: ApiContext): void 
     await tenantErrors(async () => {
       const existing = await collection.get(id, tenantOption(write.tenant));
       if (existing === undefined) throw missing(collection, id);
-      await checkObjectProperties(collection, write.properties, context.autoSchema);
+      await checkObjectProperties(collection, write.properties, context);
       const properties = { ...existing.properties, ...write.properties };
       await putObject(collection, { ...write, properties, vector: write.vector ?? existing.vector }, existing.creationTimeUnix);
     });
@@ -127,7 +127,8 @@ async function listObjects(context: ApiContext, { query }: RouteRequest) {
           .filter((description) =>
             tenant === undefined
               ? !description.multiTenant
-              : description.multiTenant && description.shards.some((shard) => shard.name === tenant && shard.status === 'HOT'),
+              : description.multiTenant &&
+                description.shards.some((shard) => shard.name === tenant && shard.status === 'HOT' && shard.node === context.store.nodeName),
           )
           .map((description) => context.store.getCollection(description.name))
           .filter((collection): collection is Collection => collection !== undefined);

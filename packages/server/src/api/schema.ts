@@ -1,4 +1,6 @@
+import { BackupError, ErrorCode } from '@backup/core';
 import type { CollectionSchema } from '@backup/lsm';
+import { unprocessable } from '../http/errors.ts';
 import type { Router } from '../http/router.ts';
 import { parseCollectionSchema } from './collection-schema.ts';
 import { requireCollection, type ApiContext } from './context.ts';
@@ -9,7 +11,7 @@ export function registerSchemaRoutes(router: Router, context: ApiContext): void 
   const { store } = context;
 
   router.add('POST', '/schema', async ({ body }) => {
-    const collection = await store.createCollection(parseCollectionSchema(body));
+    const collection = await store.createCollection(parseCollectionSchema(body, context.defaultShardCount));
     return { status: 200, body: classJson(collection.schema) };
   });
 
@@ -22,6 +24,24 @@ export function registerSchemaRoutes(router: Router, context: ApiContext): void 
     status: 200,
     body: classJson(requireCollection(context, params.class!).schema),
   }));
+
+  // Weaviate's add-property endpoint. The same property again is a no-op (200), so a
+  // cluster can apply it on every node more than once; another type is refused (422).
+  router.add('POST', '/schema/{class}/properties', async ({ params, body }) => {
+    const collection = requireCollection(context, params.class!);
+    const [property] = parseCollectionSchema({ class: collection.name, properties: [body] }).properties ?? [];
+    const existing = collection.schema.properties?.find((candidate) => candidate.name.toLowerCase() === property!.name.toLowerCase());
+    if (existing === undefined) {
+      await collection.addProperty(property!).catch((error: unknown) => {
+        if (!BackupError.is(error, ErrorCode.ALREADY_EXISTS)) throw error;
+      });
+    }
+    const stored = collection.schema.properties?.find((candidate) => candidate.name.toLowerCase() === property!.name.toLowerCase());
+    if (stored === undefined || stored.name !== property!.name || JSON.stringify(stored.dataType) !== JSON.stringify(property!.dataType)) {
+      throw unprocessable(`class '${collection.name}' already has a property '${stored?.name ?? property!.name}' of another name or type`);
+    }
+    return { status: 200, body: stored };
+  });
 
   // Weaviate answers 200 whether or not the class existed.
   router.add('DELETE', '/schema/{class}', async ({ params }) => {

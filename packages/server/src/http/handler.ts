@@ -25,6 +25,8 @@ export interface RequestHandlerOptions {
   readonly isReady: () => boolean;
   /** Receives unexpected (500) errors. */
   readonly logError: (error: unknown, request: IncomingMessage) => void;
+  /** Path prefix of the API; default `/v1` (a cluster node also serves its local-only routes under another). */
+  readonly basePath?: string;
 }
 
 const BASE = '/v1';
@@ -60,8 +62,9 @@ async function dispatch(options: RequestHandlerOptions, request: IncomingMessage
   const method = (request.method ?? 'GET').toUpperCase();
   const url = new URL(request.url ?? '/', 'http://localhost');
   const fullPath = url.pathname;
-  if (fullPath !== BASE && !fullPath.startsWith(`${BASE}/`)) throw notFoundPath(fullPath);
-  const path = fullPath.slice(BASE.length) || '/';
+  const base = options.basePath ?? BASE;
+  if (fullPath !== base && !fullPath.startsWith(`${base}/`)) throw notFoundPath(fullPath);
+  const path = fullPath.slice(base.length) || '/';
 
   if (path.startsWith('/.well-known/')) return wellKnown(options, method, path);
 
