@@ -5,18 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isFinalStatus, verifyBackup, type BackupProvider } from '@backup/core';
 import { assertDifferentData, assertSameData } from './compare.ts';
-import { CHUNK_SIZE_MB, backupId } from './nodes.ts';
+import { CHUNK_SIZE_MB, backupId, poll } from './nodes.ts';
 import type { BackupClusterHost, BackupConformanceOptions, BackupControl } from './options.ts';
-
-async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 async function backUp(control: BackupControl, provider: BackupProvider, id: string): Promise<void> {
   await control.createBackup({ backend: provider.name, id, config: { chunkSizeMb: CHUNK_SIZE_MB } });

@@ -98,7 +98,8 @@ export function worldTest<S extends BackupSource>(
   );
 }
 
-async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+/** Calls `probe` every 25 ms until it returns a value; fails naming `what` after `timeoutMs`. */
+export async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
