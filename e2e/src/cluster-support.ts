@@ -24,10 +24,10 @@ export function objectId(prefix: number, n: number): string {
   return `${prefix.toString(16).padStart(8, '0')}-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
 }
 
-/** Writers sending objects to every node in turn until stopped; each write's acknowledgement time is kept. */
+/** Writers sending objects to every node in turn until stopped; `acknowledged` lists the ids in the order they were acknowledged. */
 export function startWriters(nodes: readonly ClusterNode[], className: string, prefix: number) {
   let stopped = false;
-  const acknowledged: { id: string; at: number }[] = [];
+  const acknowledged: { id: string }[] = [];
   const failures: string[] = [];
   let n = 0;
   const loops = nodes.map(async (node) => {
@@ -37,7 +37,7 @@ export function startWriters(nodes: readonly ClusterNode[], className: string, p
         status: 0,
         body: error.message,
       }));
-      if (answer.status === 200) acknowledged.push({ id, at: Date.now() });
+      if (answer.status === 200) acknowledged.push({ id });
       else failures.push(`${node.name}: ${answer.status} ${JSON.stringify(answer.body)}`);
     }
   });
