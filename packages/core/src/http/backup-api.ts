@@ -2,7 +2,7 @@ import { BackupError, ErrorCode } from '../errors.ts';
 import type { BackupEngine } from '../engine/engine.ts';
 import { toGiB } from '../engine/engine.ts';
 import type { Location } from '../provider.ts';
-import type { BackupStatusReport } from '../engine/types.ts';
+import type { BackupStatusReport, OperationProgress } from '../engine/types.ts';
 import { BackupTransfers } from '../transfer/backup-transfers.ts';
 import { errorBody, httpStatusFor } from './error-status.ts';
 import { checkRequestLocation } from '../engine/location-check.ts';
@@ -83,6 +83,24 @@ function statusBody(report: BackupStatusReport) {
     completedAt: time(report.completedAt),
     size: toGiB(report.sizeBytes),
     ...(report.skipped.length > 0 ? { skipped: report.skipped } : {}),
+    ...(report.progress ? { progress: progressBody(report.progress) } : {}),
+  };
+}
+
+/**
+ * Progress as JSON, an extra field the seed's clients ignore: unknown totals
+ * are null (not absent), so a reader sees every field from the first poll.
+ */
+export function progressBody(progress: OperationProgress) {
+  return {
+    bytesDone: progress.bytesDone,
+    bytesTotal: progress.bytesTotal ?? null,
+    filesDone: progress.filesDone,
+    filesTotal: progress.filesTotal ?? null,
+    chunksDone: progress.chunksDone,
+    chunksTotal: progress.chunksTotal ?? null,
+    bytesPerSecond: progress.bytesPerSecond,
+    etaSeconds: progress.etaSeconds ?? null,
   };
 }
 
@@ -161,7 +179,14 @@ export function createBackupApi(engine: BackupEngine): BackupApi {
           const report = await engine.restoreStatus(target.backend, target.id, await location());
           return {
             status: 200,
-            body: { id: report.id, backend: report.backend, path: report.path, status: report.status, error: report.error },
+            body: {
+              id: report.id,
+              backend: report.backend,
+              path: report.path,
+              status: report.status,
+              error: report.error,
+              ...(report.progress ? { progress: progressBody(report.progress) } : {}),
+            },
           };
         }
         if (method === 'DELETE') {
