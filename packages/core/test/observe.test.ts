@@ -4,6 +4,8 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { FilesystemProvider } from '../../provider-filesystem/src/index.ts';
 import {
   BackupError,
+  BackupEvents,
+  BackupTransfers,
   ErrorCode,
   type BackupEvent,
   type BackupStatusReport,
@@ -15,7 +17,7 @@ import {
   type WriteResult,
 } from '../src/index.ts';
 import { createHarness, type Harness } from './fixtures/harness.ts';
-import { sampleBytes } from './fixtures/scratch.ts';
+import { sampleBytes, waitFor } from './fixtures/scratch.ts';
 
 let harness: Harness;
 afterEach(async () => {
@@ -159,5 +161,38 @@ describe('observing backups and restores', { timeout: 120_000 }, () => {
     const controller = new AbortController();
     controller.abort();
     await expect(harness.engine.waitFor('backup', 'filesystem', 'broken', { signal: controller.signal })).rejects.toMatchObject({ code: 'ABORTED' });
+  });
+
+  test('copy and verify jobs report their start, bytes and end', async () => {
+    harness = await createHarness('observe-transfers');
+    await seed(harness);
+    await harness.engine.createBackup({ backend: 'filesystem', id: 'moved' });
+    const backup = await harness.engine.waitFor('backup', 'filesystem', 'moved');
+    const copyRoot = join(harness.dir, 'copies');
+    const events = new BackupEvents();
+    const seen: BackupEvent[] = [];
+    events.on((event) => seen.push(event));
+    const transfers = new BackupTransfers({ filesystem: harness.provider, copies: new FilesystemProvider({ path: copyRoot }) }, { events, node: 'node1' });
+    try {
+      await transfers.startCopy({ backend: 'filesystem', id: 'moved', to: { backend: 'copies' } });
+      await waitFor('copy', async () => transfers.copyStatus('filesystem', 'moved').completedAt !== undefined);
+      await transfers.startVerify('copies', 'moved');
+      await waitFor('verify', async () => transfers.verifyStatus('copies', 'moved').completedAt !== undefined);
+    } finally {
+      await transfers.close();
+    }
+    const lifecycle = seen.filter((event) => event.type !== 'bytes').map((event) => [event.kind, event.backend, event.type, 'status' in event ? event.status : undefined]);
+    expect(lifecycle).toEqual([
+      ['copy', 'filesystem', 'started', undefined],
+      ['copy', 'filesystem', 'status', 'TRANSFERRING'],
+      ['copy', 'filesystem', 'ended', 'SUCCESS'],
+      ['verify', 'copies', 'started', undefined],
+      ['verify', 'copies', 'ended', 'SUCCESS'],
+    ]);
+    const copied = seen.filter((event) => event.kind === 'copy' && event.type === 'bytes').reduce((sum, event) => sum + (event.type === 'bytes' ? event.bytes : 0), 0);
+    const ended = seen.find((event) => event.kind === 'copy' && event.type === 'ended') as Extract<BackupEvent, { type: 'ended' }>;
+    expect(copied).toBe(ended.bytes);
+    expect(ended.bytes).toBeGreaterThan(0);
+    expect(backup.status).toBe('SUCCESS');
   });
 });

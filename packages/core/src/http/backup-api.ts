@@ -198,7 +198,7 @@ export function createBackupApi(engine: BackupEngine): BackupApi {
     }
   }
 
-  const transfers = new BackupTransfers(engine.providers);
+  const transfers = new BackupTransfers(engine.providers, { events: engine.events, node: engine.nodeName });
   const transferApi = createTransferApi(transfers);
 
   return {
