@@ -31,6 +31,8 @@ export type {
   RestoreTarget,
 } from './source.ts';
 
+export { createRedactor, secretsFromEnv, REDACTED, SECRET_ENV_VARIABLES } from './redaction.ts';
+
 // Engine: backups and restores of one node.
 export { BackupEngine, toGiB } from './engine/engine.ts';
 export type { BackupEngineOptions, Cluster, EngineLogger, WaitForOptions } from './engine/engine.ts';

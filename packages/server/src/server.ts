@@ -3,7 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import {
   BackupEngine,
+  BackupEvents,
   LocalParticipant,
+  createRedactor,
+  secretsFromEnv,
   createBackupApi,
   createHttpCluster,
   createParticipantApi,
@@ -29,6 +32,8 @@ import { placeShards } from './cluster/placement.ts';
 import { registerClusterRoutes } from './cluster/routing.ts';
 import { resolveConfig, type ServerConfig } from './config.ts';
 import { HttpError } from './http/errors.ts';
+import { createBackupMetrics, type BackupMetrics } from './observe/metrics.ts';
+import { startMetricsServer, type MetricsServer } from './observe/metrics-server.ts';
 import { createRequestHandler } from './http/handler.ts';
 import { Router } from './http/router.ts';
 
@@ -61,6 +66,8 @@ export interface RunningServer {
   readonly dataPath: string;
   /** Enabled backup backends, e.g. `['filesystem']`. */
   readonly backends: readonly string[];
+  /** `http://host:port/metrics` when `PROMETHEUS_MONITORING_ENABLED`, else undefined. */
+  readonly metricsUrl: string | undefined;
   /**
    * Stops accepting connections, lets running backups and restores end
    * cleanly (they are aborted and recorded as such), closes the store and
@@ -92,7 +99,17 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   let store: Store | undefined;
   let engine: BackupEngine | undefined;
   let participantApi: ParticipantApi | undefined;
+  // One bus for the node: the engine's operations, copies and verifications, and this node's part of
+  // every cluster backup (its chunk retries), whoever coordinates.
+  const events = new BackupEvents();
+  const redact = createRedactor(secretsFromEnv(config.env));
+  let metrics: BackupMetrics | undefined;
+  let metricsServer: MetricsServer | undefined;
   try {
+    if (config.metrics.enabled) {
+      metrics = createBackupMetrics(events);
+      metricsServer = await startMetricsServer(metrics.registry, config.metrics.port, config.host);
+    }
     const clustered = cluster.peers.length > 0;
     store = await Store.open({
       path: config.dataPath,
@@ -101,7 +118,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       ...(clustered ? { placeShard: placeShards(cluster.nodes) } : {}),
     });
     // The node's own part of every backup, whether it coordinates or takes part; it retries like the engine.
-    const participant = new LocalParticipant({ source: store, providers, node: config.nodeName, retry });
+    const participant = new LocalParticipant({ source: store, providers, node: config.nodeName, retry, events });
     if (clustered) {
       participantApi = createParticipantApi(participant, {
         secret: cluster.secret!,
@@ -116,14 +133,19 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       stateDir: join(config.dataPath, '.backup-state'),
       logger: { warn: log, info: log },
       retry,
+      events,
+      redact,
       ...(clustered ? { cluster: httpCluster(cluster, participant) } : {}),
     });
     await engine.start();
     const state = { closing: false };
     const backupApi = createBackupApi(engine);
     const http = await listen(config, cluster, store, engine, backupApi, participantApi, state, log);
-    return running(config, cluster, http, store, engine, backupApi, participantApi, providers, state);
+    const observers = { metrics, metricsServer };
+    return running(config, cluster, http, store, engine, backupApi, participantApi, providers, state, observers);
   } catch (error) {
+    await metricsServer?.close().catch(() => undefined);
+    metrics?.close();
     await participantApi?.close().catch(() => undefined);
     await engine?.close().catch(() => undefined);
     await store?.close().catch(() => undefined);
@@ -253,6 +275,7 @@ function running(
   participantApi: ParticipantApi | undefined,
   providers: ProviderRegistry,
   state: LifecycleState,
+  observers: { metrics: BackupMetrics | undefined; metricsServer: MetricsServer | undefined },
 ): RunningServer {
   const address = server.address() as AddressInfo;
   let closed: Promise<void> | undefined;
@@ -270,6 +293,9 @@ function running(
     clearTimeout(cut);
     await store.close();
     await providers.close();
+    // Last, so a final scrape can still see how the shutdown ended the operations.
+    await observers.metricsServer?.close();
+    observers.metrics?.close();
   };
   return {
     url: baseUrl(address, config.host),
@@ -278,6 +304,7 @@ function running(
     nodes: cluster.nodes,
     dataPath: config.dataPath,
     backends: providers.names(),
+    metricsUrl: observers.metricsServer?.url,
     close: () => (closed ??= close()),
   };
 }

@@ -103,6 +103,11 @@ export interface BackupEngineOptions {
    * cluster so its chunk retries land here too.
    */
   readonly events?: BackupEvents | undefined;
+  /**
+   * Applied to every error message the engine records (statuses,
+   * descriptors, events), e.g. `createRedactor()`; default: none.
+   */
+  readonly redact?: ((text: string) => string) | undefined;
 }
 
 /** Options of `waitFor`. */
@@ -128,6 +133,8 @@ export class BackupEngine {
   readonly providers: ProviderRegistry;
   /** Operation started, status changed, bytes, chunk retried/failed, writer stall, ended: see `BackupEvent`. */
   readonly events: BackupEvents;
+  /** The redaction applied to recorded errors (identity when none was given). */
+  readonly redact: (text: string) => string;
   readonly #source: BackupSource;
   readonly #journal: Journal;
   readonly #stateDir: string;
@@ -154,6 +161,7 @@ export class BackupEngine {
     this.#retry = resolveRetryPolicy(options.retry);
     this.#cancelWaitMs = options.cancelWaitMs ?? 900;
     this.events = options.events ?? new BackupEvents();
+    this.redact = options.redact ?? ((text) => text);
     const local = new LocalParticipant({
       source: options.source,
       providers: this.providers,
@@ -495,7 +503,7 @@ export class BackupEngine {
     } catch (error) {
       operation.finishing = true;
       outcome = operation.cancelRequested ? BackupStatus.CANCELED : BackupStatus.FAILED;
-      operation.error = describe(signal.aborted ? signal.reason : error);
+      operation.error = this.redact(describe(signal.aborted ? signal.reason : error));
       operation.errorCode = codeOf(signal.aborted ? signal.reason : error);
       operation.completedAt = new Date();
       try {
@@ -549,7 +557,7 @@ export class BackupEngine {
       outcome = BackupStatus.SUCCESS;
     } catch (error) {
       outcome = operation.cancelRequested ? BackupStatus.CANCELED : BackupStatus.FAILED;
-      operation.error = describe(signal.aborted ? signal.reason : error);
+      operation.error = this.redact(describe(signal.aborted ? signal.reason : error));
       operation.errorCode = codeOf(signal.aborted ? signal.reason : error);
     }
     // As for backups: recorded first, shown once the slot is free.
@@ -639,7 +647,7 @@ export class BackupEngine {
   #lastResort(operation: Operation, slot: Slot, error: unknown): void {
     this.#logger.warn(`${operation.kind} ${operation.id} failed unexpectedly: ${describe(error)}`);
     if (operation.running) {
-      operation.error ||= describe(error);
+      operation.error ||= this.redact(describe(error));
       operation.errorCode ??= codeOf(error);
       operation.completedAt ??= new Date();
       operation.status = BackupStatus.FAILED;

@@ -104,6 +104,16 @@ export function progressBody(progress: OperationProgress) {
   };
 }
 
+/** Every string in a JSON value, redacted. */
+function redactStrings(value: unknown, redact: (text: string) => string): unknown {
+  if (typeof value === 'string') return redact(value);
+  if (Array.isArray(value)) return value.map((item) => redactStrings(item, redact));
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactStrings(item, redact)]));
+  }
+  return value;
+}
+
 function methodNotAllowed(method: string, path: string): BackupApiResponse {
   return { status: 405, body: errorBody(`method ${method} is not allowed on /v1${path}`) };
 }
@@ -206,14 +216,15 @@ export function createBackupApi(engine: BackupEngine): BackupApi {
     close: () => transfers.close(),
     async handle(request) {
       const transfer = await transferApi.handle(request);
-      if (transfer) return transfer;
+      // A copy's or verification's error comes from two backends' SDKs: redacted like the engine's.
+      if (transfer) return transfer.body === undefined ? transfer : { ...transfer, body: redactStrings(transfer.body, engine.redact) };
       const target = route(request.path);
       if (!target) return undefined;
       try {
         return await dispatch(request, target);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        return { status: httpStatusFor(error), body: errorBody(message) };
+        return { status: httpStatusFor(error), body: errorBody(engine.redact(message)) };
       }
     },
   };
