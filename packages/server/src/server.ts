@@ -34,6 +34,8 @@ import { resolveConfig, type ServerConfig } from './config.ts';
 import { HttpError } from './http/errors.ts';
 import { createBackupMetrics, type BackupMetrics } from './observe/metrics.ts';
 import { startMetricsServer, type MetricsServer } from './observe/metrics-server.ts';
+import { createLogger, type LogDestination } from './observe/logger.ts';
+import { logOperations } from './observe/operation-log.ts';
 import { createRequestHandler } from './http/handler.ts';
 import { Router } from './http/router.ts';
 
@@ -51,8 +53,14 @@ export interface StartServerOptions {
   readonly nodeName?: string;
   /** Largest accepted request body in bytes. Default: `MAX_REQUEST_BODY_BYTES`, else 32 MiB. */
   readonly maxBodyBytes?: number;
-  /** Receives unexpected errors (answered 500) and engine notices. Default: stderr. */
+  /** Receives unexpected errors (answered 500) and engine notices. Default: the structured log, as warnings. */
   readonly log?: (message: string) => void;
+  /**
+   * Where the structured log (operation lines, and the notices when `log` is
+   * not given) is written, one line each, secrets redacted: a stream or a
+   * function taking each line. Default: stderr.
+   */
+  readonly logDestination?: LogDestination;
 }
 
 /** A running server. */
@@ -89,8 +97,10 @@ const DRAIN_MS = 5_000;
  * missing configuration.
  */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
-  const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
   const config = resolveConfig(options.env ?? process.env, options);
+  const redact = createRedactor(secretsFromEnv(config.env));
+  const logger = createLogger(config.logging, { node: config.nodeName, redact, destination: options.logDestination ?? process.stderr });
+  const log = options.log ?? ((message: string) => logger.warn(message));
   const cluster = resolveClusterConfig(config.env, config.nodeName, config.auth.apiKeys);
   // Configuration errors first: nothing is opened if a variable is missing.
   const retry = retryPolicyFromEnv(config.env);
@@ -102,7 +112,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   // One bus for the node: the engine's operations, copies and verifications, and this node's part of
   // every cluster backup (its chunk retries), whoever coordinates.
   const events = new BackupEvents();
-  const redact = createRedactor(secretsFromEnv(config.env));
+  const stopLogging = logOperations(events, logger);
   let metrics: BackupMetrics | undefined;
   let metricsServer: MetricsServer | undefined;
   try {
@@ -131,7 +141,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       providers,
       nodeName: config.nodeName,
       stateDir: join(config.dataPath, '.backup-state'),
-      logger: { warn: log, info: log },
+      logger: options.log ? { warn: log, info: log } : { warn: (message) => logger.warn(message), info: (message) => logger.info(message) },
       retry,
       events,
       redact,
@@ -141,11 +151,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     const state = { closing: false };
     const backupApi = createBackupApi(engine);
     const http = await listen(config, cluster, store, engine, backupApi, participantApi, state, log);
-    const observers = { metrics, metricsServer };
+    const observers = { metrics, metricsServer, stopLogging };
     return running(config, cluster, http, store, engine, backupApi, participantApi, providers, state, observers);
   } catch (error) {
     await metricsServer?.close().catch(() => undefined);
     metrics?.close();
+    stopLogging();
     await participantApi?.close().catch(() => undefined);
     await engine?.close().catch(() => undefined);
     await store?.close().catch(() => undefined);
@@ -275,7 +286,7 @@ function running(
   participantApi: ParticipantApi | undefined,
   providers: ProviderRegistry,
   state: LifecycleState,
-  observers: { metrics: BackupMetrics | undefined; metricsServer: MetricsServer | undefined },
+  observers: { metrics: BackupMetrics | undefined; metricsServer: MetricsServer | undefined; stopLogging: () => void },
 ): RunningServer {
   const address = server.address() as AddressInfo;
   let closed: Promise<void> | undefined;
@@ -296,6 +307,7 @@ function running(
     // Last, so a final scrape can still see how the shutdown ended the operations.
     await observers.metricsServer?.close();
     observers.metrics?.close();
+    observers.stopLogging();
   };
   return {
     url: baseUrl(address, config.host),
