@@ -147,4 +147,33 @@ describe('backup commands against a running server', { timeout: 120_000 }, () =>
     const missing = await inTerminal(['status', 'nothing-here']);
     expect(missing.code).toBe(4);
   });
+
+  test('Ctrl-C while waiting exits 130 and says the operation goes on on the server', async () => {
+    // The wait must be caught before the backup ends: a long poll interval, SIGINT once the first
+    // (non-final) status is shown. A backup that ends before its first poll is a lost trial.
+    for (let trial = 0; trial < 5; trial++) {
+      const id = `interrupted-${trial}`;
+      const child = spawn(process.execPath, ['--conditions=@backup/source', CLI_BIN, 'create', id, '--wait', '--interval', '60000'], {
+        env: { PATH: process.env.PATH, ...env() },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+      const deadline = Date.now() + 30_000;
+      while (!stderr.includes(`backup ${id} `) && child.exitCode === null && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      if (child.exitCode === null) child.kill('SIGINT');
+      const code = await exited;
+      if (code === 0 && /backup \S+ SUCCESS/.test(stderr)) continue; // ended before its first poll
+      expect(code, stderr).toBe(130);
+      expect(stderr).toMatch(/stopped waiting; the operation goes on on the server/);
+      // It did go on.
+      const status = await cli(['status', id, '--wait', '-q']);
+      expect(status.code).toBe(0);
+      return;
+    }
+    throw new Error('every backup ended before the CLI could be interrupted');
+  });
 });
