@@ -19,6 +19,8 @@ describe('structured logs', { timeout: 120_000 }, () => {
     server = await startTestServer({}, { logDestination: (line) => lines.push(line) });
     await seedBooks(server);
     const { backup } = await backupAndRestore(server, 'logged');
+    expect((await server.call('POST', '/backups/filesystem/logged/verify', {})).status).toBe(200);
+    expect((await pollStatus(server.url, '/backups/filesystem/logged/verify')).status).toBe('SUCCESS');
     await server.stop();
     server = undefined;
 
@@ -35,14 +37,17 @@ describe('structured logs', { timeout: 120_000 }, () => {
       ['restore', 'restore TRANSFERRED', 'TRANSFERRED'],
       ['restore', 'restore FINALIZING', 'FINALIZING'],
       ['restore', 'restore ended SUCCESS', 'SUCCESS'],
+      ['verify', 'verify started', 'STARTED'],
+      ['verify', 'verify ended SUCCESS', 'SUCCESS'],
     ]);
     const bytes = (backup.progress as { bytesTotal: number }).bytesTotal;
     for (const record of operations) {
       expect(record).toMatchObject({ level: 'info', id: 'logged', backend: 'filesystem', node: 'node1' });
+      if (record.operation === 'verify') continue;
       expect(typeof record.time).toBe('string');
       expect(typeof record.bytes).toBe('number');
     }
-    const ends = operations.filter((record) => String(record.msg).includes('ended'));
+    const ends = operations.filter((record) => String(record.msg).includes('ended') && record.operation !== 'verify');
     for (const end of ends) {
       expect(end.bytes).toBe(bytes);
       expect(end.durationMs).toBeGreaterThanOrEqual(0);
