@@ -137,6 +137,36 @@ describe('backup commands against a running server', { timeout: 120_000 }, () =>
     expect((await cli(['restore', 'moving'])).code).toBe(1);
   });
 
+  test('a cancelled backup: its status exits 7, cancelling it again exits 0', async () => {
+    // Created and cancelled over HTTP directly (a CLI process starts too slowly to catch a small
+    // backup running); one that ends before the cancel reaches it is a lost trial.
+    for (let trial = 0; trial < 5; trial++) {
+      const id = `cancelled-${trial}`;
+      expect((await api('POST', '/backups/filesystem', { id })).status).toBe(200);
+      if ((await api('DELETE', `/backups/filesystem/${id}`)).status !== 204) continue;
+      const status = await cli(['status', id, '--wait', '-q']);
+      expect(status.code, status.stdout).toBe(7);
+      expect(status.stdout).toMatch(new RegExp(`^backup ${id}: CANCELED`));
+      const again = await cli(['cancel', id]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toBe(`backup ${id}: cancel requested\n`);
+      return;
+    }
+    throw new Error('every backup ended before it could be cancelled');
+  });
+
+  test('verify on the server of a damaged backup exits 3 and lists the problem', async () => {
+    expect((await cli(['create', 'damaged', '--wait', '-q'])).code).toBe(0);
+    const { readdir, writeFile } = await import('node:fs/promises');
+    const chunks = join(root, 'backups', 'damaged', 'node1', 'Book');
+    const [first] = (await readdir(chunks)).filter((name) => name.startsWith('chunk-'));
+    await writeFile(join(chunks, first!), 'damaged');
+    const verified = await cli(['verify', 'damaged']);
+    expect(verified.code, verified.stderr).toBe(3);
+    expect(verified.stdout).toMatch(/^verify of damaged: FAILED/);
+    expect(verified.stdout).toContain(`damaged/node1/Book/${first}`);
+  });
+
   test('in a terminal: a progress bar redrawn in place with bytes, rate and ETA, and the exit code', async () => {
     const run = await inTerminal(['create', 'tty', '--wait', '--interval', '20']);
     expect(run.code, run.stdout).toBe(0);
