@@ -93,7 +93,7 @@ describe('a 3-process cluster', { timeout: 180_000 }, () => {
 
   test('backs up through any node to S3, Azure and GCS under writes on every node; a fresh cluster restores every acknowledged object on its node', async () => {
     const backends = ['s3', 'azure', 'gcs'] as const;
-    const runs: { backend: string; id: string; expected: string[] }[] = [];
+    const runs: { backend: string; id: string; expected: string[]; bytes: number }[] = [];
     for (const [index, backend] of backends.entries()) {
       const coordinator = source[index]!;
       const writers = startWriters(source, 'Article', 100 + index);
@@ -107,9 +107,13 @@ describe('a 3-process cluster', { timeout: 180_000 }, () => {
       await writers.stop();
       expect(done.body.status, JSON.stringify(done.body)).toBe('SUCCESS');
       expect(writers.failures).toEqual([]);
+      // The coordinator's progress counts every node's bytes, files and chunks (they came back in its polls).
+      const progress = done.body.progress as { bytesDone: number; bytesTotal: number; filesDone: number; filesTotal: number; chunksDone: number; chunksTotal: number };
+      expect(progress.bytesTotal).toBe(Math.round((done.body.size as number) * 1024 ** 3));
+      expect(progress).toMatchObject({ bytesDone: progress.bytesTotal, filesDone: progress.filesTotal, chunksDone: progress.chunksTotal });
       const before = writers.acknowledged.slice(0, acknowledgedBefore).map((write) => write.id);
       expect(before.length).toBeGreaterThanOrEqual(15);
-      runs.push({ backend, id, expected: [...(await localIdsOfCluster(source)).filter((known) => known.startsWith('00000001') || before.includes(known))] });
+      runs.push({ backend, id, bytes: progress.bytesTotal, expected: [...(await localIdsOfCluster(source)).filter((known) => known.startsWith('00000001') || before.includes(known))] });
     }
 
     target = await startCluster({ names: NAMES, root: join(root, 'target'), env, participantTimeoutMs: 5_000 });
@@ -119,6 +123,7 @@ describe('a 3-process cluster', { timeout: 180_000 }, () => {
       expect(started.status, JSON.stringify(started.body)).toBe(200);
       const done = await finalStatus(coordinator, `/backups/${run.backend}/${run.id}/restore`);
       expect(done.body.status, JSON.stringify(done.body)).toBe('SUCCESS');
+      expect(done.body.progress).toMatchObject({ bytesDone: run.bytes, bytesTotal: run.bytes });
       // Every object acknowledged before the request is back, on the node that owns it.
       for (const node of target) {
         const held = new Set(await localIds(node, 'Article'));

@@ -16,6 +16,8 @@ const code = await main(process.argv.slice(2), {
   env: process.env,
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
+  write: (text) => process.stderr.write(text),
+  tty: process.stderr.isTTY === true,
   signal: controller.signal,
 });
 process.exit(code);

@@ -3,13 +3,45 @@ import { ExitCode, exitCodeFor } from './exit-codes.ts';
 import { describeError } from './format.ts';
 import type { CliIo } from './io.ts';
 import { UsageError } from './providers.ts';
-import { COPY_USAGE, USAGE, VERIFY_USAGE } from './usage.ts';
+import {
+  CANCEL_USAGE,
+  COPY_USAGE,
+  CREATE_USAGE,
+  LIST_USAGE,
+  RESTORE_STATUS_USAGE,
+  RESTORE_USAGE,
+  STATUS_USAGE,
+  USAGE,
+  VERIFY_USAGE,
+} from './usage.ts';
+import {
+  cancelCommand,
+  createCommand,
+  listCommand,
+  remoteCopyCommand,
+  remoteVerifyCommand,
+  restoreCommand,
+  restoreStatusCommand,
+  statusCommand,
+  usesServer,
+} from './server-commands.ts';
 import { verifyCommand } from './verify-command.ts';
 
-const COMMANDS = {
-  copy: { run: copyCommand, usage: COPY_USAGE },
-  verify: { run: verifyCommand, usage: VERIFY_USAGE },
-} as const;
+type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
+
+/** copy and verify run here on the storage, or on the server with `--url` / `BACKUP_URL`. */
+const either = (local: Command, remote: Command): Command => (argv, io) => (usesServer(argv, io.env) ? remote(argv, io) : local(argv, io));
+
+const COMMANDS: Record<string, { readonly run: Command; readonly usage: string; readonly remote?: boolean }> = {
+  create: { run: createCommand, usage: CREATE_USAGE, remote: true },
+  status: { run: statusCommand, usage: STATUS_USAGE, remote: true },
+  list: { run: listCommand, usage: LIST_USAGE, remote: true },
+  restore: { run: restoreCommand, usage: RESTORE_USAGE, remote: true },
+  'restore-status': { run: restoreStatusCommand, usage: RESTORE_STATUS_USAGE, remote: true },
+  cancel: { run: cancelCommand, usage: CANCEL_USAGE, remote: true },
+  copy: { run: either(copyCommand, remoteCopyCommand), usage: COPY_USAGE },
+  verify: { run: either(verifyCommand, remoteVerifyCommand), usage: VERIFY_USAGE },
+};
 
 /**
  * Runs `backup <command> ...` and resolves its exit code (see `ExitCode`).
@@ -22,7 +54,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     (name === undefined ? io.err : io.out)(USAGE);
     return name === undefined ? ExitCode.USAGE : ExitCode.OK;
   }
-  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name as keyof typeof COMMANDS] : undefined;
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
     io.err(`backup: unknown command "${name}"`);
     io.err(USAGE);
@@ -42,7 +74,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
     const code = exitCodeFor(error);
     io.err(`backup ${name}: ${describeError(error)}`);
-    if (code === ExitCode.INTERRUPTED && name === 'copy') {
+    if (code === ExitCode.INTERRUPTED && (command.remote || usesServer(rest, io.env))) {
+      io.err(`backup ${name}: stopped waiting; the operation goes on on the server (\`backup cancel\` stops it).`);
+    } else if (code === ExitCode.INTERRUPTED && name === 'copy') {
       io.err('backup copy: interrupted; nothing at the destination looks like a backup. Run the same command again to resume.');
     }
     return code;

@@ -5,6 +5,10 @@ export interface CliIo {
   readonly out: (line: string) => void;
   /** One line of progress or diagnostics (stderr). */
   readonly err: (line: string) => void;
+  /** True when stderr is a terminal: progress is a bar redrawn in place. */
+  readonly tty?: boolean | undefined;
+  /** Raw text to stderr (no newline added), for the bar. Default: `err` per line. */
+  readonly write?: ((text: string) => void) | undefined;
   /** Fires when the user interrupts (Ctrl-C): the running operation stops cleanly. */
   readonly signal?: AbortSignal | undefined;
   /**

@@ -72,7 +72,9 @@ describe('backup copy / verify between two filesystem roots', () => {
     const { b, env } = await withBackup('usage');
     const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
       [[], env, /Usage: backup <command>/],
-      [['restore', 'x'], env, /unknown command "restore"/],
+      [['snapshot', 'x'], env, /unknown command "snapshot"/],
+      // restore is a server command now: without a backend it is a usage mistake too.
+      [['restore', 'x'], {}, /--backend <backend> is required/],
       [['copy'], env, /which backup\?/],
       [['copy', 'nightly', '--from', 'filesystem'], env, /--to <backend> is required/],
       [['copy', 'nightly', '--from', 'filesystem', '--to', 'filesystem', '--concurrency', 'lots'], env, /--concurrency/],

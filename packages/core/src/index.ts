@@ -31,11 +31,15 @@ export type {
   RestoreTarget,
 } from './source.ts';
 
+export { createRedactor, secretsFromEnv, REDACTED, SECRET_ENV_VARIABLES } from './redaction.ts';
+
 // Engine: backups and restores of one node.
 export { BackupEngine, toGiB } from './engine/engine.ts';
-export type { BackupEngineOptions, Cluster, EngineLogger } from './engine/engine.ts';
-export { DEFAULT_RETRY_POLICY, isTransient, resolveRetryPolicy, retryDelay, retryPolicyFromEnv, withRetries } from './engine/retry.ts';
-export type { RetryOptions, RetryPolicy } from './engine/retry.ts';
+export type { BackupEngineOptions, Cluster, EngineLogger, WaitForOptions } from './engine/engine.ts';
+export { BackupEvents } from './engine/events.ts';
+export type { BackupEvent, BackupEventListener, OperationRef } from './engine/events.ts';
+export { DEFAULT_RETRY_POLICY, isTransient, withChunkRetries, resolveRetryPolicy, retryDelay, retryPolicyFromEnv, withRetries } from './engine/retry.ts';
+export type { ChunkEvents, RetryOptions, RetryPolicy } from './engine/retry.ts';
 export { BackupStatus, isFinalStatus } from './engine/status.ts';
 export { CompressionLevel } from './engine/compression.ts';
 export type { Codec, CompressionSpec } from './engine/compression.ts';
@@ -45,6 +49,7 @@ export type {
   CreateBackupResult,
   BackupStatusReport,
   ListBackupsOptions,
+  OperationProgress,
   RestoreConfig,
   RestoreRequest,
   RestoreResult,
@@ -57,6 +62,8 @@ export type {
   NodeRestoreRequest,
   BackupProgress,
   RestoreProgress,
+  TransferProgress,
+  ProgressTotals,
 } from './engine/participant.ts';
 export { LocalParticipant } from './engine/local-participant.ts';
 

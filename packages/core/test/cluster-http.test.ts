@@ -53,6 +53,8 @@ describe('a cluster over HTTP', { timeout: 120_000 }, () => {
     const report = await finalBackup(node1!.engine, 'three');
     expect(report).toMatchObject({ status: 'SUCCESS', error: '' });
     expect(report.sizeBytes).toBe(3 * 90_000 + 3 * 2);
+    // The coordinator's progress counts every node's files, chunks and bytes (theirs came back in the polls).
+    expect(report.progress).toMatchObject({ bytesDone: report.sizeBytes, bytesTotal: report.sizeBytes, filesDone: 6, filesTotal: 6, chunksDone: 3, chunksTotal: 3 });
     const files = await stored();
     for (const node of ['node1', 'node2', 'node3']) {
       expect(files).toContain(`three/${node}/backup.json`);
@@ -64,7 +66,9 @@ describe('a cluster over HTTP', { timeout: 120_000 }, () => {
     for (const node of nodes) await node.source.dropCollection('Spread');
     // Any node can coordinate the restore.
     await node3!.engine.restore({ backend: 'shared', id: 'three' });
-    expect(await finalRestore(node3!.engine, 'three')).toMatchObject({ status: 'SUCCESS', error: '' });
+    const restored = await finalRestore(node3!.engine, 'three');
+    expect(restored).toMatchObject({ status: 'SUCCESS', error: '' });
+    expect(restored.progress).toMatchObject({ bytesDone: report.sizeBytes, bytesTotal: report.sizeBytes, filesDone: 6, filesTotal: 6, chunksDone: 3 });
     const after = await Promise.all(nodes.map((node) => treeDigest(node.source.collectionDir('Spread'))));
     expect(after).toEqual(before);
     expect(node1!.received).toContain('POST /internal/restores/three/finalize');

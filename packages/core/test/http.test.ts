@@ -67,7 +67,7 @@ describe('create and status', { timeout: 120_000 }, () => {
       error: '',
     });
     const status = await finished('b1');
-    expect(Object.keys(status).sort()).toEqual(['backend', 'completedAt', 'error', 'id', 'path', 'size', 'startedAt', 'status']);
+    expect(Object.keys(status).sort()).toEqual(['backend', 'completedAt', 'error', 'id', 'path', 'progress', 'size', 'startedAt', 'status']);
     expect(status).toMatchObject({ id: 'b1', backend: 'filesystem', status: 'SUCCESS', error: '' });
     expect(status.startedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
     expect(status.size).toBeCloseTo(10_000 / 1024 ** 3, 12);
@@ -83,7 +83,10 @@ describe('create and status', { timeout: 120_000 }, () => {
     expect(restore.status).toBe(200);
     expect(restore.body).toEqual({ id: 'b1', backend: 'filesystem', classes: ['Article'], path: join(harness.backupRoot, 'b1'), status: 'STARTED', error: '' });
     const restored = await finished('b1', true);
-    expect(restored).toEqual({ id: 'b1', backend: 'filesystem', path: join(harness.backupRoot, 'b1'), status: 'SUCCESS', error: '' });
+    const { progress, ...seed } = restored as { progress: Record<string, unknown> };
+    expect(seed).toEqual({ id: 'b1', backend: 'filesystem', path: join(harness.backupRoot, 'b1'), status: 'SUCCESS', error: '' });
+    // An extra field the seed's clients ignore, with totals.
+    expect(progress).toMatchObject({ bytesDone: progress.bytesTotal, filesDone: progress.filesTotal, chunksDone: progress.chunksTotal, etaSeconds: 0 });
 
     const cancelDone = await call('DELETE', '/backups/filesystem/b1');
     expect(cancelDone.status).toBe(422);

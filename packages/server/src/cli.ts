@@ -73,7 +73,6 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       env: io.env,
       ...(port !== undefined ? { port } : {}),
       ...(values.host !== undefined ? { host: values.host } : {}),
-      log: io.err,
     });
   } catch (error) {
     io.err(`backup-server: cannot start: ${describe(error)}`);

@@ -17,9 +17,16 @@ export interface ServerConfig {
   readonly maxBodyBytes: number;
   /** `AUTOSCHEMA_ENABLED` (default true): unknown object properties are added to the schema. */
   readonly autoSchema: boolean;
+  /** `PROMETHEUS_MONITORING_ENABLED` (default false) and `PROMETHEUS_MONITORING_PORT` (default 2112, 0 = any free port). */
+  readonly metrics: { readonly enabled: boolean; readonly port: number };
+  /** `LOG_LEVEL` (default `info`) and `LOG_FORMAT` (`json`, the default, or `text`). */
+  readonly logging: { readonly level: LogLevel; readonly format: 'json' | 'text' };
   /** The environment the backup providers are configured from. */
   readonly env: NodeJS.ProcessEnv;
 }
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Explicit settings; each one wins over its environment variable. */
 export interface ConfigOverrides {
@@ -49,8 +56,27 @@ export function resolveConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides
     auth: resolveAuth(env),
     maxBodyBytes,
     autoSchema: parseBoolean(env.AUTOSCHEMA_ENABLED, 'AUTOSCHEMA_ENABLED') ?? true,
+    metrics: {
+      enabled: parseBoolean(env.PROMETHEUS_MONITORING_ENABLED, 'PROMETHEUS_MONITORING_ENABLED') ?? false,
+      port: parsePort(env.PROMETHEUS_MONITORING_PORT, 'PROMETHEUS_MONITORING_PORT') ?? 2112,
+    },
+    logging: resolveLogging(env),
     env,
   };
+}
+
+function resolveLogging(env: NodeJS.ProcessEnv): ServerConfig['logging'] {
+  const level = (nonEmpty(env.LOG_LEVEL) ?? 'info').toLowerCase();
+  // Weaviate's `warning` is pino's `warn`.
+  const normalized = level === 'warning' ? 'warn' : level === 'panic' ? 'fatal' : level;
+  if (!(LOG_LEVELS as readonly string[]).includes(normalized)) {
+    throw new BackupError(ErrorCode.CONFIG, `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(env.LOG_LEVEL)}`);
+  }
+  const format = (nonEmpty(env.LOG_FORMAT) ?? 'json').toLowerCase();
+  if (format !== 'json' && format !== 'text') {
+    throw new BackupError(ErrorCode.CONFIG, `LOG_FORMAT must be json or text, got ${JSON.stringify(env.LOG_FORMAT)}`);
+  }
+  return { level: normalized as LogLevel, format };
 }
 
 function resolveAuth(env: NodeJS.ProcessEnv): AuthConfig {

@@ -7,5 +7,6 @@
  */
 export { startServer } from './server.ts';
 export type { StartServerOptions, RunningServer } from './server.ts';
+export type { LogDestination } from './observe/logger.ts';
 export { resolveConfig } from './config.ts';
 export type { ServerConfig } from './config.ts';

@@ -3,7 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import {
   BackupEngine,
+  BackupEvents,
   LocalParticipant,
+  createRedactor,
+  secretsFromEnv,
   createBackupApi,
   createHttpCluster,
   createParticipantApi,
@@ -29,6 +32,10 @@ import { placeShards } from './cluster/placement.ts';
 import { registerClusterRoutes } from './cluster/routing.ts';
 import { resolveConfig, type ServerConfig } from './config.ts';
 import { HttpError } from './http/errors.ts';
+import { createBackupMetrics, type BackupMetrics } from './observe/metrics.ts';
+import { startMetricsServer, type MetricsServer } from './observe/metrics-server.ts';
+import { createLogger, type LogDestination } from './observe/logger.ts';
+import { logOperations } from './observe/operation-log.ts';
 import { createRequestHandler } from './http/handler.ts';
 import { Router } from './http/router.ts';
 
@@ -46,8 +53,14 @@ export interface StartServerOptions {
   readonly nodeName?: string;
   /** Largest accepted request body in bytes. Default: `MAX_REQUEST_BODY_BYTES`, else 32 MiB. */
   readonly maxBodyBytes?: number;
-  /** Receives unexpected errors (answered 500) and engine notices. Default: stderr. */
+  /** Receives unexpected errors (answered 500) and engine notices. Default: the structured log, as warnings. */
   readonly log?: (message: string) => void;
+  /**
+   * Where the structured log (operation lines, and the notices when `log` is
+   * not given) is written, one line each, secrets redacted: a stream or a
+   * function taking each line. Default: stderr.
+   */
+  readonly logDestination?: LogDestination;
 }
 
 /** A running server. */
@@ -61,6 +74,8 @@ export interface RunningServer {
   readonly dataPath: string;
   /** Enabled backup backends, e.g. `['filesystem']`. */
   readonly backends: readonly string[];
+  /** `http://host:port/metrics` when `PROMETHEUS_MONITORING_ENABLED`, else undefined. */
+  readonly metricsUrl: string | undefined;
   /**
    * Stops accepting connections, lets running backups and restores end
    * cleanly (they are aborted and recorded as such), closes the store and
@@ -82,8 +97,10 @@ const DRAIN_MS = 5_000;
  * missing configuration.
  */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
-  const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
   const config = resolveConfig(options.env ?? process.env, options);
+  const redact = createRedactor(secretsFromEnv(config.env));
+  const logger = createLogger(config.logging, { node: config.nodeName, redact, destination: options.logDestination ?? process.stderr });
+  const log = options.log ?? ((message: string) => logger.warn(message));
   const cluster = resolveClusterConfig(config.env, config.nodeName, config.auth.apiKeys);
   // Configuration errors first: nothing is opened if a variable is missing.
   const retry = retryPolicyFromEnv(config.env);
@@ -92,7 +109,17 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   let store: Store | undefined;
   let engine: BackupEngine | undefined;
   let participantApi: ParticipantApi | undefined;
+  // One bus for the node: the engine's operations, copies and verifications, and this node's part of
+  // every cluster backup (its chunk retries), whoever coordinates.
+  const events = new BackupEvents();
+  const stopLogging = logOperations(events, logger);
+  let metrics: BackupMetrics | undefined;
+  let metricsServer: MetricsServer | undefined;
   try {
+    if (config.metrics.enabled) {
+      metrics = createBackupMetrics(events);
+      metricsServer = await startMetricsServer(metrics.registry, config.metrics.port, config.host);
+    }
     const clustered = cluster.peers.length > 0;
     store = await Store.open({
       path: config.dataPath,
@@ -101,7 +128,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       ...(clustered ? { placeShard: placeShards(cluster.nodes) } : {}),
     });
     // The node's own part of every backup, whether it coordinates or takes part; it retries like the engine.
-    const participant = new LocalParticipant({ source: store, providers, node: config.nodeName, retry });
+    const participant = new LocalParticipant({ source: store, providers, node: config.nodeName, retry, events });
     if (clustered) {
       participantApi = createParticipantApi(participant, {
         secret: cluster.secret!,
@@ -114,16 +141,22 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       providers,
       nodeName: config.nodeName,
       stateDir: join(config.dataPath, '.backup-state'),
-      logger: { warn: log, info: log },
+      logger: options.log ? { warn: log, info: log } : { warn: (message) => logger.warn(message), info: (message) => logger.info(message) },
       retry,
+      events,
+      redact,
       ...(clustered ? { cluster: httpCluster(cluster, participant) } : {}),
     });
     await engine.start();
     const state = { closing: false };
     const backupApi = createBackupApi(engine);
     const http = await listen(config, cluster, store, engine, backupApi, participantApi, state, log);
-    return running(config, cluster, http, store, engine, backupApi, participantApi, providers, state);
+    const observers = { metrics, metricsServer, stopLogging };
+    return running(config, cluster, http, store, engine, backupApi, participantApi, providers, state, observers);
   } catch (error) {
+    await metricsServer?.close().catch(() => undefined);
+    metrics?.close();
+    stopLogging();
     await participantApi?.close().catch(() => undefined);
     await engine?.close().catch(() => undefined);
     await store?.close().catch(() => undefined);
@@ -253,6 +286,7 @@ function running(
   participantApi: ParticipantApi | undefined,
   providers: ProviderRegistry,
   state: LifecycleState,
+  observers: { metrics: BackupMetrics | undefined; metricsServer: MetricsServer | undefined; stopLogging: () => void },
 ): RunningServer {
   const address = server.address() as AddressInfo;
   let closed: Promise<void> | undefined;
@@ -270,6 +304,10 @@ function running(
     clearTimeout(cut);
     await store.close();
     await providers.close();
+    // Last, so a final scrape can still see how the shutdown ended the operations.
+    await observers.metricsServer?.close();
+    observers.metrics?.close();
+    observers.stopLogging();
   };
   return {
     url: baseUrl(address, config.host),
@@ -278,6 +316,7 @@ function running(
     nodes: cluster.nodes,
     dataPath: config.dataPath,
     backends: providers.names(),
+    metricsUrl: observers.metricsServer?.url,
     close: () => (closed ??= close()),
   };
 }

@@ -32,6 +32,7 @@ export async function startTestServer(env: NodeJS.ProcessEnv = {}, options: Part
     dataPath: join(root, 'data'),
     env: { ENABLE_MODULES: 'backup-filesystem', BACKUP_FILESYSTEM_PATH: join(root, 'backups'), ...env },
     log: () => undefined,
+    logDestination: () => undefined,
     ...options,
   });
   return {

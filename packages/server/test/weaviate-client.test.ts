@@ -106,5 +106,18 @@ describe('weaviate-ts-client v2', { timeout: 30_000 }, () => {
       .do();
     expect(restore.status).toBe('SUCCESS');
     expect((await client.data.getter().withClassName('Book').withLimit(100).do()).objects).toHaveLength(30);
+    // The status answers carry an extra `progress` object; the client's status getters pass it through untouched.
+    const status = (await client.backup.createStatusGetter().withBackend('filesystem').withBackupId('client-backup').do()) as {
+      status?: string;
+      progress?: { bytesDone: number; bytesTotal: number };
+    };
+    expect(status.status).toBe('SUCCESS');
+    expect(status.progress?.bytesDone).toBe(status.progress?.bytesTotal);
+    const restored = (await client.backup.restoreStatusGetter().withBackend('filesystem').withBackupId('client-backup').do()) as {
+      status?: string;
+      progress?: { bytesDone: number };
+    };
+    expect(restored.status).toBe('SUCCESS');
+    expect(restored.progress?.bytesDone).toBe(status.progress?.bytesDone);
   });
 });

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BackupError, ErrorCode, abortError } from '../errors.ts';
 import type { NodeDescriptor } from '../engine/descriptors.ts';
-import type { BackupProgress, NodeBackupRequest, NodeRestoreRequest, Participant, RestoreProgress } from '../engine/participant.ts';
+import type { BackupProgress, NodeBackupRequest, NodeRestoreRequest, Participant, RestoreProgress, TransferProgress } from '../engine/participant.ts';
 import { bearer } from './cluster-secret.ts';
 import {
   DEFAULT_POLL_INTERVAL_MS,
@@ -134,7 +134,7 @@ export class HttpParticipant implements Participant {
     kind: OperationKind,
     id: string,
     action: 'commit' | 'stage' | 'finalize',
-    options: { signal: AbortSignal; onBytes?: ((bytes: number) => void) | undefined },
+    options: { signal: AbortSignal } & TransferProgress,
     onReport: (status: ParticipantStatus) => void,
   ): Promise<ParticipantStatus> {
     try {
@@ -149,15 +149,27 @@ export class HttpParticipant implements Participant {
     kind: OperationKind,
     id: string,
     action: 'commit' | 'stage' | 'finalize',
-    options: { signal: AbortSignal; onBytes?: ((bytes: number) => void) | undefined },
+    options: { signal: AbortSignal } & TransferProgress,
     onReport: (status: ParticipantStatus) => void,
   ): Promise<ParticipantStatus> {
     const { signal } = options;
     let bytes = 0;
+    let planned = false;
+    const done = { files: 0, chunks: 0 };
+    // The node's counts come back in every poll; passed on as the deltas a local participant reports.
     const report = (status: ParticipantStatus): void => {
+      if (status.planned && !planned) {
+        planned = true;
+        options.onPlanned?.(status.planned);
+      }
       if (status.bytes > bytes) {
         options.onBytes?.(status.bytes - bytes);
         bytes = status.bytes;
+      }
+      if (status.done && (status.done.files > done.files || status.done.chunks > done.chunks)) {
+        options.onDone?.({ files: Math.max(0, status.done.files - done.files), chunks: Math.max(0, status.done.chunks - done.chunks) });
+        done.files = Math.max(done.files, status.done.files);
+        done.chunks = Math.max(done.chunks, status.done.chunks);
       }
       onReport(status);
     };

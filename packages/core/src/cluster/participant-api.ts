@@ -1,7 +1,7 @@
 import { BackupError, ErrorCode } from '../errors.ts';
 import type { NodeDescriptor } from '../engine/descriptors.ts';
 import type { LocalParticipant } from '../engine/local-participant.ts';
-import type { NodeBackupRequest, NodeRestoreRequest } from '../engine/participant.ts';
+import type { NodeBackupRequest, NodeRestoreRequest, ProgressTotals, TransferProgress } from '../engine/participant.ts';
 import type { BackupApiResponse } from '../http/backup-api.ts';
 import { httpStatusFor } from '../http/error-status.ts';
 import { hasClusterSecret, type RequestHeaders } from './cluster-secret.ts';
@@ -55,6 +55,8 @@ export interface ParticipantApi {
 interface Tracked {
   phase: ParticipantPhase;
   bytes: number;
+  planned?: ProgressTotals;
+  done: { files: number; chunks: number };
   error?: WireError;
   /** When the coordinator last spoke about this operation. */
   lastHeard: number;
@@ -105,11 +107,24 @@ export function createParticipantApi(participant: LocalParticipant, options: Par
       ...fields,
       phase: 'ACCEPTED',
       bytes: 0,
+      done: { files: 0, chunks: 0 },
       lastHeard: Date.now(),
       delivered: false,
       controller: new AbortController(),
       work: Promise.resolve(),
     } as T;
+  }
+
+  /** Progress callbacks that keep an entry's counts for the status polls. */
+  function counting(entry: Tracked): TransferProgress {
+    return {
+      onBytes: (bytes) => (entry.bytes += bytes),
+      onPlanned: (totals) => (entry.planned = totals),
+      onDone: (done) => {
+        entry.done.files += done.files;
+        entry.done.chunks += done.chunks;
+      },
+    };
   }
 
   function fail(entry: Tracked, error: unknown): void {
@@ -166,6 +181,8 @@ export function createParticipantApi(participant: LocalParticipant, options: Par
       id: entry.request.id,
       phase: entry.phase,
       bytes: entry.bytes,
+      ...(entry.planned ? { planned: entry.planned } : {}),
+      done: { ...entry.done },
       ...(entry.error ? { error: entry.error } : {}),
       ...('descriptor' in entry && entry.descriptor ? { descriptor: entry.descriptor } : {}),
     };
@@ -210,7 +227,7 @@ export function createParticipantApi(participant: LocalParticipant, options: Par
               onTransferring: () => {
                 if (entry.phase === 'STARTED') entry.phase = 'TRANSFERRING';
               },
-              onBytes: (bytes) => (entry.bytes += bytes),
+              ...counting(entry),
             })
             .then(
               (descriptor) => {
@@ -254,7 +271,7 @@ export function createParticipantApi(participant: LocalParticipant, options: Par
         if (entry.phase === 'ACCEPTED') {
           entry.phase = 'TRANSFERRING';
           entry.work = participant
-            .stageRestore(entry.request, { signal: entry.controller.signal, onBytes: (bytes) => (entry.bytes += bytes) })
+            .stageRestore(entry.request, { signal: entry.controller.signal, ...counting(entry) })
             .then(
               () => {
                 if (entry.phase === 'TRANSFERRING') entry.phase = 'TRANSFERRED';

@@ -6,6 +6,7 @@
  */
 import { BackupError, ErrorCode } from '../errors.ts';
 import { isCompressionLevel } from '../engine/compression.ts';
+import type { ProgressTotals } from '../engine/participant.ts';
 import type { NodeDescriptor } from '../engine/descriptors.ts';
 import type { NodeBackupRequest, NodeRestoreRequest } from '../engine/participant.ts';
 import { validateBackupId } from '../engine/request-validation.ts';
@@ -82,8 +83,12 @@ export interface ParticipantStatus {
   readonly node: string;
   readonly id: string;
   readonly phase: ParticipantPhase;
-  /** File bytes packed (backups) or downloaded (restores) so far on this node. */
+  /** File bytes (before compression) packed (backups) or extracted (restores) so far on this node. */
   readonly bytes: number;
+  /** This node's totals, once it knows them (after its snapshots; from its descriptor). Absent from older nodes. */
+  readonly planned?: ProgressTotals | undefined;
+  /** Files and chunks done so far on this node. */
+  readonly done?: { readonly files: number; readonly chunks: number } | undefined;
   /** Set with phase FAILED. */
   readonly error?: WireError | undefined;
   /** Backups, with phase SUCCESS: this node's descriptor, as written to `<id>/<node>/backup.json`. */

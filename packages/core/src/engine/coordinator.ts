@@ -1,16 +1,15 @@
 import { BackupError, ErrorCode, abortError } from '../errors.ts';
 import { nodeMessage } from '../cluster/participant-protocol.ts';
 import type { NodeDescriptor } from './descriptors.ts';
-import type { NodeBackupRequest, NodeRestoreRequest, Participant } from './participant.ts';
+import type { NodeBackupRequest, NodeRestoreRequest, Participant, TransferProgress } from './participant.ts';
 import { BackupStatus } from './status.ts';
 
 /** How long a participant may take to answer phase 1 (can-commit). */
 export const DEFAULT_CAN_COMMIT_TIMEOUT_MS = 30_000;
 
-export interface CoordinationHooks {
+export interface CoordinationHooks extends TransferProgress {
   /** Records a status change (in memory and in the stored descriptor). */
   readonly onStatus: (status: BackupStatus) => Promise<void>;
-  readonly onBytes?: ((bytes: number) => void) | undefined;
 }
 
 /**
@@ -120,6 +119,8 @@ export async function commitBackup(
       participant.commitBackup(request, {
         signal: nodeSignal,
         onBytes: hooks.onBytes,
+        onPlanned: hooks.onPlanned,
+        onDone: hooks.onDone,
         onTransferring: () => {
           if (++transferring === participants.length) {
             statusWrite = hooks.onStatus(BackupStatus.TRANSFERRING);
@@ -174,6 +175,8 @@ export async function runRestore(
       participant.stageRestore(requests.get(participant) as NodeRestoreRequest, {
         signal: nodeSignal,
         onBytes: hooks.onBytes,
+        onPlanned: hooks.onPlanned,
+        onDone: hooks.onDone,
         onStaging: hooks.onStaging,
       }),
     );

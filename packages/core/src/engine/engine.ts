@@ -2,7 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { ProviderRegistry, backendName, type ProvidersInput } from '../config/provider-registry.ts';
-import { BackupError, ErrorCode } from '../errors.ts';
+import { BackupError, ErrorCode, throwIfAborted } from '../errors.ts';
+import { BackupEvents } from './events.ts';
 import type { BackupProvider, Location } from '../provider.ts';
 import type { BackupSource } from '../source.ts';
 import { selectCollections } from './collection-selection.ts';
@@ -31,7 +32,7 @@ import { checkRequestLocation } from './location-check.ts';
 import { planRestoreNodes } from './node-mapping.ts';
 import { LocalParticipant } from './local-participant.ts';
 import { Operation } from './operation.ts';
-import type { NodeBackupRequest, NodeRestoreRequest, Participant } from './participant.ts';
+import type { NodeBackupRequest, NodeRestoreRequest, Participant, TransferProgress } from './participant.ts';
 import { recoverInterrupted, type RecoveryReport } from './recovery.ts';
 import {
   resolveBackupConfig,
@@ -49,6 +50,7 @@ import type {
   CreateBackupRequest,
   CreateBackupResult,
   ListBackupsOptions,
+  OperationProgress,
   RestoreRequest,
   RestoreResult,
   RestoreStatusReport,
@@ -95,6 +97,27 @@ export interface BackupEngineOptions {
   readonly retry?: Partial<RetryPolicy> | undefined;
   /** How long a cancel waits for the operation to end before it answers (default 900 ms). */
   readonly cancelWaitMs?: number | undefined;
+  /**
+   * Where the engine reports what it does (`BackupEvent`s); default a new
+   * bus, `engine.events`. Share one with a `LocalParticipant` built for a
+   * cluster so its chunk retries land here too.
+   */
+  readonly events?: BackupEvents | undefined;
+  /**
+   * Applied to every error message the engine records (statuses,
+   * descriptors, events), e.g. `createRedactor()`; default: none.
+   */
+  readonly redact?: ((text: string) => string) | undefined;
+}
+
+/** Options of `waitFor`. */
+export interface WaitForOptions {
+  readonly location?: Location | undefined;
+  readonly signal?: AbortSignal | undefined;
+  /** The longest wait between two status reads (default 500 ms); a status change wakes it sooner. */
+  readonly intervalMs?: number | undefined;
+  /** Called with every status read, the last (final) one included. */
+  readonly onProgress?: ((report: BackupStatusReport | RestoreStatusReport) => void) | undefined;
 }
 
 const GIB = 1024 ** 3;
@@ -108,6 +131,10 @@ const GIB = 1024 ** 3;
 export class BackupEngine {
   readonly nodeName: string;
   readonly providers: ProviderRegistry;
+  /** Operation started, status changed, bytes, chunk retried/failed, writer stall, ended: see `BackupEvent`. */
+  readonly events: BackupEvents;
+  /** The redaction applied to recorded errors (identity when none was given). */
+  readonly redact: (text: string) => string;
   readonly #source: BackupSource;
   readonly #journal: Journal;
   readonly #stateDir: string;
@@ -133,12 +160,15 @@ export class BackupEngine {
     this.#logger = options.logger ?? { warn: (message) => process.emitWarning(message, 'BackupEngine') };
     this.#retry = resolveRetryPolicy(options.retry);
     this.#cancelWaitMs = options.cancelWaitMs ?? 900;
+    this.events = options.events ?? new BackupEvents();
+    this.redact = options.redact ?? ((text) => text);
     const local = new LocalParticipant({
       source: options.source,
       providers: this.providers,
       node: this.nodeName,
       cpuCount: options.cpuCount ?? availableParallelism(),
       retry: this.#retry,
+      events: this.events,
     });
     this.#cluster = options.cluster ?? {
       nodes: [this.nodeName],
@@ -229,6 +259,8 @@ export class BackupEngine {
         throw error;
       }
       this.#operations.set(Operation.key('backup', backend, id, location), operation);
+      operation.nodeCount = participants.length;
+      this.#observe(operation);
       operation.done = this.#runBackup(operation, provider, config, nodeRequest, participants, slot).catch((error: unknown) =>
         this.#lastResort(operation, slot, error),
       );
@@ -253,7 +285,9 @@ export class BackupEngine {
     const operation = this.#operations.get(Operation.key('backup', name, id, normalizeLocation(location)));
     if (operation && (operation.running || !operation.recorded)) return backupReport(operation);
     const descriptor = await this.#readGlobal(provider, id, normalizeLocation(location));
-    return reportFromGlobal(descriptor, name, provider.homeDir(id, normalizeLocation(location)));
+    const report = reportFromGlobal(descriptor, name, provider.homeDir(id, normalizeLocation(location)));
+    // The stored record wins; the counts of a run this process saw end are added to it.
+    return operation && descriptor.startedAt === operation.startedAt.toISOString() ? { ...report, progress: operation.progress() } : report;
   }
 
   /** Every backup stored at the backend's root, by start time (default newest first). */
@@ -367,6 +401,8 @@ export class BackupEngine {
         throw error;
       }
       this.#operations.set(Operation.key('restore', backend, id, location), operation);
+      operation.nodeCount = requests.size;
+      this.#observe(operation);
       operation.done = this.#runRestore(operation, provider, requests, nodeMapping, slot).catch((error: unknown) =>
         this.#lastResort(operation, slot, error),
       );
@@ -384,7 +420,9 @@ export class BackupEngine {
     const operation = this.#operations.get(Operation.key('restore', name, id, where));
     if (operation && (operation.running || !operation.recorded)) return restoreReport(operation);
     const descriptor = await this.#readRestore(provider, id, where);
+    const seen = operation && descriptor.startedAt === operation.startedAt.toISOString();
     return {
+      ...(seen ? { progress: operation.progress() } : {}),
       id,
       backend: name,
       path: provider.homeDir(id, where),
@@ -449,8 +487,9 @@ export class BackupEngine {
           operation.status = status;
           await this.#recordProgress(operation, () => this.#storeGlobal(provider, operation, config, nodes, status, signal));
         },
-        onBytes: (bytes) => (operation.sizeBytes += bytes),
+        ...this.#counting(operation),
       });
+      this.#reportWriterStalls(operation, descriptors);
       nodes = Object.fromEntries(descriptors.map((descriptor) => [descriptor.node, nodeSummary(descriptor)]));
       operation.sizeBytes = descriptors.reduce((sum, descriptor) => sum + descriptor.preCompressionSizeBytes, 0);
       operation.skipped = descriptors.flatMap((descriptor) => skippedOf(descriptor));
@@ -464,7 +503,8 @@ export class BackupEngine {
     } catch (error) {
       operation.finishing = true;
       outcome = operation.cancelRequested ? BackupStatus.CANCELED : BackupStatus.FAILED;
-      operation.error = describe(signal.aborted ? signal.reason : error);
+      operation.error = this.redact(describe(signal.aborted ? signal.reason : error));
+      operation.errorCode = codeOf(signal.aborted ? signal.reason : error);
       operation.completedAt = new Date();
       try {
         await withRetries(`cleaning up backup ${operation.id}`, this.#retry, () =>
@@ -508,7 +548,7 @@ export class BackupEngine {
             this.#storeRestore(provider, operation, nodeMapping, status, operation.finishing ? undefined : signal),
           );
         },
-        onBytes: (bytes) => (operation.sizeBytes += bytes),
+        ...this.#counting(operation),
         onStaging: async (directories) => {
           staging = [...staging, ...directories];
           await this.#journal.record(this.#journalEntry(operation, operation.status, staging));
@@ -517,7 +557,8 @@ export class BackupEngine {
       outcome = BackupStatus.SUCCESS;
     } catch (error) {
       outcome = operation.cancelRequested ? BackupStatus.CANCELED : BackupStatus.FAILED;
-      operation.error = describe(signal.aborted ? signal.reason : error);
+      operation.error = this.redact(describe(signal.aborted ? signal.reason : error));
+      operation.errorCode = codeOf(signal.aborted ? signal.reason : error);
     }
     // As for backups: recorded first, shown once the slot is free.
     operation.completedAt = new Date();
@@ -606,10 +647,110 @@ export class BackupEngine {
   #lastResort(operation: Operation, slot: Slot, error: unknown): void {
     this.#logger.warn(`${operation.kind} ${operation.id} failed unexpectedly: ${describe(error)}`);
     if (operation.running) {
-      operation.error ||= describe(error);
+      operation.error ||= this.redact(describe(error));
+      operation.errorCode ??= codeOf(error);
+      operation.completedAt ??= new Date();
       operation.status = BackupStatus.FAILED;
     }
     slot.release();
+  }
+
+  /**
+   * Resolves with the final status report of a backup or restore, reading
+   * its status on every change (and at least every `intervalMs`), so callers
+   * need no polling loop. Rejects ABORTED when `signal` fires, and with the
+   * status read's error (e.g. NOT_FOUND).
+   */
+  async waitFor(kind: 'backup', backend: string, id: string, options?: WaitForOptions): Promise<BackupStatusReport>;
+  async waitFor(kind: 'restore', backend: string, id: string, options?: WaitForOptions): Promise<RestoreStatusReport>;
+  async waitFor(
+    kind: 'backup' | 'restore',
+    backend: string,
+    id: string,
+    options: WaitForOptions = {},
+  ): Promise<BackupStatusReport | RestoreStatusReport> {
+    const { signal, location = {} } = options;
+    const intervalMs = options.intervalMs ?? 500;
+    const name = backendName(backend);
+    for (;;) {
+      throwIfAborted(signal, `waiting for ${kind} ${id}`);
+      // Subscribed before the read, so a change between the read and the wait is not missed.
+      let wake: () => void = () => {};
+      const changed = new Promise<void>((resolve) => (wake = resolve));
+      const off = this.events.on((event) => {
+        if (event.kind === kind && event.id === id && event.backend === name && (event.type === 'status' || event.type === 'ended')) wake();
+      });
+      try {
+        const report = kind === 'backup' ? await this.backupStatus(backend, id, location) : await this.restoreStatus(backend, id, location);
+        options.onProgress?.(report);
+        if (isFinalStatus(report.status)) return report;
+        const timer = setTimeout(wake, intervalMs);
+        const abort = (): void => wake();
+        signal?.addEventListener('abort', abort, { once: true });
+        await changed;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', abort);
+      } finally {
+        off();
+      }
+    }
+  }
+
+  /** Emits `started`, then `status` on every change and `ended` once the operation is final. */
+  #observe(operation: Operation): void {
+    const ref = { kind: operation.kind, id: operation.id, backend: operation.backend, node: this.nodeName } as const;
+    this.events.emit({ ...ref, type: 'started' });
+    operation.onStatus = (status, previous) => {
+      this.events.emit({ ...ref, type: 'status', status, previous });
+      if (!isFinalStatus(status)) return;
+      const end = operation.completedAt ?? new Date();
+      this.events.emit({
+        ...ref,
+        type: 'ended',
+        status,
+        bytes: operation.sizeBytes,
+        durationMs: end.getTime() - operation.startedAt.getTime(),
+        ...(status === BackupStatus.SUCCESS ? {} : { errorCode: operation.errorCode ?? ErrorCode.IO }),
+        error: operation.error,
+      });
+    };
+  }
+
+  /** Progress callbacks that count into `operation` and report bytes as events. */
+  #counting(operation: Operation): TransferProgress {
+    const ref = { kind: operation.kind, id: operation.id, backend: operation.backend, node: this.nodeName } as const;
+    return {
+      onBytes: (bytes) => {
+        operation.sizeBytes += bytes;
+        this.events.emit({ ...ref, type: 'bytes', bytes });
+      },
+      onPlanned: (totals) => operation.planned(totals),
+      onDone: (done) => {
+        operation.completed.files += done.files;
+        operation.completed.chunks += done.chunks;
+      },
+    };
+  }
+
+  /** The writer stall of every shard snapshot, as each node recorded it. */
+  #reportWriterStalls(operation: Operation, descriptors: readonly NodeDescriptor[]): void {
+    for (const descriptor of descriptors) {
+      for (const collection of descriptor.collections) {
+        for (const shard of collection.shards) {
+          if (typeof shard.writerStallMs !== 'number') continue;
+          this.events.emit({
+            kind: 'backup',
+            id: operation.id,
+            backend: operation.backend,
+            node: descriptor.node,
+            type: 'writerStall',
+            collection: collection.name,
+            shard: shard.name,
+            ms: shard.writerStallMs,
+          });
+        }
+      }
+    }
   }
 
   #restoreRequests(
@@ -852,6 +993,7 @@ function backupReport(operation: Operation): BackupStatusReport {
     completedAt: operation.completedAt,
     sizeBytes: operation.sizeBytes,
     skipped: operation.skipped,
+    progress: operation.progress(),
   };
 }
 
@@ -865,6 +1007,7 @@ function restoreReport(operation: Operation): RestoreStatusReport {
     classes: [...operation.classes],
     startedAt: operation.startedAt,
     completedAt: operation.completedAt,
+    progress: operation.progress(),
   };
 }
 
@@ -880,7 +1023,28 @@ function reportFromGlobal(descriptor: GlobalDescriptor, backend: string, path: s
     completedAt: parseDate(descriptor.completedAt),
     sizeBytes: descriptor.preCompressionSizeBytes ?? 0,
     skipped: Object.values(descriptor.nodes ?? {}).flatMap((node) => [...(node.skipped ?? [])]),
+    progress: storedProgress(descriptor),
   };
+}
+
+/** What a stored record tells of a backup's progress: its bytes, done once it succeeded. */
+function storedProgress(descriptor: GlobalDescriptor): OperationProgress {
+  const bytes = descriptor.preCompressionSizeBytes ?? 0;
+  const succeeded = descriptor.status === BackupStatus.SUCCESS;
+  return {
+    bytesDone: bytes,
+    bytesTotal: succeeded ? bytes : undefined,
+    filesDone: 0,
+    filesTotal: undefined,
+    chunksDone: 0,
+    chunksTotal: undefined,
+    bytesPerSecond: 0,
+    etaSeconds: succeeded ? 0 : undefined,
+  };
+}
+
+function codeOf(error: unknown): ErrorCode {
+  return BackupError.is(error) ? error.code : ErrorCode.IO;
 }
 
 /** Bytes to the GiB the API reports. */

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { BackupError, ErrorCode } from '../errors.ts';
-import type { ProviderRegistry } from '../config/provider-registry.ts';
+import { backendName, type ProviderRegistry } from '../config/provider-registry.ts';
 import type { BackupProvider } from '../provider.ts';
 import type { BackupSource } from '../source.ts';
 import type { NodeDescriptor } from './descriptors.ts';
@@ -8,7 +8,9 @@ import { backupNode } from './node-backup.ts';
 import { NodeRestore, readNodeDescriptor, recordsToRestore } from './node-restore.ts';
 import type { BackupProgress, NodeBackupRequest, NodeRestoreRequest, Participant, RestoreProgress } from './participant.ts';
 import { pipelineCount } from './request-validation.ts';
-import type { RetryPolicy } from './retry.ts';
+import type { ChunkEvents, RetryPolicy } from './retry.ts';
+import type { BackupEvents, OperationRef } from './events.ts';
+
 import { removeNodeObjects } from './storage-cleanup.ts';
 
 export interface LocalParticipantOptions {
@@ -18,6 +20,8 @@ export interface LocalParticipantOptions {
   readonly cpuCount?: number | undefined;
   /** Retries of transient chunk upload and read failures. */
   readonly retry?: RetryPolicy | undefined;
+  /** Where chunk retries and failures are reported (the engine's `events`, or the server's bus on a peer). */
+  readonly events?: BackupEvents | undefined;
 }
 
 /** The participant that runs in this process, over the host's `BackupSource`. */
@@ -27,6 +31,8 @@ export class LocalParticipant implements Participant {
   readonly #providers: ProviderRegistry;
   readonly #cpuCount: number;
   readonly #retry: RetryPolicy | undefined;
+  /** Settable so an engine can adopt a participant built before it (it then reports to the engine's events). */
+  events: BackupEvents | undefined;
   readonly #restores = new Map<string, { descriptor: NodeDescriptor; restore?: NodeRestore }>();
   /** Commits running here, so `abortBackup` can stop one and wait until it cleaned up. */
   readonly #commits = new Map<string, { controller: AbortController; settled: Promise<unknown> }>();
@@ -37,6 +43,19 @@ export class LocalParticipant implements Participant {
     this.#providers = options.providers;
     this.#cpuCount = options.cpuCount ?? availableParallelism();
     this.#retry = options.retry;
+    this.events = options.events;
+  }
+
+  /** Chunk events of one operation on this node, or undefined when nobody listens. */
+  #chunkEvents(kind: OperationRef['kind'], id: string, backend: string): ChunkEvents | undefined {
+    const events = this.events;
+    if (!events) return undefined;
+    const ref = { kind, id, backend: backendName(backend), node: this.node };
+    const code = (error: unknown) => (BackupError.is(error) ? error.code : ErrorCode.IO);
+    return {
+      retried: (key, error, attempt) => events.emit({ ...ref, type: 'chunkRetried', key, attempt, errorCode: code(error) }),
+      failed: (key, error) => events.emit({ ...ref, type: 'chunkFailed', key, errorCode: code(error) }),
+    };
   }
 
   async canCommitBackup(request: NodeBackupRequest): Promise<void> {
@@ -81,6 +100,7 @@ export class LocalParticipant implements Participant {
           pipelines: pipelineCount(this.#cpuCount, request.cpuPercentage),
           signal,
           retry: this.#retry,
+          chunkEvents: this.#chunkEvents('backup', request.id, request.backend),
         },
         progress,
       );
@@ -137,6 +157,7 @@ export class LocalParticipant implements Participant {
           pipelines: pipelineCount(this.#cpuCount, request.cpuPercentage),
           signal: options.signal,
           retry: this.#retry,
+          chunkEvents: this.#chunkEvents('restore', request.id, request.backend),
         },
         options,
       );

@@ -14,7 +14,7 @@ import {
 } from './descriptors.ts';
 import { packJob } from './packer.ts';
 import { forEachParallel } from './parallel.ts';
-import type { RetryPolicy } from './retry.ts';
+import type { ChunkEvents, RetryPolicy } from './retry.ts';
 import type { BackupProgress, NodeBackupRequest } from './participant.ts';
 import { BackupStatus } from './status.ts';
 
@@ -25,6 +25,8 @@ export interface NodeBackupContext {
   readonly pipelines: number;
   readonly signal: AbortSignal;
   readonly retry?: RetryPolicy | undefined;
+  /** Told of chunk uploads retried and given up (events of the node). */
+  readonly chunkEvents?: ChunkEvents | undefined;
 }
 
 interface CollectionWork {
@@ -64,6 +66,11 @@ export async function backupNode(
       for (const job of planned) jobs.push({ work: item, job });
       if (planned.length === 0) await item.snapshot.release();
     }
+    progress.onPlanned?.({
+      bytes: jobs.reduce((sum, { job }) => sum + jobBytes(job), 0),
+      files: work.reduce((sum, item) => sum + item.snapshot.files.length, 0),
+      chunks: jobs.reduce((sum, { job }) => sum + job.chunks.length, 0),
+    });
     // Big jobs first, so one large file does not start last and run alone.
     jobs.sort((a, b) => jobBytes(b.job) - jobBytes(a.job));
     await forEachParallel(jobs, context.pipelines, signal, async ({ work: item, job }, jobSignal) => {
@@ -76,9 +83,11 @@ export async function backupNode(
         signal: jobSignal,
         onRawBytes: progress.onBytes,
         retry: context.retry,
+        chunkEvents: context.chunkEvents,
       });
       item.chunks.push(...packed.chunks);
       item.files.push(...packed.files);
+      progress.onDone?.({ files: packed.files.length, chunks: packed.chunks.length });
       if (--item.remainingJobs === 0) await item.snapshot.release();
     });
 

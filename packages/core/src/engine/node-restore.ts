@@ -3,7 +3,7 @@ import type { BackupProvider } from '../provider.ts';
 import type { BackupSource, RestoreTarget } from '../source.ts';
 import { decodeNodeDescriptor, nodeDescriptorKey, type CollectionRecord, type NodeDescriptor } from './descriptors.ts';
 import { forEachParallel } from './parallel.ts';
-import type { RetryPolicy } from './retry.ts';
+import type { ChunkEvents, RetryPolicy } from './retry.ts';
 import type { NodeRestoreRequest, RestoreProgress } from './participant.ts';
 import { BackupStatus } from './status.ts';
 import { planUnpack, unpackJob, type UnpackJob } from './unpacker.ts';
@@ -43,6 +43,7 @@ export interface NodeRestoreContext {
   readonly pipelines: number;
   readonly signal: AbortSignal;
   readonly retry?: RetryPolicy | undefined;
+  readonly chunkEvents?: ChunkEvents | undefined;
 }
 
 /**
@@ -73,6 +74,11 @@ export class NodeRestore {
       const directory = (this.#targets.get(record.name) as RestoreTarget).directory;
       for (const job of planUnpack(record.chunks, record.files)) jobs.push({ job, directory });
     }
+    progress.onPlanned?.({
+      bytes: this.#records.reduce((sum, record) => sum + record.files.reduce((bytes, file) => bytes + file.size, 0), 0),
+      files: this.#records.reduce((sum, record) => sum + record.files.length, 0),
+      chunks: this.#records.reduce((sum, record) => sum + record.chunks.length, 0),
+    });
     jobs.sort((a, b) => jobBytes(b.job) - jobBytes(a.job));
     await forEachParallel(jobs, context.pipelines, signal, async ({ job, directory }, jobSignal) => {
       await unpackJob(job, {
@@ -83,7 +89,10 @@ export class NodeRestore {
         signal: jobSignal,
         onBytes: progress.onBytes,
         retry: context.retry,
+        chunkEvents: context.chunkEvents,
       });
+      const files = job.splitFile ? 1 : job.chunks.reduce((sum, chunk) => sum + chunk.entries.length, 0);
+      progress.onDone?.({ files, chunks: job.chunks.length });
     });
   }
 

@@ -5,7 +5,8 @@ import type { PackJob, PlannedChunk } from './chunk-plan.ts';
 import { encodeChunk, type ChunkEncoding, type EncodedChunk } from './chunk-encoder.ts';
 import type { CompressionSpec } from './compression.ts';
 import type { ChunkRecord, FileRecord } from './descriptors.ts';
-import { DEFAULT_RETRY_POLICY, withRetries, type RetryPolicy } from './retry.ts';
+import { byteWatermark } from './byte-watermark.ts';
+import { DEFAULT_RETRY_POLICY, withChunkRetries, type ChunkEvents, type RetryPolicy } from './retry.ts';
 
 export interface PackOptions {
   readonly provider: BackupProvider;
@@ -22,6 +23,7 @@ export interface PackOptions {
   readonly onChunkStored?: ((key: string) => void) | undefined;
   /** Transient upload failures are retried this way, each attempt re-encoding the chunk from the snapshot. */
   readonly retry?: RetryPolicy | undefined;
+  readonly chunkEvents?: ChunkEvents | undefined;
 }
 
 export interface PackedJob {
@@ -43,16 +45,18 @@ export async function packJob(job: PackJob, options: PackOptions): Promise<Packe
   let fileSha256: string | undefined;
   for (const [i, planned] of job.chunks.entries()) {
     const last = i === job.chunks.length - 1;
-    const stored = await withRetries(
+    const attemptBytes = byteWatermark(options.onRawBytes);
+    const stored = await withChunkRetries(
+      options.keyFor(planned.index),
       `upload of ${options.keyFor(planned.index)}`,
       options.retry ?? DEFAULT_RETRY_POLICY,
       async () => {
         // Each attempt hashes the split file from where the previous part left it.
         const attemptHash = hash?.copy();
-        const encoding = encodeChunk(planned, { ...options, wholeFile: attemptHash && { hash: attemptHash, last } });
+        const encoding = encodeChunk(planned, { ...options, onRawBytes: attemptBytes(), wholeFile: attemptHash && { hash: attemptHash, last } });
         return { ...(await storeChunk(planned, encoding, options)), attemptHash };
       },
-      { signal: options.signal },
+      { signal: options.signal, events: options.chunkEvents },
     );
     hash = stored.attemptHash;
     const { record, wholeFileSha256 } = stored;

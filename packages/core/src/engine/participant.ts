@@ -29,17 +29,31 @@ export interface NodeRestoreRequest {
   readonly nodeMapping?: Readonly<Record<string, string>> | undefined;
 }
 
-export interface BackupProgress {
-  /** Called once every collection is snapshotted and uploads begin. */
-  readonly onTransferring?: (() => void) | undefined;
-  /** Called with file bytes as they are packed (before compression). */
-  readonly onBytes?: ((bytes: number) => void) | undefined;
+/** How much one node has to move: file bytes before compression, files and chunks. */
+export interface ProgressTotals {
+  readonly bytes: number;
+  readonly files: number;
+  readonly chunks: number;
 }
 
-export interface RestoreProgress {
+/** Progress callbacks both directions share. */
+export interface TransferProgress {
+  /** Called with file bytes as they are packed or restored (before compression). */
+  readonly onBytes?: ((bytes: number) => void) | undefined;
+  /** Called once, as soon as the node knows its totals (after its snapshots; from the descriptor). */
+  readonly onPlanned?: ((totals: ProgressTotals) => void) | undefined;
+  /** Called as files and chunks are done (their bytes came through `onBytes`). */
+  readonly onDone?: ((done: { readonly files: number; readonly chunks: number }) => void) | undefined;
+}
+
+export interface BackupProgress extends TransferProgress {
+  /** Called once every collection is snapshotted and uploads begin. */
+  readonly onTransferring?: (() => void) | undefined;
+}
+
+export interface RestoreProgress extends TransferProgress {
   /** Called with the staging directories as soon as they exist, so a crash can clean them up. */
   readonly onStaging?: ((directories: readonly string[]) => void | Promise<void>) | undefined;
-  readonly onBytes?: ((bytes: number) => void) | undefined;
 }
 
 /**

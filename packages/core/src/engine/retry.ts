@@ -60,6 +60,35 @@ export interface RetryOptions {
   readonly onRetry?: ((error: unknown, attempt: number) => void) | undefined;
 }
 
+/** Where chunk uploads and reads report a retried attempt and a chunk given up (for events and metrics). */
+export interface ChunkEvents {
+  retried(key: string, error: unknown, attempt: number): void;
+  failed(key: string, error: unknown): void;
+}
+
+/** `withRetries` for one chunk, telling `events` of every retry and of the final failure (not of an abort). */
+export async function withChunkRetries<T>(
+  key: string,
+  what: string,
+  policy: RetryPolicy,
+  task: (attempt: number) => Promise<T>,
+  options: RetryOptions & { readonly events?: ChunkEvents | undefined },
+): Promise<T> {
+  const { events } = options;
+  try {
+    return await withRetries(what, policy, task, {
+      ...options,
+      onRetry: (error, attempt) => {
+        options.onRetry?.(error, attempt);
+        events?.retried(key, error, attempt);
+      },
+    });
+  } catch (error) {
+    if (!options.signal?.aborted) events?.failed(key, error);
+    throw error;
+  }
+}
+
 /**
  * Runs `task` until it succeeds, fails with an error that is not retryable,
  * or the attempts run out. The error thrown keeps the last cause's code and

@@ -46,6 +46,25 @@ export interface SkippedShardReport {
   readonly reason: string;
 }
 
+/**
+ * How far a backup or restore got. Totals are undefined until every node
+ * knows its own (a backup's after its snapshots, a restore's from the
+ * descriptors); bytes are file bytes before compression, so they end equal
+ * to the backup's recorded size.
+ */
+export interface OperationProgress {
+  readonly bytesDone: number;
+  readonly bytesTotal: number | undefined;
+  readonly filesDone: number;
+  readonly filesTotal: number | undefined;
+  readonly chunksDone: number;
+  readonly chunksTotal: number | undefined;
+  /** Average since the operation started. */
+  readonly bytesPerSecond: number;
+  /** At that rate; undefined while the total or the rate is unknown. */
+  readonly etaSeconds: number | undefined;
+}
+
 export interface BackupStatusReport {
   readonly id: string;
   readonly backend: string;
@@ -58,6 +77,11 @@ export interface BackupStatusReport {
   /** Bytes of data before compression. */
   readonly sizeBytes: number;
   readonly skipped: SkippedShardReport[];
+  /**
+   * Known while this process runs or ran it; a backup read from storage only
+   * has its bytes (done = total = its size).
+   */
+  readonly progress?: OperationProgress | undefined;
 }
 
 export interface ListBackupsOptions {
@@ -101,4 +125,6 @@ export interface RestoreStatusReport {
   readonly classes: string[];
   readonly startedAt: Date | undefined;
   readonly completedAt: Date | undefined;
+  /** Known while this process runs or ran the restore. */
+  readonly progress?: OperationProgress | undefined;
 }

@@ -1,12 +1,12 @@
 import { createHash, type Hash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { Transform } from 'node:stream';
 import { BackupError, ErrorCode, abortError, isAbortLike } from '../errors.ts';
 import type { BackupProvider, Location } from '../provider.ts';
 import { createDecompressor, type Codec } from './compression.ts';
 import type { ChunkRecord, FileRecord } from './descriptors.ts';
 import { DigestStream } from './digest-stream.ts';
-import { DEFAULT_RETRY_POLICY, isTransient, withRetries, type RetryPolicy } from './retry.ts';
+import { byteWatermark } from './byte-watermark.ts';
+import { DEFAULT_RETRY_POLICY, isTransient, withChunkRetries, type ChunkEvents, type RetryPolicy } from './retry.ts';
 import { extractTar, safeEntryPath } from './safe-extract.ts';
 
 export interface UnpackOptions {
@@ -16,7 +16,7 @@ export interface UnpackOptions {
   /** Where the collection is staged (`RestoreTarget.directory`). */
   readonly directory: string;
   readonly signal: AbortSignal;
-  /** Called with stored bytes as they are downloaded. */
+  /** Called with file bytes as they are extracted (before compression; once per byte across retries). */
   readonly onBytes?: ((bytes: number) => void) | undefined;
   /**
    * Reads that fail transiently are retried this way. A chunk whose bytes do
@@ -24,6 +24,7 @@ export interface UnpackOptions {
    * in transit); if it still does not match, the restore fails CORRUPT.
    */
   readonly retry?: RetryPolicy | undefined;
+  readonly chunkEvents?: ChunkEvents | undefined;
 }
 
 /** Chunks one pipeline unpacks in order: one chunk, or every part of one split file. */
@@ -61,18 +62,21 @@ export async function unpackJob(job: UnpackJob, options: UnpackOptions): Promise
   let wholeFile = job.splitFile ? createHash('sha256') : undefined;
   for (const chunk of job.chunks) {
     let corruptReads = 0;
-    wholeFile = await withRetries(
+    const attemptBytes = byteWatermark(options.onBytes);
+    wholeFile = await withChunkRetries(
+      chunk.key,
       `reading chunk ${chunk.key}`,
       options.retry ?? DEFAULT_RETRY_POLICY,
       async (attempt) => {
         if (attempt > 1) await removeCreatedEntries(chunk, options.directory);
         // Each attempt hashes the split file from where the previous chunk left it.
         const attemptHash = wholeFile?.copy();
-        await unpackChunk(chunk, options, attemptHash);
+        await unpackChunk(chunk, { ...options, onBytes: attemptBytes() }, attemptHash);
         return attemptHash;
       },
       {
         signal: options.signal,
+        events: options.chunkEvents,
         retryable: (error) => isTransient(error) || (BackupError.is(error, ErrorCode.CORRUPT) && corruptReads++ === 0),
       },
     );
@@ -125,16 +129,14 @@ async function unpackChunk(chunk: ChunkRecord, options: UnpackOptions, wholeFile
     // A download that broke off is a transfer failure, not damaged data: keep its error, so
     // that the stream errors it causes downstream ("premature close") are not read as corruption.
     input.once('error', (error: unknown) => (inputError ??= error));
-    const counter = new Transform({
-      transform(bytes: Buffer, _encoding, callback) {
-        options.onBytes?.(bytes.byteLength);
-        callback(null, bytes);
-      },
-    });
-    const extracted = await extractTar([input, counter, digest, createDecompressor(options.codec)], options.directory, {
+    // File bytes as extracted (before compression), as a backup counts them.
+    const extracted = await extractTar([input, digest, createDecompressor(options.codec)], options.directory, {
       signal,
       expect,
-      ...(wholeFile ? { onEntryBytes: (_path: string, bytes: Buffer) => wholeFile.update(bytes) } : {}),
+      onEntryBytes: (_path: string, bytes: Buffer) => {
+        wholeFile?.update(bytes);
+        options.onBytes?.(bytes.byteLength);
+      },
     });
     for (const [index, entry] of extracted.entries()) {
       const recorded = chunk.entries[index];

@@ -2,7 +2,7 @@ import { BackupError, ErrorCode } from '../errors.ts';
 import type { BackupEngine } from '../engine/engine.ts';
 import { toGiB } from '../engine/engine.ts';
 import type { Location } from '../provider.ts';
-import type { BackupStatusReport } from '../engine/types.ts';
+import type { BackupStatusReport, OperationProgress } from '../engine/types.ts';
 import { BackupTransfers } from '../transfer/backup-transfers.ts';
 import { errorBody, httpStatusFor } from './error-status.ts';
 import { checkRequestLocation } from '../engine/location-check.ts';
@@ -83,7 +83,35 @@ function statusBody(report: BackupStatusReport) {
     completedAt: time(report.completedAt),
     size: toGiB(report.sizeBytes),
     ...(report.skipped.length > 0 ? { skipped: report.skipped } : {}),
+    ...(report.progress ? { progress: progressBody(report.progress) } : {}),
   };
+}
+
+/**
+ * Progress as JSON, an extra field the seed's clients ignore: unknown totals
+ * are null (not absent), so a reader sees every field from the first poll.
+ */
+export function progressBody(progress: OperationProgress) {
+  return {
+    bytesDone: progress.bytesDone,
+    bytesTotal: progress.bytesTotal ?? null,
+    filesDone: progress.filesDone,
+    filesTotal: progress.filesTotal ?? null,
+    chunksDone: progress.chunksDone,
+    chunksTotal: progress.chunksTotal ?? null,
+    bytesPerSecond: progress.bytesPerSecond,
+    etaSeconds: progress.etaSeconds ?? null,
+  };
+}
+
+/** Every string in a JSON value, redacted. */
+function redactStrings(value: unknown, redact: (text: string) => string): unknown {
+  if (typeof value === 'string') return redact(value);
+  if (Array.isArray(value)) return value.map((item) => redactStrings(item, redact));
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactStrings(item, redact)]));
+  }
+  return value;
 }
 
 function methodNotAllowed(method: string, path: string): BackupApiResponse {
@@ -161,7 +189,14 @@ export function createBackupApi(engine: BackupEngine): BackupApi {
           const report = await engine.restoreStatus(target.backend, target.id, await location());
           return {
             status: 200,
-            body: { id: report.id, backend: report.backend, path: report.path, status: report.status, error: report.error },
+            body: {
+              id: report.id,
+              backend: report.backend,
+              path: report.path,
+              status: report.status,
+              error: report.error,
+              ...(report.progress ? { progress: progressBody(report.progress) } : {}),
+            },
           };
         }
         if (method === 'DELETE') {
@@ -173,7 +208,7 @@ export function createBackupApi(engine: BackupEngine): BackupApi {
     }
   }
 
-  const transfers = new BackupTransfers(engine.providers);
+  const transfers = new BackupTransfers(engine.providers, { events: engine.events, node: engine.nodeName });
   const transferApi = createTransferApi(transfers);
 
   return {
@@ -181,14 +216,15 @@ export function createBackupApi(engine: BackupEngine): BackupApi {
     close: () => transfers.close(),
     async handle(request) {
       const transfer = await transferApi.handle(request);
-      if (transfer) return transfer;
+      // A copy's or verification's error comes from two backends' SDKs: redacted like the engine's.
+      if (transfer) return transfer.body === undefined ? transfer : { ...transfer, body: redactStrings(transfer.body, engine.redact) };
       const target = route(request.path);
       if (!target) return undefined;
       try {
         return await dispatch(request, target);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        return { status: httpStatusFor(error), body: errorBody(message) };
+        return { status: httpStatusFor(error), body: errorBody(engine.redact(message)) };
       }
     },
   };

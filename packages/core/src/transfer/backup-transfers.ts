@@ -3,6 +3,7 @@ import { BackupError, ErrorCode } from '../errors.ts';
 import type { Location } from '../provider.ts';
 import { checkRequestLocation } from '../engine/location-check.ts';
 import { BackupStatus, isFinalStatus } from '../engine/status.ts';
+import type { BackupEvent, BackupEvents, OperationRef } from '../engine/events.ts';
 import { planCopy, type CopyProgress, type CopyResult } from './copy-backup.ts';
 import { planVerify, type VerifyProblem, type VerifyProgress, type VerifyReport } from './verify-backup.ts';
 
@@ -45,6 +46,8 @@ export interface VerifyJobStatus extends JobBase {
 
 type Kind = 'copy' | 'verify';
 
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
 interface Job<S> {
   status: S;
   readonly controller: AbortController;
@@ -74,8 +77,30 @@ export class BackupTransfers {
   readonly #starting = new Set<string>();
   #closed = false;
 
-  constructor(providers: ProvidersInput) {
+  readonly #events: BackupEvents | undefined;
+  readonly #node: string;
+
+  /** `events`: where jobs report started, status changes and their end (see `BackupEvent`), as `node`. */
+  constructor(providers: ProvidersInput, options: { readonly events?: BackupEvents; readonly node?: string } = {}) {
     this.#providers = ProviderRegistry.from(providers);
+    this.#events = options.events;
+    this.#node = options.node ?? '';
+  }
+
+  #emit(kind: 'copy' | 'verify', status: JobBase, event: DistributiveOmit<BackupEvent, keyof OperationRef>): void {
+    this.#events?.emit({ kind, id: status.id, backend: status.backend, node: this.#node, ...event } as BackupEvent);
+  }
+
+  /** The `ended` event of a job, once its final status is set. */
+  #emitEnd(kind: 'copy' | 'verify', status: JobBase, bytes: number, error?: unknown): void {
+    this.#emit(kind, status, {
+      type: 'ended',
+      status: status.status,
+      bytes,
+      durationMs: (status.completedAt ?? new Date()).getTime() - status.startedAt.getTime(),
+      ...(status.status === BackupStatus.SUCCESS ? {} : { errorCode: BackupError.is(error) ? error.code : status.status === BackupStatus.CANCELED ? ErrorCode.ABORTED : error === undefined ? ErrorCode.CORRUPT : ErrorCode.IO }),
+      error: status.error,
+    });
   }
 
   /**
@@ -116,8 +141,14 @@ export class BackupTransfers {
         onProgress: (progress) => {
           const job = this.#copies.get(key);
           if (job?.controller !== controller) return;
+          if (progress.bytesDone > job.status.progress.bytesDone) {
+            this.#emit('copy', job.status, { type: 'bytes', bytes: progress.bytesDone - job.status.progress.bytesDone });
+          }
           job.status.progress = progress;
-          if (job.status.status === BackupStatus.STARTED) job.status.status = BackupStatus.TRANSFERRING;
+          if (job.status.status === BackupStatus.STARTED) {
+            job.status.status = BackupStatus.TRANSFERRING;
+            this.#emit('copy', job.status, { type: 'status', status: BackupStatus.TRANSFERRING, previous: BackupStatus.STARTED });
+          }
         },
       });
     } catch (error) {
@@ -145,6 +176,7 @@ export class BackupTransfers {
       },
     };
     this.#copies.set(key, job);
+    this.#emit('copy', job.status, { type: 'started' });
     const answer = snapshotOf(job.status); // STARTED, as a created backup answers
     // Everything about the end is set in one step, the final status last: a status read never
     // sees SUCCESS without its completion time, nor the destination still taken.
@@ -157,10 +189,12 @@ export class BackupTransfers {
         job.status.result = result;
         settle();
         job.status.status = BackupStatus.SUCCESS;
+        this.#emitEnd('copy', job.status, job.status.progress.bytesDone);
       },
       (error: unknown) => {
         settle();
         this.#ended(job, error);
+        this.#emitEnd('copy', job.status, job.status.progress.bytesDone, error);
       },
     );
     return answer;
@@ -226,8 +260,14 @@ export class BackupTransfers {
         report: undefined,
       },
     };
-    progressOf = (progress) => (job.status.progress = progress);
+    progressOf = (progress) => {
+      if (progress.bytesChecked > job.status.progress.bytesChecked) {
+        this.#emit('verify', job.status, { type: 'bytes', bytes: progress.bytesChecked - job.status.progress.bytesChecked });
+      }
+      job.status.progress = progress;
+    };
     this.#verifications.set(key, job);
+    this.#emit('verify', job.status, { type: 'started' });
     // As for copies: one step, the final status last.
     job.done = plan.run().then(
       (report) => {
@@ -236,10 +276,13 @@ export class BackupTransfers {
         job.status.error = report.ok ? '' : summarize(id, report.problems);
         job.status.completedAt = new Date();
         job.status.status = report.ok ? BackupStatus.SUCCESS : BackupStatus.FAILED;
+        // A backup that fails verification is CORRUPT.
+        this.#emitEnd('verify', job.status, job.status.progress.bytesChecked);
       },
       (error: unknown) => {
         job.status.completedAt = new Date();
         this.#ended(job, error);
+        this.#emitEnd('verify', job.status, job.status.progress.bytesChecked, error);
       },
     );
     return snapshotOf(job.status);
