@@ -15,6 +15,7 @@ export type FaultStage =
   | 'globalDescriptorWrite'
   | 'nodeDescriptorWrite'
   | 'chunkUpload'
+  | 'chunkUploadBody'
   | 'multipartCompletion'
   | 'listing'
   | 'delete'
@@ -30,6 +31,8 @@ export const DEFAULT_STAGE_REQUESTS: Readonly<Record<FaultStage, RequestMatcher 
   globalDescriptorWrite: { method: /^(PUT|POST)$/, url: /\/backup_config\.json/ },
   nodeDescriptorWrite: { method: /^(PUT|POST)$/, url: /\/node1\/backup\.json/ },
   chunkUpload: { method: /^(PUT|POST)$/, url: /\/chunk-\d+/ },
+  // The requests that carry a chunk's bytes (not the ones that open or complete an upload).
+  chunkUploadBody: { method: /^(PUT|POST)$/, url: /\/chunk-\d+/, where: (request) => Number(request.headers['content-length'] ?? 0) > 64 * 1024 },
   multipartCompletion: null,
   listing: { method: 'GET', url: /[?&](list-type=2|comp=list|prefix=)/ },
   delete: { method: 'DELETE', url: /\/chunk-\d+/ },
@@ -108,6 +111,8 @@ export const FAULT_SCENARIOS: readonly Scenario[] = [
   { name: 'the node descriptor write answers 503 always', stage: 'nodeDescriptorWrite', fault: { fault: 'status', times: ALWAYS }, phase: 'backup', expect: ['FAILED'] },
   { name: 'a chunk upload resets', stage: 'chunkUpload', fault: { fault: 'reset' }, phase: 'backup', expect: ['SUCCESS'] },
   { name: 'a chunk upload answers 503', stage: 'chunkUpload', fault: { fault: 'status' }, phase: 'backup', expect: ['SUCCESS'] },
+  // Damage in transit must be refused by the backend's integrity check (and retried), or fail the backup: never a SUCCESS that does not restore.
+  { name: 'a chunk upload has a flipped byte', stage: 'chunkUploadBody', fault: { fault: 'flipRequest' }, phase: 'backup', expect: ['SUCCESS', 'FAILED'] },
   { name: 'a chunk upload stalls', stage: 'chunkUpload', fault: { fault: 'stall' }, phase: 'backup', expect: ['SUCCESS'] },
   { name: 'every chunk upload stalls', stage: 'chunkUpload', fault: { fault: 'stall', times: ALWAYS }, phase: 'backup', expect: ['FAILED'] },
   { name: 'every chunk upload resets', stage: 'chunkUpload', fault: { fault: 'reset', times: ALWAYS }, phase: 'backup', expect: ['FAILED'] },
