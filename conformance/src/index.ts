@@ -24,3 +24,5 @@ export type { FaultConformanceOptions, FaultOutcome, FaultProviderOptions, Fault
 export { startFaultProxy, matches } from './faults/fault-proxy.ts';
 export type { FaultKind, FaultProxy, FaultRule, ProxiedRequest, RequestMatcher } from './faults/fault-proxy.ts';
 export { DirectorySource } from './faults/directory-source.ts';
+export { COPY_FAULT_SCENARIOS } from './faults/copy-faults.ts';
+export type { CopyFaultScenario, CopyFaultStage } from './faults/copy-faults.ts';

@@ -11,8 +11,11 @@ import { Transform } from 'node:stream';
  * - `truncate`: the answer's headers and half its body are sent, then the connection is destroyed.
  * - `status`: answered with `status` (default 503) without reaching the backend.
  * - `flip`: the answer's body arrives with one byte flipped (the middle one).
+ * - `flipRequest`: the request's body reaches the backend with one byte
+ *   flipped (the middle one; the first if its length is not announced), its
+ *   headers unchanged: damage in transit on an upload.
  */
-export type FaultKind = 'reset' | 'stall' | 'truncate' | 'status' | 'flip';
+export type FaultKind = 'reset' | 'stall' | 'truncate' | 'status' | 'flip' | 'flipRequest';
 
 /** Which requests a fault hits. Every field given must match. */
 export interface RequestMatcher {
@@ -161,7 +164,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     response.on('close', () => {
       if (!response.writableFinished) forwarded.destroy();
     });
-    request.pipe(forwarded);
+    if (rule?.fault === 'flipRequest') {
+      request.pipe(flipMiddleByte(Number(request.headers['content-length'] ?? 0))).pipe(forwarded);
+    } else {
+      request.pipe(forwarded);
+    }
   });
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { BackupEngine, BackupError, ErrorCode, verifyBackup, type BackupProvider, type RetryPolicy } from '@backup/core';
 import type { TestFunction } from '../options.ts';
 import { DirectorySource } from './directory-source.ts';
+import { COPY_FAULT_SCENARIOS, runCopyFaultScenario, type CopyScenarioContext } from './copy-faults.ts';
+import { ALWAYS, COLLECTION, bytes, waitFor, waitForFinal } from './scenario-helpers.ts';
 import { startFaultProxy, type FaultProxy, type FaultRule, type RequestMatcher } from './fault-proxy.ts';
 
 /** The stages of a backup and a restore that a fault can hit. */
@@ -13,6 +15,7 @@ export type FaultStage =
   | 'globalDescriptorWrite'
   | 'nodeDescriptorWrite'
   | 'chunkUpload'
+  | 'chunkUploadBody'
   | 'multipartCompletion'
   | 'listing'
   | 'delete'
@@ -28,6 +31,8 @@ export const DEFAULT_STAGE_REQUESTS: Readonly<Record<FaultStage, RequestMatcher 
   globalDescriptorWrite: { method: /^(PUT|POST)$/, url: /\/backup_config\.json/ },
   nodeDescriptorWrite: { method: /^(PUT|POST)$/, url: /\/node1\/backup\.json/ },
   chunkUpload: { method: /^(PUT|POST)$/, url: /\/chunk-\d+/ },
+  // The requests that carry a chunk's bytes (not the ones that open or complete an upload).
+  chunkUploadBody: { method: /^(PUT|POST)$/, url: /\/chunk-\d+/, where: (request) => Number(request.headers['content-length'] ?? 0) > 64 * 1024 },
   multipartCompletion: null,
   listing: { method: 'GET', url: /[?&](list-type=2|comp=list|prefix=)/ },
   delete: { method: 'DELETE', url: /\/chunk-\d+/ },
@@ -71,6 +76,19 @@ export interface FaultConformanceOptions {
   readonly retry?: Partial<RetryPolicy> | undefined;
   /** Where the scenario's store goes (default: `BACKUP_TEST_SCRATCH`, else the OS temp dir). */
   readonly scratchDir?: string | undefined;
+  /**
+   * The other side of the copy scenarios (`COPY_FAULT_SCENARIOS`), which
+   * never faults: e.g. a filesystem provider in `directory`. Default: another
+   * `createProvider` provider, at a fresh place, straight to the backend.
+   */
+  readonly createCopyPeer?: ((directory: string) => BackupProvider | Promise<BackupProvider>) | undefined;
+  /**
+   * The outcomes a backup or restore scenario may end with, by scenario name,
+   * instead of the suite's: e.g. `{ 'a chunk upload has a flipped byte':
+   * ['SUCCESS'] }` for a provider whose backend refuses damaged uploads in a
+   * way that is retried (the suite also accepts FAILED there).
+   */
+  readonly outcomes?: Readonly<Record<string, readonly string[]>> | undefined;
   /** Called with each scenario's outcome, for reports. */
   readonly onOutcome?: ((outcome: FaultOutcome) => void) | undefined;
 }
@@ -83,21 +101,6 @@ export interface FaultOutcome {
   readonly elapsedMs: number;
 }
 
-const COLLECTION = 'Faulty';
-
-/** Deterministic bytes, incompressible enough to be stored as they are. */
-function bytes(size: number, seed: number): Buffer {
-  const out = Buffer.alloc(size);
-  let x = seed * 2654435761;
-  for (let i = 0; i < size; i += 4) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out.writeInt32LE(x | 0, Math.min(i, size - 4));
-  }
-  return out;
-}
-
 interface Scenario {
   readonly name: string;
   readonly stage: FaultStage;
@@ -107,8 +110,6 @@ interface Scenario {
   readonly expect: readonly string[];
 }
 
-const ALWAYS = Number.POSITIVE_INFINITY;
-
 /** The scenarios, each one fault (or one kind of fault on every matching request) at one stage. */
 export const FAULT_SCENARIOS: readonly Scenario[] = [
   { name: 'a status write resets once', stage: 'globalDescriptorWrite', fault: { fault: 'reset', nth: 2 }, phase: 'backup', expect: ['SUCCESS'] },
@@ -117,6 +118,8 @@ export const FAULT_SCENARIOS: readonly Scenario[] = [
   { name: 'the node descriptor write answers 503 always', stage: 'nodeDescriptorWrite', fault: { fault: 'status', times: ALWAYS }, phase: 'backup', expect: ['FAILED'] },
   { name: 'a chunk upload resets', stage: 'chunkUpload', fault: { fault: 'reset' }, phase: 'backup', expect: ['SUCCESS'] },
   { name: 'a chunk upload answers 503', stage: 'chunkUpload', fault: { fault: 'status' }, phase: 'backup', expect: ['SUCCESS'] },
+  // Damage in transit must be refused by the backend's integrity check (and retried), or fail the backup: never a SUCCESS that does not restore.
+  { name: 'a chunk upload has a flipped byte', stage: 'chunkUploadBody', fault: { fault: 'flipRequest' }, phase: 'backup', expect: ['SUCCESS', 'FAILED'] },
   { name: 'a chunk upload stalls', stage: 'chunkUpload', fault: { fault: 'stall' }, phase: 'backup', expect: ['SUCCESS'] },
   { name: 'every chunk upload stalls', stage: 'chunkUpload', fault: { fault: 'stall', times: ALWAYS }, phase: 'backup', expect: ['FAILED'] },
   { name: 'every chunk upload resets', stage: 'chunkUpload', fault: { fault: 'reset', times: ALWAYS }, phase: 'backup', expect: ['FAILED'] },
@@ -148,10 +151,38 @@ export function runFaultConformance(options: FaultConformanceOptions): void {
   const retry: RetryPolicy = { attempts: 3, baseDelayMs: 50, maxDelayMs: 250, ...options.retry };
   // Every attempt may wait out the deadline; then cleanup and the final write may do so too.
   const boundMs = (retry.attempts * (progressTimeoutMs + retry.maxDelayMs)) * 4 + 5_000;
-  for (const scenario of FAULT_SCENARIOS) {
+  for (const name of Object.keys(options.outcomes ?? {})) {
+    if (!FAULT_SCENARIOS.some((scenario) => scenario.name === name)) throw new Error(`runFaultConformance: outcomes names no scenario: ${JSON.stringify(name)}`);
+  }
+  for (const listed of FAULT_SCENARIOS) {
+    const scenario = options.outcomes?.[listed.name] ? { ...listed, expect: options.outcomes[listed.name]! } : listed;
     const matcher = requests[scenario.stage];
     if (matcher === null) continue;
     options.test(`faults: ${scenario.name}`, () => runScenario(options, scenario, matcher, { progressTimeoutMs, retry, boundMs }), boundMs * 3 + 30_000);
+  }
+  const { chunkRead, chunkUpload, nodeDescriptorWrite, globalDescriptorWrite } = requests;
+  if (chunkRead && chunkUpload && nodeDescriptorWrite && globalDescriptorWrite) {
+    const context = (): CopyScenarioContext => {
+      const target = typeof options.target === 'function' ? options.target() : options.target;
+      return {
+        target,
+        createProvider: options.createProvider,
+        createPeer:
+          options.createCopyPeer ??
+          (() => options.createProvider({ endpoint: new URL(target).origin, host: new URL(target).host, progressTimeoutMs })),
+        requests: { chunkRead, chunkUpload, nodeDescriptorWrite, globalDescriptorWrite },
+        chunkSizeMb: options.chunkSizeMb ?? 2,
+        largeFileBytes: options.largeFileBytes ?? 3 * 1024 * 1024 + 12_345,
+        scratchDir: options.scratchDir ?? process.env.BACKUP_TEST_SCRATCH ?? tmpdir(),
+        progressTimeoutMs,
+        retry,
+        boundMs,
+        onOutcome: options.onOutcome,
+      };
+    };
+    for (const scenario of COPY_FAULT_SCENARIOS) {
+      options.test(`faults: ${scenario.name}`, () => runCopyFaultScenario(context(), scenario), boundMs * 3 + 30_000);
+    }
   }
 }
 
@@ -287,24 +318,6 @@ async function runScenario(options: FaultConformanceOptions, scenario: Scenario,
 
 function requests(options: FaultConformanceOptions): Record<FaultStage, RequestMatcher | null> {
   return { ...DEFAULT_STAGE_REQUESTS, ...options.requests };
-}
-
-async function waitFor(condition: () => boolean, ms: number, what: string): Promise<void> {
-  const until = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-async function waitForFinal<T extends { status: string }>(read: () => Promise<T>, ms: number, what: string): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const report = await read();
-    if (report.status === 'SUCCESS' || report.status === 'FAILED' || report.status === 'CANCELED') return report;
-    if (Date.now() > until) throw new Error(`${what} is still ${report.status} after ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 export type { FaultProxy };

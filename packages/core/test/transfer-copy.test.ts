@@ -157,6 +157,53 @@ describe('copyBackup', { timeout: 120_000 }, () => {
     expect(left.every((key) => !key.includes('.tmp'))).toBe(true);
   });
 
+  test('transient failures of chunk writes and descriptor writes are retried (retry option); with one attempt they fail the copy UNAVAILABLE', async () => {
+    harness = await createHarness('copy-retry');
+    await seed(harness);
+    await backUp(harness, 'flaky');
+    const failed = new Set<string>();
+    /** Fails the first write of every object, after taking some of its bytes. */
+    class FlakyProvider extends RecordingProvider {
+      override async put(key: string, data: Uint8Array | string, options?: CallOptions): Promise<void> {
+        if (!failed.has(key)) {
+          failed.add(key);
+          throw new BackupError(ErrorCode.UNAVAILABLE, `put ${key}: connection reset`);
+        }
+        await super.put(key, data, options);
+      }
+      override async write(key: string, body: WriteBody, options?: WriteOptions): Promise<WriteResult> {
+        if (!failed.has(key)) {
+          failed.add(key);
+          options?.onProgress?.(1000);
+          throw new BackupError(ErrorCode.UNAVAILABLE, `write ${key}: connection reset`);
+        }
+        return await super.write(key, body, options);
+      }
+    }
+    const once = new FlakyProvider({ path: join(harness.dir, 'once') });
+    closers.push(() => once.close());
+    const refused = await rejection(
+      copyBackup({ id: 'flaky', from: { provider: harness.provider }, to: { provider: once }, retry: { attempts: 1 } }),
+    );
+    expect(refused.code).toBe(ErrorCode.UNAVAILABLE);
+
+    failed.clear();
+    const flaky = new FlakyProvider({ path: join(harness.dir, 'flaky') });
+    closers.push(() => flaky.close());
+    let last: CopyProgress | undefined;
+    const result = await copyBackup({
+      id: 'flaky',
+      from: { provider: harness.provider },
+      to: { provider: flaky },
+      retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5 },
+      onProgress: (progress) => (last = progress),
+    });
+    expect(result.bytesCopied).toBe(result.bytes);
+    expect(last?.bytesDone).toBe(result.bytes);
+    expect(last?.objectsDone).toBe(result.objects);
+    expect((await verifyBackup({ id: 'flaky', provider: flaky })).problems).toEqual([]);
+  });
+
   test('a chunk missing or cut short at the source is CORRUPT, naming it', async () => {
     harness = await createHarness('copy-missing');
     await seed(harness);

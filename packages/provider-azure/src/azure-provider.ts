@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import {
@@ -98,7 +99,9 @@ export class AzureProvider extends AbstractBackupProvider {
 
   protected async _put(key: string, data: Buffer, options: InternalCallOptions): Promise<void> {
     const blob = this.containerFor(options.location).getBlockBlobClient(this.blobName(key, options.location));
-    await blob.upload(data, data.byteLength, { abortSignal: options.signal });
+    // With its MD5, Azure refuses a body damaged in transit (Md5Mismatch: IO, retried).
+    const transactionalContentMD5 = createHash('md5').update(data).digest();
+    await blob.upload(data, data.byteLength, { abortSignal: options.signal, transactionalContentMD5 });
   }
 
   protected async _get(key: string, options: InternalCallOptions): Promise<Buffer> {

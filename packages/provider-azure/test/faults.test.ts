@@ -36,5 +36,7 @@ runFaultConformance({
   requests: {
     multipartCompletion: { method: 'PUT', url: /comp=blocklist/ },
   },
+  // A byte damaged on the way up is refused by the backend and the upload retried: never stored, never a failed backup.
+  outcomes: { 'a chunk upload has a flipped byte': ['SUCCESS'] },
   onOutcome: (outcome) => outcomes.push(outcome),
 });

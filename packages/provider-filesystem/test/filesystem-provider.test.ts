@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { BackupError, ErrorCode } from '@backup/core';
@@ -85,3 +86,55 @@ describe('deletePrefix', () => {
     expect(readdirSync(join(root, 'purge', 'kept', 'node1')).sort()).toEqual(['.chunk-9.~partial-0123456789ab', 'backup.json']);
   });
 });
+
+describe('progress deadline (BACKUP_FILESYSTEM_PROGRESS_TIMEOUT_MS)', () => {
+  // A FIFO nobody writes to: opening it for reading blocks until a writer
+  // comes, as a file on a hung network mount does. Real and portable on Linux.
+  test('a read that never completes is aborted as UNAVAILABLE within the deadline', async () => {
+    const folder = join(root, 'stalled');
+    mkdirSync(folder, { recursive: true });
+    const fifo = join(folder, 'never-written');
+    execFileSync('mkfifo', [fifo]);
+    const deadlineMs = 300;
+    const provider = new FilesystemProvider({ path: folder, progressTimeoutMs: deadlineMs });
+    try {
+      for (const [name, call] of [
+        ['read', () => provider.read('never-written')],
+        ['get', () => provider.get('never-written')],
+      ] as const) {
+        const started = Date.now();
+        const error = await call().then(
+          () => undefined,
+          (reason: unknown) => reason,
+        );
+        const elapsed = Date.now() - started;
+        expect(BackupError.is(error, ErrorCode.UNAVAILABLE), `${name}: ${String(error)}`).toBe(true);
+        expect(elapsed, `${name} gave up before the deadline`).toBeGreaterThanOrEqual(deadlineMs - 20);
+        // Generous under load: what matters is that it ends, not in 30 s (the default) or never.
+        expect(elapsed, `${name} took ${elapsed} ms`).toBeLessThan(deadlineMs + 5_000);
+      }
+    } finally {
+      await provider.close();
+      await releaseReaders(fifo);
+    }
+  });
+});
+
+/**
+ * Opens `fifo` for writing and closes it, so every open blocked on it returns
+ * (and then reads end of file), until no reader is left: the libuv threads
+ * they hold are free again for the rest of the run.
+ */
+async function releaseReaders(fifo: string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    let fd: number;
+    try {
+      fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENXIO') return; // no reader left
+      throw error;
+    }
+    closeSync(fd);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}

@@ -59,6 +59,12 @@ export function mapGcsError(error: unknown, context: ErrorContext, target: GcsEr
   if (status === 400) return make(ErrorCode.INVALID_ARGUMENT, `${what} on ${target.url} was refused as invalid: ${detail}`);
   if (status === 409 || status === 412) return make(ErrorCode.CONFLICT, `${what} on ${target.url} conflicts: ${detail}`);
   if (INTEGRITY_CODES.has(stringCode(error) ?? '')) {
+    // An upload whose stored CRC32C differs from the one sent was damaged in
+    // transit (the SDK deleted the object): IO, worth another attempt. A
+    // download that mismatches says the stored object may be damaged.
+    if (context.operation === 'write' || context.operation === 'put') {
+      return make(ErrorCode.IO, `${what}: the bytes stored differ from those sent (damaged in transit) on ${target.url}: ${detail}`);
+    }
     return make(ErrorCode.CORRUPT, `${what}: checksum mismatch on ${target.url}: ${detail}`);
   }
   // The resumable uploader reports exhausted retries as a plain Error.

@@ -8,6 +8,7 @@ import {
   type ChunkRecord,
 } from '../engine/descriptors.ts';
 import { forEachParallel } from '../engine/parallel.ts';
+import { DEFAULT_RETRY_POLICY, isTransient, resolveRetryPolicy, withRetries, type RetryPolicy } from '../engine/retry.ts';
 import { validateBackupId } from '../engine/request-validation.ts';
 import { BackupStatus } from '../engine/status.ts';
 import { readCompleteBackup, type BackupManifest } from './backup-manifest.ts';
@@ -40,6 +41,15 @@ export interface CopyBackupOptions {
   readonly verifyExisting?: boolean | undefined;
   /** Called as bytes move; cheap to ignore, not throttled. */
   readonly onProgress?: ((progress: CopyProgress) => void) | undefined;
+  /**
+   * How a chunk copy, a descriptor write or the destination's listing that
+   * failed transiently (UNAVAILABLE, IO: a reset, a stall past the
+   * provider's progress deadline, a 5xx) is retried, as the engine does
+   * (default `DEFAULT_RETRY_POLICY`: 4 attempts). A chunk whose bytes do not
+   * match its record is read once more (the damage may have happened in
+   * transit); if they still do not match, the copy fails CORRUPT.
+   */
+  readonly retry?: Partial<RetryPolicy> | undefined;
 }
 
 export interface CopyProgress {
@@ -94,6 +104,7 @@ export async function planCopy(options: CopyBackupOptions): Promise<CopyPlan> {
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
     throw new BackupError(ErrorCode.INVALID_ARGUMENT, `concurrency must be an integer from 1 to ${MAX_CONCURRENCY}, got ${String(concurrency)}`);
   }
+  const retry = resolveRetryPolicy(options.retry ?? DEFAULT_RETRY_POLICY);
   const { from, to, signal } = options;
   const fromHome = homeOf(from, id);
   const toHome = homeOf(to, id);
@@ -122,7 +133,7 @@ export async function planCopy(options: CopyBackupOptions): Promise<CopyPlan> {
     run: async () => {
       if (started) throw new BackupError(ErrorCode.CONFLICT, `this copy of backup ${id} already ran`);
       started = true;
-      return await runCopy(options, manifest, concurrency, fromHome, toHome);
+      return await runCopy(options, manifest, concurrency, retry, fromHome, toHome);
     },
   };
 }
@@ -172,6 +183,7 @@ async function runCopy(
   options: CopyBackupOptions,
   manifest: BackupManifest,
   concurrency: number,
+  retry: RetryPolicy,
   fromHome: string,
   toHome: string,
 ): Promise<CopyResult> {
@@ -193,19 +205,13 @@ async function runCopy(
 
   // One listing instead of a stat per chunk: what an interrupted copy left.
   const present = new Map<string, number>();
-  for await (const object of to.provider.list(`${id}/`, { location: toLocation, signal })) present.set(object.key, object.size);
+  await withRetries(`listing ${toHome}`, retry, async () => {
+    present.clear();
+    for await (const object of to.provider.list(`${id}/`, { location: toLocation, signal })) present.set(object.key, object.size);
+  }, { signal });
 
-  const copyChunk = async (chunk: ChunkRecord, jobSignal: AbortSignal): Promise<void> => {
-    if (present.get(chunk.key) === chunk.size) {
-      const kept = !options.verifyExisting || (await checkStoredChunk(to, chunk, { hash: true, signal: jobSignal })).state === 'ok';
-      if (kept) {
-        progress.objectsDone++;
-        progress.objectsSkipped++;
-        progress.bytesDone += chunk.size;
-        report();
-        return;
-      }
-    }
+  /** One attempt; the bytes a failed attempt counted are taken back from the progress. */
+  const copyChunkOnce = async (chunk: ChunkRecord, jobSignal: AbortSignal): Promise<void> => {
     let input: Readable;
     try {
       input = await from.provider.read(chunk.key, { location: fromLocation, signal: jobSignal });
@@ -231,9 +237,32 @@ async function runCopy(
           report();
         },
       });
+    } catch (error) {
+      progress.bytesDone -= written;
+      bytesCopied -= written;
+      report();
+      throw error;
     } finally {
       input.destroy();
     }
+  };
+
+  const copyChunk = async (chunk: ChunkRecord, jobSignal: AbortSignal): Promise<void> => {
+    if (present.get(chunk.key) === chunk.size) {
+      const kept = !options.verifyExisting || (await checkStoredChunk(to, chunk, { hash: true, signal: jobSignal })).state === 'ok';
+      if (kept) {
+        progress.objectsDone++;
+        progress.objectsSkipped++;
+        progress.bytesDone += chunk.size;
+        report();
+        return;
+      }
+    }
+    let corruptReads = 0;
+    await withRetries(`copying chunk ${chunk.key}`, retry, () => copyChunkOnce(chunk, jobSignal), {
+      signal: jobSignal,
+      retryable: (error) => isTransient(error) || (BackupError.is(error, ErrorCode.CORRUPT) && corruptReads++ === 0),
+    });
     progress.objectsDone++;
     report();
   };
@@ -246,13 +275,14 @@ async function runCopy(
   throwIfAborted(signal, `copy of backup ${id}`);
   await assertNoBackupAt(to, id, signal);
   for (const node of manifest.nodes) {
-    await to.provider.put(node.key, node.bytes, { location: toLocation, signal });
+    await withRetries(`writing ${node.key}`, retry, () => to.provider.put(node.key, node.bytes, { location: toLocation, signal }), { signal });
     progress.objectsDone++;
     report();
   }
   throwIfAborted(signal, `copy of backup ${id}`);
   const global = { ...manifest.global, backend: backendName(to.provider.name) };
-  await to.provider.put(globalDescriptorKey(id), encodeDescriptor(global), { location: toLocation, signal });
+  const globalKey = globalDescriptorKey(id);
+  await withRetries(`writing ${globalKey}`, retry, () => to.provider.put(globalKey, encodeDescriptor(global), { location: toLocation, signal }), { signal });
   progress.objectsDone++;
   report();
 
