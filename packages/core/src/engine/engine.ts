@@ -150,6 +150,11 @@ export class BackupEngine {
   #reconciling = false;
   #state: 'new' | 'started' | 'closed' = 'new';
 
+  /** How transient storage failures are retried (the `retry` option, resolved); copies started through the API use it too. */
+  get retry(): RetryPolicy {
+    return this.#retry;
+  }
+
   constructor(options: BackupEngineOptions) {
     this.#source = options.source;
     this.providers = ProviderRegistry.from(options.providers);

@@ -208,7 +208,7 @@ export function createBackupApi(engine: BackupEngine): BackupApi {
     }
   }
 
-  const transfers = new BackupTransfers(engine.providers, { events: engine.events, node: engine.nodeName });
+  const transfers = new BackupTransfers(engine.providers, { events: engine.events, node: engine.nodeName, retry: engine.retry });
   const transferApi = createTransferApi(transfers);
 
   return {

@@ -4,6 +4,7 @@ import type { Location } from '../provider.ts';
 import { checkRequestLocation } from '../engine/location-check.ts';
 import { BackupStatus, isFinalStatus } from '../engine/status.ts';
 import type { BackupEvent, BackupEvents, OperationRef } from '../engine/events.ts';
+import type { RetryPolicy } from '../engine/retry.ts';
 import { planCopy, type CopyProgress, type CopyResult } from './copy-backup.ts';
 import { planVerify, type VerifyProblem, type VerifyProgress, type VerifyReport } from './verify-backup.ts';
 
@@ -79,12 +80,20 @@ export class BackupTransfers {
 
   readonly #events: BackupEvents | undefined;
   readonly #node: string;
+  readonly #retry: RetryPolicy | undefined;
 
-  /** `events`: where jobs report started, status changes and their end (see `BackupEvent`), as `node`. */
-  constructor(providers: ProvidersInput, options: { readonly events?: BackupEvents; readonly node?: string } = {}) {
+  /**
+   * `events`: where jobs report started, status changes and their end (see `BackupEvent`), as `node`.
+   * `retry`: how copies retry transient failures (default `DEFAULT_RETRY_POLICY`), e.g. the engine's.
+   */
+  constructor(
+    providers: ProvidersInput,
+    options: { readonly events?: BackupEvents; readonly node?: string; readonly retry?: RetryPolicy } = {},
+  ) {
     this.#providers = ProviderRegistry.from(providers);
     this.#events = options.events;
     this.#node = options.node ?? '';
+    this.#retry = options.retry;
   }
 
   #emit(kind: 'copy' | 'verify', status: JobBase, event: DistributiveOmit<BackupEvent, keyof OperationRef>): void {
@@ -138,6 +147,7 @@ export class BackupTransfers {
         signal: controller.signal,
         concurrency: request.concurrency,
         verifyExisting: request.verifyExisting,
+        retry: this.#retry,
         onProgress: (progress) => {
           const job = this.#copies.get(key);
           if (job?.controller !== controller) return;
