@@ -5,6 +5,7 @@ import { FilesystemProvider } from '../../provider-filesystem/src/index.ts';
 import { BackupError, ErrorCode, CompressionLevel, type ChunkRecord, type FileRecord } from '../src/index.ts';
 import { planChunks } from '../src/engine/chunk-plan.ts';
 import { compressionSpec } from '../src/engine/compression.ts';
+import { encodeChunk } from '../src/engine/chunk-encoder.ts';
 import { packJob } from '../src/engine/packer.ts';
 import { planUnpack, unpackJob } from '../src/engine/unpacker.ts';
 import type { SnapshotFile } from '../src/index.ts';
@@ -216,5 +217,40 @@ describe('cancellation', { timeout: 120_000 }, () => {
     const error = await packing.catch((caught: unknown) => caught);
     expect(BackupError.is(error, ErrorCode.ABORTED)).toBe(true);
     expect(await listFiles(join(dir, 'store'))).toEqual([]);
+  });
+
+  // What a cancel does to a chunk mid-upload: the provider's write stops
+  // reading, Node's iterator destroys the chunk's output with an AbortError,
+  // and tar-stream destroys the entry being written with it. Unheard, that
+  // error was an uncaught exception: in a server, the end of the process.
+  test('an upload that stops reading a chunk part way fails its encoding and throws nothing uncaught', async () => {
+    const files = await sourceFiles(
+      Object.fromEntries(Array.from({ length: 4 }, (_, i) => [`shard-a/f${i}`, sampleBytes(2 * MB + i * 4099, 0.3)])),
+    );
+    const [job] = planChunks(files, 64 * MB);
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown): void => void uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      // Stops at many points of the chunk, some of which find an entry mid-write.
+      for (let trial = 0; trial < 48; trial++) {
+        const encoding = encodeChunk(job!.chunks[0]!, {
+          root: join(dir, 'src'),
+          compression: compressionSpec('BestSpeed'),
+          signal: new AbortController().signal,
+        });
+        let read = 0;
+        for await (const chunk of encoding.output as AsyncIterable<Buffer>) {
+          read += chunk.byteLength;
+          if (read >= (trial + 1) * 32 * 1024) break;
+        }
+        await expect(encoding.done).rejects.toThrow();
+        // The archive's entries are torn down a few ticks after that.
+        for (let tick = 0; tick < 5; tick++) await new Promise(setImmediate);
+        expect(uncaught, `trial ${trial}`).toEqual([]);
+      }
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
   });
 });

@@ -231,17 +231,25 @@ export class HttpParticipant implements Participant {
     let response: Response;
     let text: string;
     try {
-      response = await fetch(url, {
-        method: action === 'status' ? 'GET' : 'POST',
-        headers: {
-          authorization: bearer(this.#secret),
-          accept: 'application/json',
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      });
-      text = await response.text();
+      // Only the timeout ends the request itself: aborting an in-flight fetch
+      // (a cancel mid-poll) can leave undici's pool to the node unable to send
+      // the next request (the explicit abort) until it times out. A caller's
+      // abort is answered at once; the request finishes in the background.
+      const exchange = (async () => {
+        const answer = await fetch(url, {
+          method: action === 'status' ? 'GET' : 'POST',
+          headers: {
+            authorization: bearer(this.#secret),
+            accept: 'application/json',
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          signal: timeout,
+        });
+        return { answer, content: await answer.text() };
+      })();
+      exchange.catch(() => {}); // settles after a caller's abort too; nobody waits for it then
+      ({ answer: response, content: text } = await raceAbort(exchange, signal));
     } catch (error) {
       if (signal?.aborted) throw abortError(signal);
       const reason = timeout.aborted ? `no answer within ${this.#requestTimeoutMs} ms` : describeFetchError(error);
@@ -260,6 +268,22 @@ export class HttpParticipant implements Participant {
       throw new Unreachable(`${action} ${id}: HTTP ${response.status}`);
     }
     throw fromWireError(this.node, parsed, { status: response.status });
+  }
+}
+
+/** `promise`, or a rejection with the signal's reason as soon as it aborts. */
+async function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return await promise;
+  signal.throwIfAborted();
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([promise, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
   }
 }
 

@@ -110,6 +110,11 @@ async function addEntry(
     sink = pack.entry({ name: file.path, size: length, mode: 0o644, mtime: EPOCH, type: 'file' }, (error) =>
       error ? reject(error) : resolve(),
     );
+    // A destroyed archive destroys the entry being written with the archive's
+    // error (e.g. the AbortError Node's iterator makes when an upload stops
+    // reading the output), and a streamx 'error' nobody listens for is an
+    // uncaught exception: it would end the process. The loop below sees it.
+    sink.on('error', reject);
   });
   finished.catch(() => {}); // observed below; a failed read must not leave it unhandled
   const entrySink = sink as NonNullable<typeof sink>;
