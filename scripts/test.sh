@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: sets up what is missing (Node, pnpm, packages, emulator binaries,
 # the benchmark's baseline tools), type-checks every package, runs every
-# package's tests (each starts the emulators it needs), runs the unit tests of
-# @backup/core and @backup/lsm again on the oldest Node the packages declare,
+# package's tests (each starts the emulators it needs) and, alongside, the unit
+# tests of @backup/core and @backup/lsm on the oldest Node the packages declare,
 # and ends with one line: `N passed, N failed`.
 # Extra arguments go to vitest, e.g. `npm test -- --project provider-s3`; the
 # run on the oldest Node is left out then (it says so).
@@ -34,10 +34,10 @@ if ! pnpm exec turbo run typecheck --output-logs=errors-only; then
   failed=1
 fi
 
-# Runs vitest with `node` ($1) and adds its counts to the totals.
+# Runs vitest with `node` ($1) and writes "passed failed skipped" to the file $2.
 run_vitest() {
-  local node_bin=$1
-  shift
+  local node_bin=$1 counts=$2
+  shift 2
   local summary
   summary=$(mktemp)
   set +e
@@ -51,20 +51,53 @@ run_vitest() {
   rm -f "$summary"
   # vitest failed without a failed test (e.g. an emulator did not start): still a failure.
   if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-  passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+  echo "$p $f $s" >"$counts"
 }
 
-say "every test, on Node $(node --version | tr -d v)"
-run_vitest "$(command -v node)" "$@"
+# Adds the counts run_vitest wrote to $1 to the totals (a run that wrote none failed).
+add_counts() {
+  local p=0 f=1 s=0
+  if [ -s "$1" ]; then read -r p f s <"$1"; fi
+  passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+  rm -f "$1"
+}
 
+floor_pid=""
 if [ -n "$floor_node" ]; then
-  # The packages promise to work on this Node (`engines`); prove it where it matters most.
-  # Before 22.18 Node strips TypeScript types only when asked (the tests' child processes run .ts).
-  say "the unit tests of @backup/core and @backup/lsm again, on Node $("$floor_node" --version | tr -d v), the oldest the packages declare"
-  NODE_OPTIONS="--experimental-strip-types" PATH="$(dirname "$floor_node"):$PATH" \
-    run_vitest "$floor_node" --project core --project lsm
+  # The packages promise to work on this Node (`engines`); prove it where it matters most, in the
+  # background while the main run waits on emulators and child processes (its own log, its counts
+  # in the total). Before 22.18 Node strips TypeScript types only when asked (the tests' child
+  # processes run .ts). Left out there: the lsm tests that kill processes, compare with a model or
+  # measure memory (long, and about the machine rather than the Node API); they run in the main run.
+  floor_log="$tools_dir/floor-node-tests.log"
+  floor_counts=$(mktemp)
+  say "meanwhile: the unit tests of @backup/core and @backup/lsm on Node $("$floor_node" --version | tr -d v), the oldest the packages declare (log: $floor_log)"
+  (
+    export NODE_OPTIONS="--experimental-strip-types" PATH="$(dirname "$floor_node"):$PATH"
+    run_vitest "$floor_node" "$floor_counts" --project core --project lsm \
+      --exclude '**/lsm/test/crash.test.ts' --exclude '**/lsm/test/model.test.ts' \
+      --exclude '**/lsm/test/compaction-memory.test.ts' --exclude '**/lsm/test/store-lock.test.ts'
+  ) >"$floor_log" 2>&1 &
+  floor_pid=$!
 else
   say "the run on the oldest supported Node is left out: it runs only when npm test gets no arguments"
+fi
+
+say "every test, on Node $(node --version | tr -d v)"
+main_counts=$(mktemp)
+run_vitest "$(command -v node)" "$main_counts" "$@"
+add_counts "$main_counts"
+
+if [ -n "$floor_pid" ]; then
+  wait "$floor_pid" || true
+  read -r floor_passed floor_failed _ <"$floor_counts" 2>/dev/null || floor_failed=1
+  if [ "${floor_failed:-1}" -ne 0 ]; then
+    say "on the oldest supported Node, tests FAILED; the end of $floor_log:"
+    tail -150 "$floor_log"
+  else
+    say "on the oldest supported Node: ${floor_passed:-0} passed (log: $floor_log)"
+  fi
+  add_counts "$floor_counts"
 fi
 
 line="$passed passed, $failed failed"
