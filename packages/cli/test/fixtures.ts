@@ -1,9 +1,10 @@
 // What the CLI tests need around the bin: a real backup to copy, scratch
 // folders, and a way to run the bin as a user would.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { BackupEngine, isFinalStatus } from '@backup/core';
 import { Store } from '@backup/lsm';
@@ -61,6 +62,11 @@ export async function runBin(args: readonly string[], env: NodeJS.ProcessEnv): P
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return await collect(child);
+}
+
+/** Waits for a child started with piped stdout and stderr to exit, and returns its code and output. */
+export async function collect(child: ChildProcessByStdio<null, Readable, Readable>): Promise<Run> {
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

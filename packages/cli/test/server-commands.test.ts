@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runBin, scratch, type Run } from './fixtures.ts';
+import { collect, runBin, scratch, type Run } from './fixtures.ts';
 
 // The CLI against a real server process (the server package's bin, from its sources), over HTTP.
 const SERVER_BIN = fileURLToPath(new URL('../../server/src/bin.ts', import.meta.url));
@@ -71,12 +71,7 @@ async function inTerminal(args: string[]): Promise<Run> {
     env: { PATH: process.env.PATH, TERM: 'xterm', ...env() },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once('close', (exit) => resolve(exit)));
-  return { code, stdout, stderr };
+  return await collect(child);
 }
 
 /** Flags of a backup of the `Slow` class that runs for seconds: 48 MiB, 2 MB chunks, best compression, one pipeline. */
