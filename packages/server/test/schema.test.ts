@@ -92,7 +92,9 @@ describe('collections (/v1/schema)', () => {
       try {
         const read = await again.call('GET', '/schema/Durable');
         expect(read.status).toBe(200);
-        expect(read.body.properties).toEqual([{ name: 'name', dataType: ['text'] }]);
+        expect(read.body.properties).toEqual([
+          { name: 'name', dataType: ['text'], indexFilterable: true, indexRangeFilters: false, indexSearchable: true, tokenization: 'word' },
+        ]);
       } finally {
         await again.stop();
       }
