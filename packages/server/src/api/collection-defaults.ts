@@ -61,7 +61,24 @@ export function withWeaviateDefaults(schema: CollectionSchema): CollectionSchema
     vectorIndexConfig: vectorIndexType === 'hnsw' ? merge(VECTOR_INDEX_HNSW, input.vectorIndexConfig) : (input.vectorIndexConfig ?? {}),
     vectorIndexType,
     vectorizer: input.vectorizer ?? 'none',
+    ...(isJsonObject(input.vectorConfig) ? { vectorConfig: namedVectorsWithDefaults(input.vectorConfig) } : {}),
   } as CollectionSchema;
+}
+
+/** Named vectors (`vectorConfig`, as Python v4 creates a collection's `default` vector): each gets its index settings. */
+function namedVectorsWithDefaults(vectorConfig: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const [name, value] of Object.entries(vectorConfig)) {
+    const vector = isJsonObject(value) ? value : {};
+    const type = typeof vector.vectorIndexType === 'string' ? vector.vectorIndexType : 'hnsw';
+    out[name] = {
+      vectorizer: { none: {} },
+      ...vector,
+      vectorIndexType: type,
+      vectorIndexConfig: type === 'hnsw' ? merge(VECTOR_INDEX_HNSW, vector.vectorIndexConfig) : (vector.vectorIndexConfig ?? {}),
+    };
+  }
+  return out;
 }
 
 function shardingWithDefaults(value: unknown): JsonObject {

@@ -119,6 +119,8 @@ function metadataMessage(object: StoredObject, withVector: boolean): Message {
   const vector = withVector && object.vector !== undefined ? float32Bytes(object.vector) : undefined;
   return {
     id: object.id,
+    // Newer clients (Python v4) read the id from its 16 bytes.
+    id_as_bytes: Buffer.from(object.id.replaceAll('-', ''), 'hex'),
     creation_time_unix: object.creationTimeUnix,
     creation_time_unix_present: true,
     last_update_time_unix: object.lastUpdateTimeUnix,
