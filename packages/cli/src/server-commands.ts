@@ -155,10 +155,13 @@ export async function createCommand(argv: readonly string[], io: CliIo): Promise
       'chunk-size': { type: 'string' },
       compression: { type: 'string' },
       'cpu-percentage': { type: 'string' },
+      'incremental-base': { type: 'string' },
       wait: { type: 'boolean' },
     },
     io,
   );
+  const base = values['incremental-base'];
+  if (base === '') throw new UsageError('--incremental-base needs the id of a backup');
   const config = {
     ...(integer(values['chunk-size'], '--chunk-size') !== undefined ? { ChunkSize: integer(values['chunk-size'], '--chunk-size') } : {}),
     ...(typeof values.compression === 'string' ? { CompressionLevel: values.compression } : {}),
@@ -170,6 +173,7 @@ export async function createCommand(argv: readonly string[], io: CliIo): Promise
     id: context.id,
     ...(list(values.include) ? { include: list(values.include) } : {}),
     ...(list(values.exclude) ? { exclude: list(values.exclude) } : {}),
+    ...(typeof base === 'string' ? { incremental_base_backup_id: base } : {}),
     ...(Object.keys(config).length > 0 ? { config } : {}),
   };
   const created = (await context.client.call('POST', `/backups/${enc(context.backend)}`, body)) as Json;

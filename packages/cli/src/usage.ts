@@ -52,6 +52,9 @@ export const CREATE_USAGE = serverUsage(
   --chunk-size <MB>      chunk size (2-512, default 128)
   --compression <level>  DefaultCompression, BestSpeed, BestCompression, ZstdDefaultCompression, ...
   --cpu-percentage <n>   share of the node's cores (1-80, default 50)
+  --incremental-base <id>
+                         incremental: reuse what backup <id> (SUCCESS, same backend and location)
+                         already holds; the new backup still restores on its own
   --wait                 wait for the end, with progress`,
 );
 

@@ -223,7 +223,8 @@ export class BackupEngine {
     const { provider, backend } = this.#provider(request.backend);
     const id = validateBackupId(request.id);
     validateSelection(request.include, request.exclude);
-    const config = resolveBackupConfig(request.config);
+    const baseId = request.incrementalBaseBackupId === undefined ? undefined : validateBaseId(request.incrementalBaseBackupId, id);
+    const config: ResolvedBackupConfig = { ...resolveBackupConfig(request.config), ...(baseId ? { incrementalBaseBackupId: baseId } : {}) };
     const location = config.location;
     this.#refuseFilesystemOnCluster(provider);
     await checkRequestLocation(provider, location); // before the slot: a bad Path never holds it
@@ -237,8 +238,10 @@ export class BackupEngine {
         throw new BackupError(ErrorCode.INVALID_ARGUMENT, 'nothing to back up: no class matches the request');
       }
       await this.#checkAccess(provider, location);
+      if (baseId) await this.#checkBase(provider, baseId, location);
       await this.#checkIdIsFree(provider, id, location);
       const operation = new Operation('backup', id, backend, location, provider.homeDir(id, location), classes);
+      operation.incrementalBaseBackupId = baseId;
       const nodeRequest: NodeBackupRequest = {
         id,
         backend,
@@ -248,6 +251,7 @@ export class BackupEngine {
         compression: config.compression,
         cpuPercentage: config.cpuPercentage,
         startedAt: operation.startedAt.toISOString(),
+        ...(baseId ? { incrementalBaseBackupId: baseId } : {}),
       };
       const participants = this.#backupParticipants();
       await canCommitBackup(participants, nodeRequest, operation.controller.signal, this.#canCommitTimeoutMs);
@@ -498,6 +502,10 @@ export class BackupEngine {
       nodes = Object.fromEntries(descriptors.map((descriptor) => [descriptor.node, nodeSummary(descriptor)]));
       operation.sizeBytes = descriptors.reduce((sum, descriptor) => sum + descriptor.preCompressionSizeBytes, 0);
       operation.skipped = descriptors.flatMap((descriptor) => skippedOf(descriptor));
+      operation.storedBytes = {
+        uploaded: descriptors.reduce((sum, descriptor) => sum + descriptor.storedSizeBytes, 0),
+        reused: descriptors.reduce((sum, descriptor) => sum + (descriptor.reusedStoredSizeBytes ?? 0), 0),
+      };
       if (signal.aborted) throw signal.reason;
       operation.finishing = true;
       operation.completedAt = new Date();
@@ -826,6 +834,27 @@ export class BackupEngine {
     }
   }
 
+  /** An incremental backup's base must be a SUCCESS backup at the same backend and location: else 422, before anything starts. */
+  async #checkBase(provider: BackupProvider, baseId: string, location: Location): Promise<void> {
+    let base: GlobalDescriptor;
+    try {
+      base = await this.#readGlobal(provider, baseId, location);
+    } catch (error) {
+      if (!BackupError.is(error, ErrorCode.NOT_FOUND)) throw error;
+      throw new BackupError(
+        ErrorCode.INVALID_ARGUMENT,
+        `incremental base backup "${baseId}" does not exist at "${provider.homeDir(baseId, location)}"`,
+        { cause: error },
+      );
+    }
+    if (base.status !== BackupStatus.SUCCESS) {
+      throw new BackupError(
+        ErrorCode.INVALID_ARGUMENT,
+        `incremental base backup "${baseId}" has status ${base.status}: only a backup with status SUCCESS can be a base`,
+      );
+    }
+  }
+
   async #checkIdIsFree(provider: BackupProvider, id: string, location: Location): Promise<void> {
     let existing: GlobalDescriptor | undefined;
     try {
@@ -889,6 +918,8 @@ export class BackupEngine {
       chunkSizeBytes: config.chunkSizeBytes,
       cpuPercentage: config.cpuPercentage,
       preCompressionSizeBytes: operation.sizeBytes,
+      ...(config.incrementalBaseBackupId ? { incrementalBaseBackupId: config.incrementalBaseBackupId } : {}),
+      ...storedSizes(Object.values(nodes)),
     };
     await provider.put(globalDescriptorKey(operation.id), encodeDescriptor(descriptor), { location: operation.location, signal });
     this.#reconcile(provider);
@@ -929,6 +960,28 @@ export class BackupEngine {
       stagingDirectories,
     };
   }
+}
+
+function validateBaseId(baseId: unknown, id: string): string {
+  if (typeof baseId !== 'string' || baseId === '') {
+    throw new BackupError(ErrorCode.INVALID_ARGUMENT, "invalid incremental_base_backup_id: must be a backup id");
+  }
+  try {
+    validateBackupId(baseId);
+  } catch (error) {
+    throw new BackupError(ErrorCode.INVALID_ARGUMENT, `invalid incremental_base_backup_id: ${describe(error)}`, { cause: error });
+  }
+  if (baseId === id) throw new BackupError(ErrorCode.INVALID_ARGUMENT, `backup "${id}" cannot be its own incremental base`);
+  return baseId;
+}
+
+/** Stored bytes uploaded and reused, summed over the nodes that reported them (absent until the backup ended). */
+function storedSizes(nodes: readonly NodeSummary[]): { storedSizeBytes?: number; reusedStoredSizeBytes?: number } {
+  if (nodes.length === 0 || nodes.some((node) => node.storedSizeBytes === undefined)) return {};
+  return {
+    storedSizeBytes: nodes.reduce((sum, node) => sum + (node.storedSizeBytes ?? 0), 0),
+    reusedStoredSizeBytes: nodes.reduce((sum, node) => sum + (node.reusedStoredSizeBytes ?? 0), 0),
+  };
 }
 
 function alreadySucceeded(id: string): BackupError {
@@ -976,6 +1029,8 @@ function nodeSummary(descriptor: NodeDescriptor): NodeSummary {
     status: descriptor.status,
     error: descriptor.error,
     preCompressionSizeBytes: descriptor.preCompressionSizeBytes,
+    storedSizeBytes: descriptor.storedSizeBytes,
+    reusedStoredSizeBytes: descriptor.reusedStoredSizeBytes ?? 0,
     skipped: skippedOf(descriptor),
   };
 }
@@ -998,6 +1053,8 @@ function backupReport(operation: Operation): BackupStatusReport {
     completedAt: operation.completedAt,
     sizeBytes: operation.sizeBytes,
     skipped: operation.skipped,
+    ...(operation.incrementalBaseBackupId ? { incrementalBaseBackupId: operation.incrementalBaseBackupId } : {}),
+    ...(operation.storedBytes ? { bytesUploaded: operation.storedBytes.uploaded, bytesReused: operation.storedBytes.reused } : {}),
     progress: operation.progress(),
   };
 }
@@ -1028,6 +1085,8 @@ function reportFromGlobal(descriptor: GlobalDescriptor, backend: string, path: s
     completedAt: parseDate(descriptor.completedAt),
     sizeBytes: descriptor.preCompressionSizeBytes ?? 0,
     skipped: Object.values(descriptor.nodes ?? {}).flatMap((node) => [...(node.skipped ?? [])]),
+    ...(descriptor.incrementalBaseBackupId ? { incrementalBaseBackupId: descriptor.incrementalBaseBackupId } : {}),
+    ...(descriptor.storedSizeBytes !== undefined ? { bytesUploaded: descriptor.storedSizeBytes, bytesReused: descriptor.reusedStoredSizeBytes ?? 0 } : {}),
     progress: storedProgress(descriptor),
   };
 }

@@ -5,7 +5,7 @@ import type { BackupProvider } from '../provider.ts';
 import type { BackupSource } from '../source.ts';
 import type { NodeDescriptor } from './descriptors.ts';
 import { backupNode } from './node-backup.ts';
-import { NodeRestore, readNodeDescriptor, recordsToRestore } from './node-restore.ts';
+import { NodeRestore, checkReusedChunks, readNodeDescriptor, recordsToRestore } from './node-restore.ts';
 import type { BackupProgress, NodeBackupRequest, NodeRestoreRequest, Participant, RestoreProgress } from './participant.ts';
 import { pipelineCount } from './request-validation.ts';
 import type { ChunkEvents, RetryPolicy } from './retry.ts';
@@ -140,6 +140,7 @@ export class LocalParticipant implements Participant {
         throw new BackupError(ErrorCode.ALREADY_EXISTS, `cannot restore class ${record.name}: it already exists${as} on node ${this.node}`);
       }
     }
+    await checkReusedChunks(provider, request, recordsToRestore(descriptor, request.collections), options.signal);
     this.#restores.set(request.id, { descriptor });
   }
 

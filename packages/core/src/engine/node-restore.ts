@@ -1,7 +1,14 @@
 import { BackupError, ErrorCode, throwIfAborted } from '../errors.ts';
 import type { BackupProvider } from '../provider.ts';
 import type { BackupSource, RestoreTarget } from '../source.ts';
-import { decodeNodeDescriptor, nodeDescriptorKey, type CollectionRecord, type NodeDescriptor } from './descriptors.ts';
+import {
+  backupIdOfKey,
+  decodeNodeDescriptor,
+  isReusedChunk,
+  nodeDescriptorKey,
+  type CollectionRecord,
+  type NodeDescriptor,
+} from './descriptors.ts';
 import { forEachParallel } from './parallel.ts';
 import type { ChunkEvents, RetryPolicy } from './retry.ts';
 import type { NodeRestoreRequest, RestoreProgress } from './participant.ts';
@@ -35,6 +42,32 @@ export async function readNodeDescriptor(
 export function recordsToRestore(descriptor: NodeDescriptor, collections: readonly string[]): CollectionRecord[] {
   const wanted = new Set(collections);
   return descriptor.collections.filter((record) => wanted.has(record.name));
+}
+
+/**
+ * Fails fast, with BASE_MISSING naming the object, when a chunk this backup
+ * reuses from an earlier backup is gone (e.g. removed by hand); one `stat`
+ * per reused chunk, before any download.
+ */
+export async function checkReusedChunks(
+  provider: BackupProvider,
+  request: NodeRestoreRequest,
+  records: readonly CollectionRecord[],
+  signal: AbortSignal,
+): Promise<void> {
+  const reused = records.flatMap((record) => record.chunks.filter((chunk) => isReusedChunk(chunk, request.id)));
+  await forEachParallel(reused, 8, signal, async (chunk, jobSignal) => {
+    try {
+      await provider.stat(chunk.key, { location: request.location, signal: jobSignal });
+    } catch (error) {
+      if (!BackupError.is(error, ErrorCode.NOT_FOUND)) throw error;
+      throw new BackupError(
+        ErrorCode.BASE_MISSING,
+        `backup ${request.id} reuses ${chunk.key} from backup ${backupIdOfKey(chunk.key)}, and that object is missing`,
+        { cause: error },
+      );
+    }
+  });
 }
 
 export interface NodeRestoreContext {

@@ -83,6 +83,8 @@ function statusBody(report: BackupStatusReport) {
     completedAt: time(report.completedAt),
     size: toGiB(report.sizeBytes),
     ...(report.skipped.length > 0 ? { skipped: report.skipped } : {}),
+    ...(report.incrementalBaseBackupId ? { incremental_base_backup_id: report.incrementalBaseBackupId } : {}),
+    ...(report.bytesUploaded !== undefined ? { bytesUploaded: report.bytesUploaded, bytesReused: report.bytesReused ?? 0 } : {}),
     ...(report.progress ? { progress: progressBody(report.progress) } : {}),
   };
 }
@@ -139,6 +141,7 @@ export function createBackupApi(engine: BackupEngine): BackupApi {
             include: body.include,
             exclude: body.exclude,
             config: body.config,
+            incrementalBaseBackupId: body.incrementalBaseBackupId,
           });
           return { status: 200, body: result };
         }
