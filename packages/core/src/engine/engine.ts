@@ -45,6 +45,8 @@ import { Scheduler, type OperationKind, type Slot } from './scheduler.ts';
 import { BackupStatus, isFinalStatus } from './status.ts';
 import { resolveRetryPolicy, withRetries, type RetryPolicy } from './retry.ts';
 import { removeBackupObjects } from './storage-cleanup.ts';
+import { deleteBackupFromStorage, hasDeletionMark, type DeletionReport } from './backup-deletion.ts';
+import { planRetention, type RetentionPolicy } from './retention.ts';
 import type {
   BackupStatusReport,
   CreateBackupRequest,
@@ -148,6 +150,8 @@ export class BackupEngine {
   /** Final statuses that could not be stored yet: written again after the next successful write. */
   readonly #unrecorded = new Map<Operation, { provider: BackupProvider; write: () => Promise<void> }>();
   #reconciling = false;
+  /** Deletions of this engine run one at a time (each reads every descriptor). */
+  #deletions: Promise<unknown> = Promise.resolve();
   #state: 'new' | 'started' | 'closed' = 'new';
 
   /** How transient storage failures are retried (the `retry` option, resolved); copies started through the API use it too. */
@@ -367,6 +371,55 @@ export class BackupEngine {
     );
   }
 
+  /**
+   * Deletes a finished backup (SUCCESS, FAILED or CANCELED) from storage,
+   * keeping the objects other backups reuse (see `backup-deletion.ts`).
+   * NOT_FOUND if there is no such backup; CONFLICT while it runs (cancel it
+   * first) or while a backup is being built on it. Afterwards its id is
+   * free, unless objects of it are still reused by other backups.
+   */
+  async deleteBackup(backend: string, id: string, location: Location = {}): Promise<DeletionReport> {
+    this.#assertStarted();
+    const { provider, backend: name } = this.#provider(backend);
+    validateBackupId(id);
+    const where = normalizeLocation(location);
+    const operation = this.#operations.get(Operation.key('backup', name, id, where));
+    if (operation && (operation.running || !operation.recorded)) {
+      throw new BackupError(ErrorCode.CONFLICT, `backup "${id}" is ${operation.status}: cancel it first, then delete it`);
+    }
+    const run = this.#deletions.then(() => deleteBackupFromStorage(provider, id, where));
+    this.#deletions = run.catch(() => {});
+    const report = await run;
+    if (operation) this.#operations.delete(Operation.key('backup', name, id, where));
+    return report;
+  }
+
+  /**
+   * Applies a retention policy to the backups at the backend's root: keeps
+   * what `planRetention` keeps, deletes the rest oldest first (nothing with
+   * `dryRun`). A deletion that fails is reported and the others go on.
+   */
+  async pruneBackups(
+    backend: string,
+    policy: RetentionPolicy & { readonly dryRun?: boolean | undefined; readonly location?: Location | undefined },
+  ): Promise<{ keep: string[]; delete: string[]; deleted: string[]; failed: { id: string; error: string }[] }> {
+    const location = normalizeLocation(policy.location ?? {});
+    const plan = planRetention(await this.listBackups(backend, { location }), policy);
+    const deleted: string[] = [];
+    const failed: { id: string; error: string }[] = [];
+    if (!policy.dryRun) {
+      for (const id of [...plan.delete].reverse()) {
+        try {
+          await this.deleteBackup(backend, id, location);
+          deleted.push(id);
+        } catch (error) {
+          failed.push({ id, error: this.redact(describe(error)) });
+        }
+      }
+    }
+    return { ...plan, deleted, failed };
+  }
+
   // --------------------------------------------------------------- restores
 
   /**
@@ -490,6 +543,11 @@ export class BackupEngine {
     let outcome: BackupStatus;
     let cleanedUp = true;
     try {
+      // The STARTED descriptor naming the base is stored: a delete of the base that began since has left its mark.
+      if (request.incrementalBaseBackupId && (await hasDeletionMark(provider, request.incrementalBaseBackupId, request.location, signal))) {
+        await abortBackupEverywhere(participants, request.id); // they accepted phase 1 and would wait for a commit
+        throw new BackupError(ErrorCode.CONFLICT, `incremental base backup "${request.incrementalBaseBackupId}" was deleted while this backup started`);
+      }
       const descriptors = await commitBackup(participants, request, signal, {
         onStatus: async (status) => {
           if (operation.cancelRequested || signal.aborted) return;
@@ -853,6 +911,9 @@ export class BackupEngine {
         `incremental base backup "${baseId}" has status ${base.status}: only a backup with status SUCCESS can be a base`,
       );
     }
+    if (await hasDeletionMark(provider, baseId, location)) {
+      throw new BackupError(ErrorCode.INVALID_ARGUMENT, `incremental base backup "${baseId}" is being deleted`);
+    }
   }
 
   async #checkIdIsFree(provider: BackupProvider, id: string, location: Location): Promise<void> {
@@ -860,8 +921,14 @@ export class BackupEngine {
     try {
       existing = await this.#readGlobal(provider, id, location);
     } catch (error) {
-      if (BackupError.is(error, ErrorCode.NOT_FOUND)) return;
-      throw error;
+      if (!BackupError.is(error, ErrorCode.NOT_FOUND)) throw error;
+      if (await hasDeletionMark(provider, id, location)) {
+        throw new BackupError(
+          ErrorCode.ALREADY_EXISTS,
+          `backup "${id}" was deleted, but other backups still reuse its objects: its id cannot be used again until they are deleted`,
+        );
+      }
+      return;
     }
     if (existing.status !== BackupStatus.CANCELED) {
       throw new BackupError(ErrorCode.ALREADY_EXISTS, `backup "${id}" already exists at "${provider.homeDir(id, location)}"`);

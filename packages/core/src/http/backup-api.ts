@@ -170,7 +170,17 @@ export function createBackupApi(engine: BackupEngine): BackupApi {
           return { status: 200, body: statusBody(await engine.backupStatus(target.backend, target.id, await location())) };
         }
         if (method === 'DELETE') {
-          await engine.cancelBackup(target.backend, target.id, await location());
+          // Plain DELETE cancels, as in Weaviate (a finished backup answers 422); `?purge=true` deletes a finished one.
+          const purge = request.query.get('purge');
+          if (purge !== null && purge !== 'true' && purge !== 'false') {
+            throw new BackupError(ErrorCode.INVALID_ARGUMENT, "malformed request: 'purge' query parameter must be true or false");
+          }
+          if (purge === 'true') {
+            validateBackupId(target.id);
+            await engine.deleteBackup(target.backend, target.id, await location());
+          } else {
+            await engine.cancelBackup(target.backend, target.id, await location());
+          }
           return { status: 204 };
         }
         return methodNotAllowed(method, request.path);
