@@ -8,7 +8,8 @@ import type { SingleNodeOptions } from './options.ts';
  * Through one provider: full → incr1 → incr2 with writes, deletes and a
  * compaction between them (the host's `mutate`); each backup restores on a
  * fresh node to exactly the data at its own time, the incremental ones upload
- * less than the full one, and a copy of incr2 brings the objects it reuses
+ * less than the full one, deleting the full one keeps incr2 restorable, and
+ * a copy of incr2 brings the objects it reuses
  * along (verified at the destination and restored from there).
  */
 export function incrementalChainTest<S extends BackupSource>(options: SingleNodeOptions<S>, label: string): void {
@@ -38,6 +39,12 @@ export function incrementalChainTest<S extends BackupSource>(options: SingleNode
       await restore(fresh, provider, id);
       assertSameData(await options.source.dump(fresh.source), expected[step], `${id} restored from ${label}`);
     }
+
+    // Deleting the full backup keeps what incr1 and incr2 reuse: incr2 still restores.
+    await origin.engine.deleteBackup(provider.name, ids[0]);
+    const afterDelete = await world.node('node1', [provider]);
+    await restore(afterDelete, provider, ids[2]);
+    assertSameData(await options.source.dump(afterDelete.source), expected[2], `${ids[2]} restored after ${ids[0]} was deleted`);
 
     const moved = await world.provider(factory);
     await copyBackup({ id: ids[2], from: { provider }, to: { provider: moved } });
