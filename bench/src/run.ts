@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { detectTools } from './baselines.ts';
 import { measureBackupSpeed } from './backup-speed.ts';
+import { measureIncremental } from './incremental-bench.ts';
 import { folderSize, generateDataset } from './dataset.ts';
 import { runLsmStallBench } from './lsm-stall.ts';
 import { machineInfo, versions } from './machine.ts';
@@ -85,6 +86,9 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     });
     await fsp.rm(path.join(backupPath, speed.restoreSource.backupId), { recursive: true, force: true });
     if (speed.restoreSource.archivePath) await fsp.rm(speed.restoreSource.archivePath, { force: true });
+
+    log('incremental backup after 1 % new writes, against a full one');
+    const incremental = await measureIncremental({ url: server.url, backupPath, datasetBytes, level: levels[0]!, seed: options.seed + 104_729, timeoutMs, log });
 
     log(`write load: ${options.loadRate} writes/s idle for ${options.loadIdleSeconds} s, then during a backup`);
     const impact = await measureWriteImpact({
@@ -171,6 +175,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       },
       providers,
       cluster,
+      incremental,
     };
     return { ...result, targets: targetChecks(result) };
   } finally {
@@ -244,6 +249,25 @@ export function targetChecks(result: Omit<BenchResult, 'targets'>): TargetCheck[
     ...(errors > 0 ? { note: `${errors} write errors` } : {}),
   });
   checks.push(...clusterChecks(result.cluster));
+  const incremental = result.incremental;
+  if (incremental) {
+    checks.push({
+      name: 'incremental backup after 1 % new writes: bytes uploaded / full',
+      value: incremental.bytesRatio,
+      unit: 'x',
+      comparison: '<=',
+      target: incremental.bytesTarget,
+      pass: incremental.bytesRatio <= incremental.bytesTarget,
+    });
+    checks.push({
+      name: 'incremental backup after 1 % new writes: time / full',
+      value: incremental.timeRatio,
+      unit: 'x',
+      comparison: '<=',
+      target: incremental.timeTarget,
+      pass: incremental.timeRatio <= incremental.timeTarget,
+    });
+  }
   return checks;
 }
 
