@@ -24,6 +24,8 @@ export const ErrorCode = {
    * (that backup's objects were removed underneath it); the message names it.
    */
   BASE_MISSING: 'BASE_MISSING',
+  /** The backup is encrypted and no key, or not its key, is configured. */
+  ENCRYPTION_KEY: 'ENCRYPTION_KEY',
   /** Configuration is missing or invalid (e.g. a required environment variable). */
   CONFIG: 'CONFIG',
   /** The backend is temporarily unreachable or throttling, and retries ran out. */

@@ -37,6 +37,7 @@ export { createRedactor, secretsFromEnv, REDACTED, SECRET_ENV_VARIABLES } from '
 export { BackupEngine, toGiB } from './engine/engine.ts';
 export type { BackupEngineOptions, Cluster, EngineLogger, WaitForOptions } from './engine/engine.ts';
 export type { DeletionReport } from './engine/backup-deletion.ts';
+export { encryptionKeyFromEnv, parseEncryptionKey, type EncryptionRecord } from './engine/chunk-cipher.ts';
 export { planRetention, type RetentionPolicy, type RetentionPlan } from './engine/retention.ts';
 export { BackupEvents } from './engine/events.ts';
 export type { BackupEvent, BackupEventListener, OperationRef } from './engine/events.ts';

@@ -16,6 +16,7 @@ import {
   type BackupApi,
   type ParticipantApi,
   type ProviderRegistry,
+  encryptionKeyFromEnv,
 } from '@backup/core';
 import { Store, type PropertySchema } from '@backup/lsm';
 import { registerBatchRoutes } from './api/batch.ts';
@@ -128,7 +129,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       ...(clustered ? { placeShard: placeShards(cluster.nodes) } : {}),
     });
     // The node's own part of every backup, whether it coordinates or takes part; it retries like the engine.
-    const participant = new LocalParticipant({ source: store, providers, node: config.nodeName, retry, events });
+    const encryptionKey = encryptionKeyFromEnv(config.env);
+    const participant = new LocalParticipant({ source: store, providers, node: config.nodeName, retry, events, encryptionKey });
     if (clustered) {
       participantApi = createParticipantApi(participant, {
         secret: cluster.secret!,
@@ -145,6 +147,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       retry,
       events,
       redact,
+      encryptionKey,
       ...(clustered ? { cluster: httpCluster(cluster, participant) } : {}),
     });
     await engine.start();

@@ -1,6 +1,7 @@
 import { BackupError, ErrorCode } from '../errors.ts';
 import { joinKey } from '../keys.ts';
 import type { CollectionMetadata, ShardStatus } from '../source.ts';
+import type { EncryptionRecord } from './chunk-cipher.ts';
 import type { Codec, CompressionSpec } from './compression.ts';
 import { isBackupStatus, type BackupStatus } from './status.ts';
 
@@ -62,6 +63,8 @@ export interface ChunkRecord {
    * lies in that backup's folder); absent: the node descriptor's compression.
    */
   readonly codec?: Codec | undefined;
+  /** Likewise its encryption, when it differs from the node descriptor's. */
+  readonly encryption?: EncryptionRecord | undefined;
 }
 
 /** The id of the backup whose folder holds `key` (`<id>/<node>/...`). */
@@ -126,6 +129,8 @@ export interface NodeDescriptor {
   /** Set on an incremental backup: the backup it was based on, and the stored bytes it reuses from the chain. */
   readonly incrementalBaseBackupId?: string | undefined;
   readonly reusedStoredSizeBytes?: number | undefined;
+  /** Set when this node's chunks are encrypted (client-side, AES-256-GCM): the wrapped data key. */
+  readonly encryption?: EncryptionRecord | undefined;
   readonly collections: readonly CollectionRecord[];
 }
 

@@ -110,6 +110,12 @@ export interface BackupEngineOptions {
    * descriptors, events), e.g. `createRedactor()`; default: none.
    */
   readonly redact?: ((text: string) => string) | undefined;
+  /**
+   * Client-side encryption (opt-in): the user's 32-byte key, e.g. from
+   * `encryptionKeyFromEnv()`. Every backup's chunks are then encrypted
+   * (AES-256-GCM); restoring an encrypted backup needs it.
+   */
+  readonly encryptionKey?: Buffer | undefined;
 }
 
 /** Options of `waitFor`. */
@@ -178,6 +184,7 @@ export class BackupEngine {
       cpuCount: options.cpuCount ?? availableParallelism(),
       retry: this.#retry,
       events: this.events,
+      encryptionKey: options.encryptionKey,
     });
     this.#cluster = options.cluster ?? {
       nodes: [this.nodeName],

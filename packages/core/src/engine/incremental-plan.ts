@@ -16,6 +16,7 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { throwIfAborted } from '../errors.ts';
 import type { SnapshotFile } from '../source.ts';
+import type { EncryptionRecord } from './chunk-cipher.ts';
 import type { Codec } from './compression.ts';
 import type { ChunkRecord, CollectionRecord, FileRecord, NodeDescriptor } from './descriptors.ts';
 import { forEachParallel } from './parallel.ts';
@@ -55,6 +56,7 @@ export async function planReuse(
   root: string,
   base: CollectionRecord | undefined,
   baseCodec: Codec,
+  baseEncryption: EncryptionRecord | undefined,
   options: { readonly pipelines: number; readonly signal: AbortSignal },
 ): Promise<ReusePlan> {
   if (!base) return { chunks: [], files: [], toPack: [...files], reusedBytes: 0 };
@@ -96,6 +98,7 @@ export async function planReuse(
     .map((chunk) => ({
       ...chunk,
       codec: chunk.codec ?? baseCodec,
+      ...((chunk.encryption ?? baseEncryption) ? { encryption: chunk.encryption ?? baseEncryption } : {}),
       entries: chunk.entries.map(({ unused: _unused, ...entry }) => (live.has(entry.path) ? entry : { ...entry, unused: true })),
     }));
   return { chunks, files: reused, toPack, reusedBytes: reused.reduce((sum, file) => sum + file.size, 0) };

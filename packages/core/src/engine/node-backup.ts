@@ -15,6 +15,7 @@ import {
 } from './descriptors.ts';
 import { baseCollection, planReuse } from './incremental-plan.ts';
 import { packJob } from './packer.ts';
+import { newDataKey } from './chunk-cipher.ts';
 import { forEachParallel } from './parallel.ts';
 import type { ChunkEvents, RetryPolicy } from './retry.ts';
 import type { BackupProgress, NodeBackupRequest } from './participant.ts';
@@ -29,6 +30,8 @@ export interface NodeBackupContext {
   readonly retry?: RetryPolicy | undefined;
   /** Told of chunk uploads retried and given up (events of the node). */
   readonly chunkEvents?: ChunkEvents | undefined;
+  /** The user's key: when set, every chunk is encrypted under a fresh data key it wraps. */
+  readonly encryptionKey?: Buffer | undefined;
 }
 
 interface CollectionWork {
@@ -66,6 +69,7 @@ export async function backupNode(
       ? await readBaseDescriptor(provider, request.incrementalBaseBackupId, node, location, signal)
       : undefined;
 
+    const encryption = context.encryptionKey ? newDataKey(context.encryptionKey) : undefined;
     const jobs: { work: CollectionWork; job: PackJob }[] = [];
     let reusedBytes = 0;
     for (const item of work) {
@@ -74,6 +78,7 @@ export async function backupNode(
         item.snapshot.root,
         baseCollection(base, item.snapshot.collection),
         base?.compression.codec ?? request.compression.codec,
+        base?.encryption,
         { pipelines: context.pipelines, signal },
       );
       item.reusedChunks = reuse.chunks;
@@ -102,6 +107,7 @@ export async function backupNode(
         provider,
         location,
         compression: request.compression,
+        encryptionKey: encryption?.dataKey,
         root: item.snapshot.root,
         keyFor: (index) => chunkKey(request.id, node, item.snapshot.collection, index),
         signal: jobSignal,
@@ -136,6 +142,7 @@ export async function backupNode(
             reusedStoredSizeBytes: collections.reduce((sum, record) => sum + (record.reusedStoredSize ?? 0), 0),
           }
         : {}),
+      ...(encryption ? { encryption: encryption.record } : {}),
       collections,
     };
     throwIfAborted(signal, `backup ${request.id}`);

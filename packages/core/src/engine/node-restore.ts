@@ -10,6 +10,7 @@ import {
   type NodeDescriptor,
 } from './descriptors.ts';
 import { forEachParallel } from './parallel.ts';
+import { unwrapDataKey } from './chunk-cipher.ts';
 import type { ChunkEvents, RetryPolicy } from './retry.ts';
 import type { NodeRestoreRequest, RestoreProgress } from './participant.ts';
 import { BackupStatus } from './status.ts';
@@ -70,6 +71,27 @@ export async function checkReusedChunks(
   });
 }
 
+/**
+ * The data keys of every encrypted chunk to restore, by wrapped key. Fails
+ * with ENCRYPTION_KEY (no key, or not the backup's) before anything is
+ * downloaded or prepared.
+ */
+export function dataKeysFor(
+  descriptor: NodeDescriptor,
+  records: readonly CollectionRecord[],
+  userKey: Buffer | undefined,
+): Map<string, Buffer> {
+  const keys = new Map<string, Buffer>();
+  for (const record of records) {
+    for (const chunk of record.chunks) {
+      const encryption = chunk.encryption ?? descriptor.encryption;
+      if (!encryption || keys.has(encryption.wrappedKey)) continue;
+      keys.set(encryption.wrappedKey, unwrapDataKey(encryption, userKey, `backup ${descriptor.id} of node ${descriptor.node}`));
+    }
+  }
+  return keys;
+}
+
 export interface NodeRestoreContext {
   readonly source: BackupSource;
   readonly provider: BackupProvider;
@@ -77,6 +99,8 @@ export interface NodeRestoreContext {
   readonly signal: AbortSignal;
   readonly retry?: RetryPolicy | undefined;
   readonly chunkEvents?: ChunkEvents | undefined;
+  /** The user's key, for encrypted backups. */
+  readonly encryptionKey?: Buffer | undefined;
 }
 
 /**
@@ -97,6 +121,11 @@ export class NodeRestore {
 
   async stage(request: NodeRestoreRequest, context: NodeRestoreContext, progress: RestoreProgress = {}): Promise<void> {
     const { source, provider, signal } = context;
+    const dataKeys = dataKeysFor(this.#descriptor, this.#records, context.encryptionKey);
+    const dataKeyFor = (chunk: CollectionRecord['chunks'][number]): Buffer | undefined => {
+      const encryption = chunk.encryption ?? this.#descriptor.encryption;
+      return encryption ? dataKeys.get(encryption.wrappedKey) : undefined;
+    };
     for (const record of this.#records) {
       throwIfAborted(signal, `restore ${request.id}`);
       this.#targets.set(record.name, await source.prepareRestore(record.name, { signal, nodeMapping: request.nodeMapping }));
@@ -123,6 +152,7 @@ export class NodeRestore {
         onBytes: progress.onBytes,
         retry: context.retry,
         chunkEvents: context.chunkEvents,
+        dataKeyFor,
       });
       const files = job.splitFile ? 1 : job.chunks.reduce((sum, chunk) => sum + chunk.entries.length, 0);
       progress.onDone?.({ files, chunks: job.chunks.length });

@@ -14,6 +14,7 @@ const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.NOT_SUPPORTED]: 422,
   [ErrorCode.CORRUPT]: 422,
   [ErrorCode.BASE_MISSING]: 422,
+  [ErrorCode.ENCRYPTION_KEY]: 422,
   [ErrorCode.ACCESS_DENIED]: 500,
   [ErrorCode.CONFIG]: 500,
   [ErrorCode.IO]: 500,
