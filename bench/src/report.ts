@@ -112,6 +112,17 @@ export function formatReport(result: BenchResult): string {
       verdict(incremental.timeRatio <= incremental.timeTarget),
     ]);
   }
+  const encryption = result.encryption;
+  if (encryption) {
+    rows.push([
+      `encrypted backup, ${encryption.pipelines} pipeline(s)`,
+      `${encryption.encryptedSeconds.toFixed(2)} s`,
+      `plain ${encryption.plainSeconds.toFixed(2)} s`,
+      ratioCell(encryption.throughputRatio),
+      `≥ ${encryption.target.toFixed(2)}×`,
+      verdict(encryption.throughputRatio >= encryption.target),
+    ]);
+  }
   lines.push(...table(rows));
   lines.push('ratio = baseline seconds / our seconds (wall clock, best round); CPU-time ratio = baseline CPU / our CPU (less work is > 1).');
 

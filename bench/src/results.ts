@@ -9,6 +9,7 @@ import type { MachineInfo, Versions } from './machine.ts';
 import type { ParallelismLevel } from './parallelism.ts';
 import type { ClusterResult } from './cluster-bench.ts';
 import type { IncrementalResult } from './incremental-bench.ts';
+import type { EncryptionResult } from './encryption-bench.ts';
 import type { ProviderFigures, ProviderName } from './providers.ts';
 
 export const RESULT_SCHEMA_VERSION = 1;
@@ -148,5 +149,7 @@ export interface BenchResult {
   readonly cluster?: ClusterResult;
   /** Incremental backup after 1 % new writes against a full one (absent in results of older runs). */
   readonly incremental?: IncrementalResult;
+  /** Client-side encryption against none, one pipeline (absent in results of older runs). */
+  readonly encryption?: EncryptionResult;
   readonly targets: TargetCheck[];
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { detectTools } from './baselines.ts';
 import { measureBackupSpeed } from './backup-speed.ts';
 import { measureIncremental } from './incremental-bench.ts';
+import { measureEncryption } from './encryption-bench.ts';
 import { folderSize, generateDataset } from './dataset.ts';
 import { runLsmStallBench } from './lsm-stall.ts';
 import { machineInfo, versions } from './machine.ts';
@@ -104,6 +105,9 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     await server.stop();
     server = undefined;
 
+    log('client-side encryption: the same backup at one pipeline, without and with a key');
+    const encryption = await measureEncryption({ dataPath, backupPath, level: levels[0]!, rounds: options.rounds, timeoutMs, log });
+
     // ...then the larger sizes, grown from it.
     if (sizesAboveMain.length > 0) {
       log(`memory bound: peak RSS of a fresh server during a gzip backup at ${describeSizes(sizesAboveMain)}`);
@@ -176,6 +180,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       providers,
       cluster,
       incremental,
+      encryption,
     };
     return { ...result, targets: targetChecks(result) };
   } finally {
@@ -266,6 +271,17 @@ export function targetChecks(result: Omit<BenchResult, 'targets'>): TargetCheck[
       comparison: '<=',
       target: incremental.timeTarget,
       pass: incremental.timeRatio <= incremental.timeTarget,
+    });
+  }
+  const encryption = result.encryption;
+  if (encryption) {
+    checks.push({
+      name: `encrypted backup throughput / plain, ${encryption.pipelines} pipeline(s)`,
+      value: encryption.throughputRatio,
+      unit: 'x',
+      comparison: '>=',
+      target: encryption.target,
+      pass: encryption.throughputRatio >= encryption.target,
     });
   }
   return checks;
