@@ -105,6 +105,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const cluster = resolveClusterConfig(config.env, config.nodeName, config.auth.apiKeys);
   // Configuration errors first: nothing is opened if a variable is missing.
   const retry = retryPolicyFromEnv(config.env);
+  const encryptionKey = encryptionKeyFromEnv(config.env); // a malformed key stops the start before anything opens
   const providers = await providersFromEnv(config.env, { importModule: (specifier) => import(specifier) });
 
   let store: Store | undefined;
@@ -129,7 +130,6 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       ...(clustered ? { placeShard: placeShards(cluster.nodes) } : {}),
     });
     // The node's own part of every backup, whether it coordinates or takes part; it retries like the engine.
-    const encryptionKey = encryptionKeyFromEnv(config.env);
     const participant = new LocalParticipant({ source: store, providers, node: config.nodeName, retry, events, encryptionKey });
     if (clustered) {
       participantApi = createParticipantApi(participant, {
