@@ -153,7 +153,8 @@ function expectCompleteResult(result: BenchResult): void {
   }
 
   // Every target judged (or explained), and the table shows each verdict.
-  expect(result.targets.length).toBe(result.backup.length + result.restore.length + result.memory.sizes.length + 3 + 3);
+  // + stall (2), write latency, cluster (3), incremental (2), encryption (1).
+  expect(result.targets.length).toBe(result.backup.length + result.restore.length + result.memory.sizes.length + 3 + 3 + 2 + 1);
   for (const target of result.targets) {
     if (target.pass === null) expect(target.note).toEqual(expect.any(String));
     else expect(target.value).toEqual(expect.any(Number));

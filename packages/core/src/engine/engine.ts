@@ -550,8 +550,9 @@ export class BackupEngine {
     let outcome: BackupStatus;
     let cleanedUp = true;
     try {
-      // The STARTED descriptor naming the base is stored: a delete of the base that began since has left its mark.
-      if (request.incrementalBaseBackupId && (await hasDeletionMark(provider, request.incrementalBaseBackupId, request.location, signal))) {
+      // The STARTED descriptor naming the base is stored: a delete of the base that began since has left
+      // its mark (or, finished, removed the base's descriptor).
+      if (request.incrementalBaseBackupId && !(await this.#baseStillThere(provider, request.incrementalBaseBackupId, request.location, signal))) {
         await abortBackupEverywhere(participants, request.id); // they accepted phase 1 and would wait for a commit
         throw new BackupError(ErrorCode.CONFLICT, `incremental base backup "${request.incrementalBaseBackupId}" was deleted while this backup started`);
       }
@@ -920,6 +921,16 @@ export class BackupEngine {
     }
     if (await hasDeletionMark(provider, baseId, location)) {
       throw new BackupError(ErrorCode.INVALID_ARGUMENT, `incremental base backup "${baseId}" is being deleted`);
+    }
+  }
+
+  async #baseStillThere(provider: BackupProvider, baseId: string, location: Location, signal: AbortSignal): Promise<boolean> {
+    if (await hasDeletionMark(provider, baseId, location, signal)) return false;
+    try {
+      return (await this.#readGlobal(provider, baseId, location)).status === BackupStatus.SUCCESS;
+    } catch (error) {
+      if (BackupError.is(error, ErrorCode.NOT_FOUND)) return false;
+      throw error;
     }
   }
 
