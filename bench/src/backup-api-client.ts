@@ -28,6 +28,8 @@ export interface BackupRequest {
   readonly id: string;
   readonly compressionLevel: string;
   readonly cpuPercentage: number;
+  /** Makes it an incremental backup on top of this one. */
+  readonly incrementalBaseBackupId?: string | undefined;
 }
 
 /** How often the status is polled: small next to a run's duration, light on the server. */
@@ -40,6 +42,7 @@ export async function runBackup(url: string, backupPath: string, request: Backup
   await call(url, 'POST', '/v1/backups/filesystem', {
     id: request.id,
     config: { CompressionLevel: request.compressionLevel, CPUPercentage: request.cpuPercentage },
+    ...(request.incrementalBaseBackupId ? { incremental_base_backup_id: request.incrementalBaseBackupId } : {}),
   });
   await waitFor(url, `/v1/backups/filesystem/${request.id}`, timeoutMs, `backup ${request.id}`);
   const seconds = (performance.now() - started) / 1000;

@@ -93,6 +93,36 @@ export function formatReport(result: BenchResult): string {
     );
   }
   rows.push(...clusterRows(result.cluster));
+  const incremental = result.incremental;
+  if (incremental) {
+    rows.push([
+      'incremental after 1 % new writes: bytes uploaded',
+      `${incremental.incremental.storedBytes} B`,
+      `full ${incremental.full.storedBytes} B`,
+      `${(incremental.bytesRatio * 100).toFixed(2)} %`,
+      `≤ ${(incremental.bytesTarget * 100).toFixed(0)} %`,
+      verdict(incremental.bytesRatio <= incremental.bytesTarget),
+    ]);
+    rows.push([
+      'incremental after 1 % new writes: time',
+      `${incremental.incremental.seconds.toFixed(2)} s`,
+      `full ${incremental.full.seconds.toFixed(2)} s`,
+      `${(incremental.timeRatio * 100).toFixed(1)} %`,
+      `≤ ${(incremental.timeTarget * 100).toFixed(0)} %`,
+      verdict(incremental.timeRatio <= incremental.timeTarget),
+    ]);
+  }
+  const encryption = result.encryption;
+  if (encryption) {
+    rows.push([
+      `encrypted backup, ${encryption.pipelines} pipeline(s)`,
+      `${encryption.encryptedSeconds.toFixed(2)} s`,
+      `plain ${encryption.plainSeconds.toFixed(2)} s`,
+      ratioCell(encryption.throughputRatio),
+      `≥ ${encryption.target.toFixed(2)}×`,
+      verdict(encryption.throughputRatio >= encryption.target),
+    ]);
+  }
   lines.push(...table(rows));
   lines.push('ratio = baseline seconds / our seconds (wall clock, best round); CPU-time ratio = baseline CPU / our CPU (less work is > 1).');
 

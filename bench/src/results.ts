@@ -8,6 +8,8 @@ import type { LsmStallBench } from './lsm-stall.ts';
 import type { MachineInfo, Versions } from './machine.ts';
 import type { ParallelismLevel } from './parallelism.ts';
 import type { ClusterResult } from './cluster-bench.ts';
+import type { IncrementalResult } from './incremental-bench.ts';
+import type { EncryptionResult } from './encryption-bench.ts';
 import type { ProviderFigures, ProviderName } from './providers.ts';
 
 export const RESULT_SCHEMA_VERSION = 1;
@@ -145,5 +147,9 @@ export interface BenchResult {
   readonly providers: Record<ProviderName, ProviderFigures>;
   /** A 3-node cluster against one node holding the same data (absent in results of older runs). */
   readonly cluster?: ClusterResult;
+  /** Incremental backup after 1 % new writes against a full one (absent in results of older runs). */
+  readonly incremental?: IncrementalResult;
+  /** Client-side encryption against none, one pipeline (absent in results of older runs). */
+  readonly encryption?: EncryptionResult;
   readonly targets: TargetCheck[];
 }

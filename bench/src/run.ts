@@ -8,6 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { detectTools } from './baselines.ts';
 import { measureBackupSpeed } from './backup-speed.ts';
+import { measureIncremental } from './incremental-bench.ts';
+import { measureEncryption } from './encryption-bench.ts';
 import { folderSize, generateDataset } from './dataset.ts';
 import { runLsmStallBench } from './lsm-stall.ts';
 import { machineInfo, versions } from './machine.ts';
@@ -86,6 +88,9 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     await fsp.rm(path.join(backupPath, speed.restoreSource.backupId), { recursive: true, force: true });
     if (speed.restoreSource.archivePath) await fsp.rm(speed.restoreSource.archivePath, { force: true });
 
+    log('incremental backup after 1 % new writes, against a full one');
+    const incremental = await measureIncremental({ url: server.url, backupPath, datasetBytes, level: levels[0]!, seed: options.seed + 104_729, timeoutMs, log });
+
     log(`write load: ${options.loadRate} writes/s idle for ${options.loadIdleSeconds} s, then during a backup`);
     const impact = await measureWriteImpact({
       server,
@@ -99,6 +104,9 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     });
     await server.stop();
     server = undefined;
+
+    log('client-side encryption: the same backup at one pipeline, without and with a key');
+    const encryption = await measureEncryption({ dataPath, backupPath, level: levels[0]!, rounds: options.rounds, timeoutMs, log });
 
     // ...then the larger sizes, grown from it.
     if (sizesAboveMain.length > 0) {
@@ -171,6 +179,8 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       },
       providers,
       cluster,
+      incremental,
+      encryption,
     };
     return { ...result, targets: targetChecks(result) };
   } finally {
@@ -244,6 +254,36 @@ export function targetChecks(result: Omit<BenchResult, 'targets'>): TargetCheck[
     ...(errors > 0 ? { note: `${errors} write errors` } : {}),
   });
   checks.push(...clusterChecks(result.cluster));
+  const incremental = result.incremental;
+  if (incremental) {
+    checks.push({
+      name: 'incremental backup after 1 % new writes: bytes uploaded / full',
+      value: incremental.bytesRatio,
+      unit: 'x',
+      comparison: '<=',
+      target: incremental.bytesTarget,
+      pass: incremental.bytesRatio <= incremental.bytesTarget,
+    });
+    checks.push({
+      name: 'incremental backup after 1 % new writes: time / full',
+      value: incremental.timeRatio,
+      unit: 'x',
+      comparison: '<=',
+      target: incremental.timeTarget,
+      pass: incremental.timeRatio <= incremental.timeTarget,
+    });
+  }
+  const encryption = result.encryption;
+  if (encryption) {
+    checks.push({
+      name: `encrypted backup throughput / plain, ${encryption.pipelines} pipeline(s)`,
+      value: encryption.throughputRatio,
+      unit: 'x',
+      comparison: '>=',
+      target: encryption.target,
+      pass: encryption.throughputRatio >= encryption.target,
+    });
+  }
   return checks;
 }
 

@@ -110,6 +110,15 @@ function expectCompleteResult(result: BenchResult): void {
     expect(comparison.ours.seconds).toBeGreaterThan(0);
     expectBaseline(comparison.baseline, comparison.ratio);
   }
+  // Incremental after 1 % new writes: it uploaded something, less than the full backup did.
+  expect(result.incremental!.full.storedBytes).toBeGreaterThan(0);
+  expect(result.incremental!.incremental.storedBytes).toBeGreaterThan(0);
+  expect(result.incremental!.bytesRatio).toBeLessThan(1);
+  expect(result.targets.map((t) => t.name)).toEqual(expect.arrayContaining([expect.stringMatching(/^incremental backup after 1 % new writes: time/)]));
+  // Encryption against none, both timed.
+  expect(result.encryption!.plainSeconds).toBeGreaterThan(0);
+  expect(result.encryption!.encryptedSeconds).toBeGreaterThan(0);
+  expect(result.encryption!.throughputRatio).toBeGreaterThan(0);
 
   expect(result.memory.sizes).toHaveLength(2);
   for (const size of result.memory.sizes) expect(size.peakRssBytes).toBeGreaterThanOrEqual(size.startRssBytes);
@@ -144,7 +153,8 @@ function expectCompleteResult(result: BenchResult): void {
   }
 
   // Every target judged (or explained), and the table shows each verdict.
-  expect(result.targets.length).toBe(result.backup.length + result.restore.length + result.memory.sizes.length + 3 + 3);
+  // + stall (2), write latency, cluster (3), incremental (2), encryption (1).
+  expect(result.targets.length).toBe(result.backup.length + result.restore.length + result.memory.sizes.length + 3 + 3 + 2 + 1);
   for (const target of result.targets) {
     if (target.pass === null) expect(target.note).toEqual(expect.any(String));
     else expect(target.value).toEqual(expect.any(Number));

@@ -89,6 +89,28 @@ async function populate(store: Store): Promise<void> {
   await review.updateTenants([{ name: 'tenantCold', activityStatus: 'COLD' }]);
 }
 
+/**
+ * What a busy store does between two backups: about 1 % new articles, some
+ * updated and some deleted, reviews of one tenant deleted; step 2 and later
+ * also compact every shard (segments replaced by merged ones).
+ */
+async function mutate(store: Store, step: number): Promise<void> {
+  const next = random(1000 + step);
+  const article = store.getCollection('Article')!;
+  const existing = await article.scan({ limit: 40 });
+  await putMany(15, async () => {
+    await article.put(uuid(next), { properties: { title: text(next, 6), body: text(next, 180), words: 180, published: true }, vector: vector(next, 48) });
+  });
+  for (const object of existing.slice(0, 10)) {
+    await article.put(object.id, { properties: { ...object.properties, title: `updated in step ${step}` }, vector: object.vector ?? vector(next, 48) });
+  }
+  for (const object of existing.slice(10 + step * 5, 20 + step * 5)) await article.delete(object.id);
+  const review = store.getCollection('Review')!;
+  for (const object of await review.scan({ tenant: 'tenantA', limit: 5 })) await review.delete(object.id, { tenant: 'tenantA' });
+  await store.flush();
+  if (step >= 2) await store.compact();
+}
+
 async function scanAll(scan: (after: string | undefined) => Promise<StoredObject[]>): Promise<StoredObject[]> {
   const objects: StoredObject[] = [];
   for (let page = await scan(undefined); page.length > 0; page = await scan(page.at(-1)!.id)) objects.push(...page);
@@ -133,6 +155,7 @@ async function dump(store: Store): Promise<unknown> {
 export const lsmHost: BackupHost<Store> = {
   open: ({ directory, nodeName }) => Store.open({ path: directory, nodeName, syncWrites: false, memtableBytes: MEMTABLE_BYTES }),
   populate,
+  mutate,
   dump,
   close: (store) => store.close(),
 };

@@ -115,8 +115,13 @@ export function backupId(stem: string): string {
 }
 
 /** Backs up everything `node` holds through `provider`; asserts it ends SUCCESS. */
-export async function backUp(node: RunningNode, provider: BackupProvider, id: string): Promise<void> {
-  await node.engine.createBackup({ backend: provider.name, id, config: { chunkSizeMb: CHUNK_SIZE_MB } });
+export async function backUp(node: RunningNode, provider: BackupProvider, id: string, incrementalBaseBackupId?: string): Promise<void> {
+  await node.engine.createBackup({
+    backend: provider.name,
+    id,
+    config: { chunkSizeMb: CHUNK_SIZE_MB },
+    ...(incrementalBaseBackupId ? { incrementalBaseBackupId } : {}),
+  });
   const report = await poll(`backup ${id} through ${provider.name}`, async () => {
     const status = await node.engine.backupStatus(provider.name, id);
     return isFinalStatus(status.status) ? status : undefined;

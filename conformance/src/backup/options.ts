@@ -20,6 +20,13 @@ export interface BackupHost<S extends BackupSource = BackupSource> {
    */
   populate(source: S): Promise<void>;
   /**
+   * Optional: changes a populated store as a busy one changes between two
+   * backups (new objects, updates, deletes, and a compaction on some steps);
+   * `step` counts from 1 and each step changes something else. With it, the
+   * suite proves incremental backup chains (full → incr1 → incr2) per provider.
+   */
+  mutate?(source: S, step: number): Promise<void>;
+  /**
    * Everything a restore must bring back (schemas, tenants and their
    * statuses, every object with its properties and vector), as plain JSON.
    * Two stores holding the same data must dump deep-equal, whatever their

@@ -1,5 +1,6 @@
 import type { BackupSource } from '@backup/core';
 import { copyPairTest } from './copy-pair.ts';
+import { incrementalChainTest } from './incremental-chain.ts';
 import { damageTest, resumeTest } from './integrity.ts';
 import { clusterRoundTripTest } from './cluster-round-trip.ts';
 import type { BackupConformanceOptions, SingleNodeOptions } from './options.ts';
@@ -11,8 +12,10 @@ import { roundTripTest } from './round-trip.ts';
  * - per provider: a round trip (back up a populated store, restore it on a
  *   fresh node, compare object by object; move it and restore it under
  *   another node name), damage at rest (verify names a flipped byte, a copy
- *   refuses it, a backup not SUCCESS is not copied), and an interrupted copy
- *   into it that never looks complete and resumes;
+ *   refuses it, a backup not SUCCESS is not copied), an interrupted copy
+ *   into it that never looks complete and resumes, and (when the host can
+ *   `mutate` its store) an incremental chain full → incr1 → incr2 restored
+ *   to each backup's point in time;
  * - per ordered pair of different providers: back up through the first,
  *   copy to the second, verify there, restore from there, compare;
  * - with a `cluster` host, per provider: a backup through any node of the
@@ -34,6 +37,7 @@ export function runBackupConformance<S extends BackupSource>(options: BackupConf
     for (const label of labels) {
       damageTest(single, label);
       resumeTest(single, label);
+      if (single.source.mutate) incrementalChainTest(single, label);
     }
   }
   const cluster = options.cluster;

@@ -5,6 +5,8 @@ import type { CliIo } from './io.ts';
 import { UsageError } from './providers.ts';
 import {
   CANCEL_USAGE,
+  DELETE_USAGE,
+  PRUNE_USAGE,
   COPY_USAGE,
   CREATE_USAGE,
   LIST_USAGE,
@@ -17,6 +19,8 @@ import {
 import {
   cancelCommand,
   createCommand,
+  deleteCommand,
+  pruneCommand,
   listCommand,
   remoteCopyCommand,
   remoteVerifyCommand,
@@ -39,6 +43,8 @@ const COMMANDS: Record<string, { readonly run: Command; readonly usage: string; 
   restore: { run: restoreCommand, usage: RESTORE_USAGE, remote: true },
   'restore-status': { run: restoreStatusCommand, usage: RESTORE_STATUS_USAGE, remote: true },
   cancel: { run: cancelCommand, usage: CANCEL_USAGE, remote: true },
+  delete: { run: deleteCommand, usage: DELETE_USAGE, remote: true },
+  prune: { run: pruneCommand, usage: PRUNE_USAGE, remote: true },
   copy: { run: either(copyCommand, remoteCopyCommand), usage: COPY_USAGE },
   verify: { run: either(verifyCommand, remoteVerifyCommand), usage: VERIFY_USAGE },
 };

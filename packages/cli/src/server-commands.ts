@@ -6,6 +6,7 @@ import type { CliIo } from './io.ts';
 import { ProgressDisplay, type ProgressSample } from './progress-bar.ts';
 import { UsageError } from './providers.ts';
 import { RestClient } from './rest-client.ts';
+import { planRetention } from '@backup/core';
 
 const FINAL = new Set(['SUCCESS', 'FAILED', 'CANCELED']);
 const GIB = 1024 ** 3;
@@ -155,10 +156,13 @@ export async function createCommand(argv: readonly string[], io: CliIo): Promise
       'chunk-size': { type: 'string' },
       compression: { type: 'string' },
       'cpu-percentage': { type: 'string' },
+      'incremental-base': { type: 'string' },
       wait: { type: 'boolean' },
     },
     io,
   );
+  const base = values['incremental-base'];
+  if (base === '') throw new UsageError('--incremental-base needs the id of a backup');
   const config = {
     ...(integer(values['chunk-size'], '--chunk-size') !== undefined ? { ChunkSize: integer(values['chunk-size'], '--chunk-size') } : {}),
     ...(typeof values.compression === 'string' ? { CompressionLevel: values.compression } : {}),
@@ -170,6 +174,7 @@ export async function createCommand(argv: readonly string[], io: CliIo): Promise
     id: context.id,
     ...(list(values.include) ? { include: list(values.include) } : {}),
     ...(list(values.exclude) ? { exclude: list(values.exclude) } : {}),
+    ...(typeof base === 'string' ? { incremental_base_backup_id: base } : {}),
     ...(Object.keys(config).length > 0 ? { config } : {}),
   };
   const created = (await context.client.call('POST', `/backups/${enc(context.backend)}`, body)) as Json;
@@ -326,4 +331,66 @@ export async function remoteVerifyCommand(argv: readonly string[], io: CliIo): P
   }
   if (final.status === 'FAILED' && problems.length === 0) return ExitCode.FAILED; // could not finish: not proven damaged
   return exitCodeForStatus(String(final.status), 'verify');
+}
+
+/** `backup delete <id> --backend <b>`: removes a finished backup, keeping what other backups reuse. */
+export async function deleteCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const { context } = parse(argv, {}, io);
+  const params = new URLSearchParams(context.query.slice(1));
+  params.set('purge', 'true');
+  await context.client.call('DELETE', `/backups/${enc(context.backend)}/${enc(context.id)}?${params.toString()}`);
+  io.out(context.json ? JSON.stringify({ id: context.id, deleted: true }) : `backup ${context.id} deleted`);
+  return ExitCode.OK;
+}
+
+/** `7d`, `12h`, `30m`, `45s` → milliseconds. */
+function duration(value: string | boolean | undefined, name: string): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const match = /^(\d+)(d|h|m|s)$/.exec(value);
+  if (!match) throw new UsageError(`${name} must be a number and a unit (d, h, m, s), e.g. 7d`);
+  const unit = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 }[match[2] as 'd' | 'h' | 'm' | 's'];
+  return Number(match[1]) * unit;
+}
+
+/** `backup prune --backend <b> --keep-last N | --newer-than 7d [--dry-run]`: retention through delete. */
+export async function pruneCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const { context, values } = parse(argv, { 'keep-last': { type: 'string' }, 'newer-than': { type: 'string' }, 'dry-run': { type: 'boolean' } }, io, false);
+  const keepLast = integer(values['keep-last'], '--keep-last');
+  const newerThanMs = duration(values['newer-than'], '--newer-than');
+  if (keepLast === undefined && newerThanMs === undefined) throw new UsageError('give --keep-last <n>, --newer-than <duration> or both');
+  const listed = (await context.client.call('GET', `/backups/${enc(context.backend)}${context.query}`)) as Json[];
+  const reports = listed.map((item) => ({
+    id: String(item.id),
+    status: String(item.status),
+    startedAt: item.startedAt ? new Date(String(item.startedAt)) : undefined,
+  })) as unknown as Parameters<typeof planRetention>[0];
+  let plan;
+  try {
+    plan = planRetention(reports, { keepLast, newerThanMs });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const failed: { id: string; error: string }[] = [];
+  const deleted: string[] = [];
+  if (!values['dry-run']) {
+    for (const id of [...plan.delete].reverse()) {
+      const params = new URLSearchParams(context.query.slice(1));
+      params.set('purge', 'true');
+      try {
+        await context.client.call('DELETE', `/backups/${enc(context.backend)}/${enc(id)}?${params.toString()}`);
+        deleted.push(id);
+      } catch (error) {
+        failed.push({ id, error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+  }
+  if (context.json) {
+    io.out(JSON.stringify({ keep: plan.keep, delete: plan.delete, deleted, failed, dryRun: values['dry-run'] === true }));
+  } else {
+    const verb = values['dry-run'] ? 'would delete' : 'deleted';
+    io.out(`keep: ${plan.keep.join(', ') || '(none)'}`);
+    io.out(`${verb}: ${(values['dry-run'] ? plan.delete : deleted).join(', ') || '(none)'}`);
+    for (const failure of failed) io.err(`could not delete ${failure.id}: ${failure.error}`);
+  }
+  return failed.length > 0 ? ExitCode.FAILED : ExitCode.OK;
 }

@@ -52,6 +52,9 @@ export const CREATE_USAGE = serverUsage(
   --chunk-size <MB>      chunk size (2-512, default 128)
   --compression <level>  DefaultCompression, BestSpeed, BestCompression, ZstdDefaultCompression, ...
   --cpu-percentage <n>   share of the node's cores (1-80, default 50)
+  --incremental-base <id>
+                         incremental: reuse what backup <id> (SUCCESS, same backend and location)
+                         already holds; the new backup still restores on its own
   --wait                 wait for the end, with progress`,
 );
 
@@ -86,6 +89,20 @@ export const CANCEL_USAGE = serverUsage(
   'backup cancel <id> --backend <backend> [--restore]',
   'Cancels a running backup (or, with --restore, its running restore). 1 if it already succeeded, 4 if unknown.',
   '  --restore              cancel the restore of the backup instead',
+);
+
+export const DELETE_USAGE = serverUsage(
+  'backup delete <id> --backend <backend>',
+  'Deletes a finished backup (SUCCESS, FAILED or CANCELED) from storage. Objects that incremental backups reuse stay until those are deleted too. 4 if unknown, 1 if it is running (cancel it first).',
+  '',
+);
+
+export const PRUNE_USAGE = serverUsage(
+  'backup prune --backend <backend> (--keep-last <n> | --newer-than <duration>) [--dry-run]',
+  'Retention: keeps the newest n SUCCESS backups and/or those started within the duration (7d, 12h, 30m), deletes the others (never a running one). Exits 1 if a deletion failed.',
+  `  --keep-last <n>        keep the newest n successful backups
+  --newer-than <d>       keep backups started within d (e.g. 7d, 12h)
+  --dry-run              print what would be deleted, delete nothing`,
 );
 
 export const COPY_USAGE = `Usage: backup copy <id> --from <backend> --to <backend> [options]
@@ -149,6 +166,8 @@ Commands (on a running server, over its REST API):
   restore <id>         start a restore (--wait to follow it)
   restore-status <id>  a restore's status and progress
   cancel <id>          cancel a running backup (--restore: its restore)
+  delete <id>          delete a finished backup (keeps what incremental backups reuse)
+  prune                retention: --keep-last <n> / --newer-than <7d>, --dry-run
 
 Commands (on the storage directly, or on the server with --url):
   copy <id>            copy a finished backup to another backend, bucket or path (resumable)

@@ -131,6 +131,36 @@ describe('backup commands against a running server', { timeout: 120_000 }, () =>
     expect((await cli(['status', 'codes', '--backend', ''], { BACKUP_BACKEND: '' })).code).toBe(2);
   });
 
+  test('create --incremental-base, delete, prune --dry-run and prune', async () => {
+    expect((await cli(['create', 'chain-a', '--wait', '-q'])).code).toBe(0);
+    expect((await cli(['create', 'chain-b', '--incremental-base', 'chain-a', '--wait', '-q'])).code).toBe(0);
+    const status = JSON.parse((await cli(['status', 'chain-b', '--json'])).stdout) as Record<string, unknown>;
+    expect(status).toMatchObject({ status: 'SUCCESS', incremental_base_backup_id: 'chain-a' });
+    expect(status.bytesReused).toBeGreaterThan(0);
+    expect((await cli(['create', 'chain-x', '--incremental-base', 'nope'])).code).toBe(1);
+    expect((await cli(['create', 'chain-c', '--incremental-base', 'chain-b', '--wait', '-q'])).code).toBe(0);
+    expect((await cli(['delete', 'chain-a'])).code).toBe(0);
+    expect((await cli(['status', 'chain-a'])).code).toBe(4);
+    // Its objects that chain-b reuses remain: deleting it again only sweeps again (an interrupted delete resumes this way).
+    expect((await cli(['delete', 'chain-a'])).code).toBe(0);
+    expect((await cli(['delete', 'never-was'])).code).toBe(4);
+
+    const dry = await cli(['prune', '--keep-last', '1', '--dry-run', '--json']);
+    expect(dry.code).toBe(0);
+    const plan = JSON.parse(dry.stdout) as { keep: string[]; delete: string[]; deleted: string[] };
+    expect(plan.keep[0]).toBe('chain-c');
+    expect(plan.delete).toContain('chain-b');
+    expect(plan.deleted).toEqual([]);
+    expect((await cli(['status', 'chain-b'])).code).toBe(0);
+    expect((await cli(['prune'])).code).toBe(2);
+    expect((await cli(['prune', '--newer-than', 'soon'])).code).toBe(2);
+    const pruned = await cli(['prune', '--keep-last', '1', '--json']);
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect((JSON.parse(pruned.stdout) as { deleted: string[] }).deleted).toContain('chain-b');
+    expect((await cli(['status', 'chain-b'])).code).toBe(4);
+    expect((await cli(['status', 'chain-c'])).code).toBe(0);
+  });
+
   test('restore --wait, restore-status; verify and copy on the server', async () => {
     expect((await cli(['create', 'moving', '--wait', '-q'])).code).toBe(0);
     const verified = await cli(['verify', 'moving', '--backend', 'filesystem']);

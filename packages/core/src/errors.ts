@@ -19,6 +19,13 @@ export const ErrorCode = {
   CONFLICT: 'CONFLICT',
   /** Stored data failed verification: a checksum, size or descriptor mismatch. */
   CORRUPT: 'CORRUPT',
+  /**
+   * An object an incremental backup reuses from an earlier backup is gone
+   * (that backup's objects were removed underneath it); the message names it.
+   */
+  BASE_MISSING: 'BASE_MISSING',
+  /** The backup is encrypted and no key, or not its key, is configured. */
+  ENCRYPTION_KEY: 'ENCRYPTION_KEY',
   /** Configuration is missing or invalid (e.g. a required environment variable). */
   CONFIG: 'CONFIG',
   /** The backend is temporarily unreachable or throttling, and retries ran out. */

@@ -36,6 +36,9 @@ export { createRedactor, secretsFromEnv, REDACTED, SECRET_ENV_VARIABLES } from '
 // Engine: backups and restores of one node.
 export { BackupEngine, toGiB } from './engine/engine.ts';
 export type { BackupEngineOptions, Cluster, EngineLogger, WaitForOptions } from './engine/engine.ts';
+export type { DeletionReport } from './engine/backup-deletion.ts';
+export { encryptionKeyFromEnv, parseEncryptionKey, type EncryptionRecord } from './engine/chunk-cipher.ts';
+export { planRetention, type RetentionPolicy, type RetentionPlan } from './engine/retention.ts';
 export { BackupEvents } from './engine/events.ts';
 export type { BackupEvent, BackupEventListener, OperationRef } from './engine/events.ts';
 export { DEFAULT_RETRY_POLICY, isTransient, withChunkRetries, resolveRetryPolicy, retryDelay, retryPolicyFromEnv, withRetries } from './engine/retry.ts';

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FilesystemProvider } from '../../provider-filesystem/src/index.ts';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -72,6 +72,32 @@ describe('a cluster over HTTP', { timeout: 120_000 }, () => {
     const after = await Promise.all(nodes.map((node) => treeDigest(node.source.collectionDir('Spread'))));
     expect(after).toEqual(before);
     expect(node1!.received).toContain('POST /internal/restores/three/finalize');
+  });
+
+  test('an incremental backup across nodes: each node reuses its own files from the base, and the backup restores on its own', async () => {
+    const [node1, node2] = await cluster(['node1', 'node2', 'node3']);
+    await node1!.engine.createBackup({ backend: 'shared', id: 'base' });
+    expect((await finalBackup(node1!.engine, 'base')).status).toBe('SUCCESS');
+    await nodes[1]!.source.writeFile('Spread', 'shard1/c.seg', sampleBytes(5_000));
+    await node2!.engine.createBackup({ backend: 'shared', id: 'next', incrementalBaseBackupId: 'base' });
+    const report = await finalBackup(node2!.engine, 'next');
+    expect(report).toMatchObject({ status: 'SUCCESS', incrementalBaseBackupId: 'base' });
+    expect(report.bytesReused).toBeGreaterThan(0);
+    for (const node of ['node1', 'node2', 'node3']) {
+      const descriptor = JSON.parse(await readFile(join(dir!, 'backups', 'next', node, 'backup.json'), 'utf8')) as {
+        collections: { chunks: { key: string }[] }[];
+      };
+      const keys = descriptor.collections.flatMap((collection) => collection.chunks.map((chunk) => chunk.key));
+      // A node references only its own folder of the base.
+      expect(keys.filter((key) => key.startsWith('base/')).every((key) => key.startsWith(`base/${node}/`))).toBe(true);
+      expect(keys.some((key) => key.startsWith(`base/${node}/`))).toBe(true);
+    }
+    const before = await Promise.all(nodes.map((node) => treeDigest(node.source.collectionDir('Spread'))));
+    await node1!.engine.deleteBackup('shared', 'base');
+    for (const node of nodes) await node.source.dropCollection('Spread');
+    await node1!.engine.restore({ backend: 'shared', id: 'next' });
+    expect((await finalRestore(node1!.engine, 'next')).status).toBe('SUCCESS');
+    expect(await Promise.all(nodes.map((node) => treeDigest(node.source.collectionDir('Spread'))))).toEqual(before);
   });
 
   test('a request without the cluster secret, or with a wrong one, is refused with 401 and not processed', async () => {

@@ -67,7 +67,21 @@ describe('create and status', { timeout: 120_000 }, () => {
       error: '',
     });
     const status = await finished('b1');
-    expect(Object.keys(status).sort()).toEqual(['backend', 'completedAt', 'error', 'id', 'path', 'progress', 'size', 'startedAt', 'status']);
+    expect(Object.keys(status).sort()).toEqual([
+      'backend',
+      'bytesReused',
+      'bytesUploaded',
+      'completedAt',
+      'error',
+      'id',
+      'path',
+      'progress',
+      'size',
+      'startedAt',
+      'status',
+    ]);
+    expect(status.bytesReused).toBe(0);
+    expect(status.bytesUploaded).toBeGreaterThan(0);
     expect(status).toMatchObject({ id: 'b1', backend: 'filesystem', status: 'SUCCESS', error: '' });
     expect(status.startedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
     expect(status.size).toBeCloseTo(10_000 / 1024 ** 3, 12);
@@ -168,5 +182,32 @@ describe('restore refusals', { timeout: 120_000 }, () => {
     const unknownNode = await call('POST', '/backups/filesystem/base/restore', { node_mapping: { node1: 'node9' } });
     expect(unknownNode.status).toBe(422);
     expect(message(unknownNode)).toMatch(/node_mapping|node9|not in this cluster/);
+  });
+});
+
+describe('incremental backups over REST', { timeout: 120_000 }, () => {
+  test('incremental_base_backup_id makes an incremental backup; its status names the base and the bytes reused and uploaded', async () => {
+    expect((await call('POST', '/backups/filesystem', { id: 'base' })).status).toBe(200);
+    await finished('base');
+    await harness.source.writeFile('Article', 's0/new.seg', sampleBytes(2_000));
+    const created = await call('POST', '/backups/filesystem', { id: 'next', incremental_base_backup_id: 'base' });
+    expect(created.status).toBe(200);
+    const status = await finished('next');
+    expect(status).toMatchObject({ status: 'SUCCESS', incremental_base_backup_id: 'base' });
+    expect(status.bytesReused).toBeGreaterThan(0);
+    expect(status.bytesUploaded).toBeGreaterThan(0);
+    expect(status.bytesUploaded).toBeLessThan(status.bytesReused as number);
+    // An empty id means a full backup, as in Weaviate.
+    expect((await call('POST', '/backups/filesystem', { id: 'full2', incremental_base_backup_id: '' })).status).toBe(200);
+    expect((await finished('full2')).incremental_base_backup_id).toBeUndefined();
+  });
+
+  test('a base that does not exist is 422 naming it, and nothing is created', async () => {
+    const refused = await call('POST', '/backups/filesystem', { id: 'next', incremental_base_backup_id: 'nope' });
+    expect(refused.status).toBe(422);
+    expect(message(refused)).toContain('"nope"');
+    expect((await call('GET', '/backups/filesystem/next')).status).toBe(404);
+    const wrongType = await call('POST', '/backups/filesystem', { id: 'next', incremental_base_backup_id: 7 });
+    expect(wrongType.status).toBe(422);
   });
 });

@@ -16,6 +16,7 @@ import {
   type BackupApi,
   type ParticipantApi,
   type ProviderRegistry,
+  encryptionKeyFromEnv,
 } from '@backup/core';
 import { Store, type PropertySchema } from '@backup/lsm';
 import { registerBatchRoutes } from './api/batch.ts';
@@ -109,6 +110,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const cluster = resolveClusterConfig(config.env, config.nodeName, config.auth.apiKeys);
   // Configuration errors first: nothing is opened if a variable is missing.
   const retry = retryPolicyFromEnv(config.env);
+  const encryptionKey = encryptionKeyFromEnv(config.env); // a malformed key stops the start before anything opens
   const providers = await providersFromEnv(config.env, { importModule: (specifier) => import(specifier) });
 
   let store: Store | undefined;
@@ -134,7 +136,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       ...(clustered ? { placeShard: placeShards(cluster.nodes) } : {}),
     });
     // The node's own part of every backup, whether it coordinates or takes part; it retries like the engine.
-    const participant = new LocalParticipant({ source: store, providers, node: config.nodeName, retry, events });
+    const participant = new LocalParticipant({ source: store, providers, node: config.nodeName, retry, events, encryptionKey });
     if (clustered) {
       participantApi = createParticipantApi(participant, {
         secret: cluster.secret!,
@@ -151,6 +153,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       retry,
       events,
       redact,
+      encryptionKey,
       ...(clustered ? { cluster: httpCluster(cluster, participant) } : {}),
     });
     await engine.start();

@@ -195,6 +195,9 @@ export function decodeNodeBackupRequest(body: unknown, pathId: string): NodeBack
     compression: { codec, level: number(compression, 'level'), name: compression.name },
     cpuPercentage: number(value, 'cpuPercentage'),
     startedAt: string(value, 'startedAt'),
+    ...(value.incrementalBaseBackupId !== undefined
+      ? { incrementalBaseBackupId: validateBackupId(string(value, 'incrementalBaseBackupId')) }
+      : {}),
   };
 }
 

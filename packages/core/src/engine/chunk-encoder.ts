@@ -12,6 +12,7 @@ import * as tar from 'tar-stream';
 import { BackupError, ErrorCode } from '../errors.ts';
 import { waitForDrain } from './backpressure.ts';
 import type { PlannedChunk, PlannedEntry } from './chunk-plan.ts';
+import { createChunkEncryptor } from './chunk-cipher.ts';
 import { createCompressor, type CompressionSpec } from './compression.ts';
 import type { ChunkEntryRecord } from './descriptors.ts';
 import { DigestStream } from './digest-stream.ts';
@@ -28,6 +29,8 @@ export interface EncodeOptions {
   readonly wholeFile?: { readonly hash: Hash; readonly last: boolean } | undefined;
   /** Called with file bytes as they are read (before compression). */
   readonly onRawBytes?: ((bytes: number) => void) | undefined;
+  /** Data key: the compressed bytes are encrypted before they are hashed and stored (see chunk-cipher.ts). */
+  readonly encryptionKey?: Buffer | undefined;
 }
 
 /** What a chunk turned out to be once its output has been read to the end. */
@@ -57,6 +60,7 @@ const READ_BUFFER = 256 * 1024;
 export function encodeChunk(planned: PlannedChunk, options: EncodeOptions): ChunkEncoding {
   const pack = tar.pack();
   const compressor = createCompressor(options.compression);
+  const encryptor = options.encryptionKey ? createChunkEncryptor(options.encryptionKey) : undefined;
   const digest = new DigestStream();
   const entries: ChunkEntryRecord[] = [];
 
@@ -65,9 +69,9 @@ export function encodeChunk(planned: PlannedChunk, options: EncodeOptions): Chun
   const stop = (error: unknown): void => {
     if (!local.signal.aborted) local.abort(error);
     if (!pack.destroyed) pack.destroy(); // streamx: no error argument, nobody would listen for it
-    for (const stream of [compressor, digest]) if (!stream.destroyed) stream.destroy(error as Error);
+    for (const stream of [compressor, encryptor, digest]) if (stream && !stream.destroyed) stream.destroy(error as Error);
   };
-  const piping = pipeline(Readable.from(pack), compressor, digest);
+  const piping = encryptor ? pipeline(Readable.from(pack), compressor, encryptor, digest) : pipeline(Readable.from(pack), compressor, digest);
   piping.catch(stop);
   const feeding = (async () => {
     for (const entry of planned.entries) entries.push(await addEntry(pack, entry, options.root, signal, options));

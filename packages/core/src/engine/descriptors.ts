@@ -1,7 +1,8 @@
 import { BackupError, ErrorCode } from '../errors.ts';
 import { joinKey } from '../keys.ts';
 import type { CollectionMetadata, ShardStatus } from '../source.ts';
-import type { CompressionSpec } from './compression.ts';
+import type { EncryptionRecord } from './chunk-cipher.ts';
+import type { Codec, CompressionSpec } from './compression.ts';
 import { isBackupStatus, type BackupStatus } from './status.ts';
 
 /**
@@ -9,7 +10,7 @@ import { isBackupStatus, type BackupStatus } from './status.ts';
  * own or an older major, and refuses a newer major (it could not know what
  * changed). Bump MINOR for additive fields, MAJOR for anything else.
  */
-export const FORMAT_VERSION = '2.0';
+export const FORMAT_VERSION = '2.1';
 const SUPPORTED_MAJOR = 2;
 
 /** `<id>/backup_config.json`: written first (STARTED), on every status change, and last. */
@@ -40,6 +41,12 @@ export interface ChunkEntryRecord {
   readonly length: number;
   /** sha256 of these bytes, hex. */
   readonly sha256: string;
+  /**
+   * Set on entries of a chunk reused from an earlier backup whose file is not
+   * part of this backup (deleted or changed since): a restore reads and
+   * verifies them with the chunk but writes nothing.
+   */
+  readonly unused?: boolean | undefined;
 }
 
 export interface ChunkRecord {
@@ -51,6 +58,24 @@ export interface ChunkRecord {
   /** Bytes of file data before compression. */
   readonly rawSize: number;
   readonly entries: readonly ChunkEntryRecord[];
+  /**
+   * The chunk's codec when it is reused from an earlier backup (its key then
+   * lies in that backup's folder); absent: the node descriptor's compression.
+   */
+  readonly codec?: Codec | undefined;
+  /** Likewise its encryption, when it differs from the node descriptor's. */
+  readonly encryption?: EncryptionRecord | undefined;
+}
+
+/** The id of the backup whose folder holds `key` (`<id>/<node>/...`). */
+export function backupIdOfKey(key: string): string {
+  const slash = key.indexOf('/');
+  return slash < 0 ? key : key.slice(0, slash);
+}
+
+/** True when a chunk of backup `id` is stored in another backup's folder (an incremental reference). */
+export function isReusedChunk(chunk: ChunkRecord, id: string): boolean {
+  return backupIdOfKey(chunk.key) !== id;
 }
 
 export interface FileRecord {
@@ -81,7 +106,9 @@ export interface CollectionRecord {
   readonly files: readonly FileRecord[];
   readonly chunks: readonly ChunkRecord[];
   readonly rawSize: number;
+  /** Stored bytes this backup uploaded, and stored bytes of the chunks it reuses from earlier backups. */
   readonly storedSize: number;
+  readonly reusedStoredSize?: number | undefined;
 }
 
 /** `<id>/<node>/backup.json` */
@@ -99,6 +126,11 @@ export interface NodeDescriptor {
   /** Bytes before compression, and stored. */
   readonly preCompressionSizeBytes: number;
   readonly storedSizeBytes: number;
+  /** Set on an incremental backup: the backup it was based on, and the stored bytes it reuses from the chain. */
+  readonly incrementalBaseBackupId?: string | undefined;
+  readonly reusedStoredSizeBytes?: number | undefined;
+  /** Set when this node's chunks are encrypted (client-side, AES-256-GCM): the wrapped data key. */
+  readonly encryption?: EncryptionRecord | undefined;
   readonly collections: readonly CollectionRecord[];
 }
 
@@ -107,6 +139,8 @@ export interface NodeSummary {
   readonly status: BackupStatus;
   readonly error: string;
   readonly preCompressionSizeBytes: number;
+  readonly storedSizeBytes?: number | undefined;
+  readonly reusedStoredSizeBytes?: number | undefined;
   readonly skipped: readonly { readonly collection: string; readonly shard: string; readonly reason: string }[];
 }
 
@@ -127,6 +161,14 @@ export interface GlobalDescriptor {
   readonly chunkSizeBytes: number;
   readonly cpuPercentage: number;
   readonly preCompressionSizeBytes: number;
+  /**
+   * An incremental backup names its base from the first write on (STARTED),
+   * so a concurrent delete of the base sees the reference; see storage-gc.
+   */
+  readonly incrementalBaseBackupId?: string | undefined;
+  /** Stored bytes uploaded by this backup, and reused from its base chain (known once it ended). */
+  readonly storedSizeBytes?: number | undefined;
+  readonly reusedStoredSizeBytes?: number | undefined;
 }
 
 /** `<id>/restore_config.json` */

@@ -45,6 +45,8 @@ import { Scheduler, type OperationKind, type Slot } from './scheduler.ts';
 import { BackupStatus, isFinalStatus } from './status.ts';
 import { resolveRetryPolicy, withRetries, type RetryPolicy } from './retry.ts';
 import { removeBackupObjects } from './storage-cleanup.ts';
+import { deleteBackupFromStorage, hasDeletionMark, type DeletionReport } from './backup-deletion.ts';
+import { planRetention, type RetentionPolicy } from './retention.ts';
 import type {
   BackupStatusReport,
   CreateBackupRequest,
@@ -108,6 +110,12 @@ export interface BackupEngineOptions {
    * descriptors, events), e.g. `createRedactor()`; default: none.
    */
   readonly redact?: ((text: string) => string) | undefined;
+  /**
+   * Client-side encryption (opt-in): the user's 32-byte key, e.g. from
+   * `encryptionKeyFromEnv()`. Every backup's chunks are then encrypted
+   * (AES-256-GCM); restoring an encrypted backup needs it.
+   */
+  readonly encryptionKey?: Buffer | undefined;
 }
 
 /** Options of `waitFor`. */
@@ -148,6 +156,8 @@ export class BackupEngine {
   /** Final statuses that could not be stored yet: written again after the next successful write. */
   readonly #unrecorded = new Map<Operation, { provider: BackupProvider; write: () => Promise<void> }>();
   #reconciling = false;
+  /** Deletions of this engine run one at a time (each reads every descriptor). */
+  #deletions: Promise<unknown> = Promise.resolve();
   #state: 'new' | 'started' | 'closed' = 'new';
 
   /** How transient storage failures are retried (the `retry` option, resolved); copies started through the API use it too. */
@@ -174,6 +184,7 @@ export class BackupEngine {
       cpuCount: options.cpuCount ?? availableParallelism(),
       retry: this.#retry,
       events: this.events,
+      encryptionKey: options.encryptionKey,
     });
     this.#cluster = options.cluster ?? {
       nodes: [this.nodeName],
@@ -223,7 +234,8 @@ export class BackupEngine {
     const { provider, backend } = this.#provider(request.backend);
     const id = validateBackupId(request.id);
     validateSelection(request.include, request.exclude);
-    const config = resolveBackupConfig(request.config);
+    const baseId = request.incrementalBaseBackupId === undefined ? undefined : validateBaseId(request.incrementalBaseBackupId, id);
+    const config: ResolvedBackupConfig = { ...resolveBackupConfig(request.config), ...(baseId ? { incrementalBaseBackupId: baseId } : {}) };
     const location = config.location;
     this.#refuseFilesystemOnCluster(provider);
     await checkRequestLocation(provider, location); // before the slot: a bad Path never holds it
@@ -237,8 +249,10 @@ export class BackupEngine {
         throw new BackupError(ErrorCode.INVALID_ARGUMENT, 'nothing to back up: no class matches the request');
       }
       await this.#checkAccess(provider, location);
+      if (baseId) await this.#checkBase(provider, baseId, location);
       await this.#checkIdIsFree(provider, id, location);
       const operation = new Operation('backup', id, backend, location, provider.homeDir(id, location), classes);
+      operation.incrementalBaseBackupId = baseId;
       const nodeRequest: NodeBackupRequest = {
         id,
         backend,
@@ -248,6 +262,7 @@ export class BackupEngine {
         compression: config.compression,
         cpuPercentage: config.cpuPercentage,
         startedAt: operation.startedAt.toISOString(),
+        ...(baseId ? { incrementalBaseBackupId: baseId } : {}),
       };
       const participants = this.#backupParticipants();
       await canCommitBackup(participants, nodeRequest, operation.controller.signal, this.#canCommitTimeoutMs);
@@ -363,6 +378,55 @@ export class BackupEngine {
       }),
       { location: where },
     );
+  }
+
+  /**
+   * Deletes a finished backup (SUCCESS, FAILED or CANCELED) from storage,
+   * keeping the objects other backups reuse (see `backup-deletion.ts`).
+   * NOT_FOUND if there is no such backup; CONFLICT while it runs (cancel it
+   * first) or while a backup is being built on it. Afterwards its id is
+   * free, unless objects of it are still reused by other backups.
+   */
+  async deleteBackup(backend: string, id: string, location: Location = {}): Promise<DeletionReport> {
+    this.#assertStarted();
+    const { provider, backend: name } = this.#provider(backend);
+    validateBackupId(id);
+    const where = normalizeLocation(location);
+    const operation = this.#operations.get(Operation.key('backup', name, id, where));
+    if (operation && (operation.running || !operation.recorded)) {
+      throw new BackupError(ErrorCode.CONFLICT, `backup "${id}" is ${operation.status}: cancel it first, then delete it`);
+    }
+    const run = this.#deletions.then(() => deleteBackupFromStorage(provider, id, where));
+    this.#deletions = run.catch(() => {});
+    const report = await run;
+    if (operation) this.#operations.delete(Operation.key('backup', name, id, where));
+    return report;
+  }
+
+  /**
+   * Applies a retention policy to the backups at the backend's root: keeps
+   * what `planRetention` keeps, deletes the rest oldest first (nothing with
+   * `dryRun`). A deletion that fails is reported and the others go on.
+   */
+  async pruneBackups(
+    backend: string,
+    policy: RetentionPolicy & { readonly dryRun?: boolean | undefined; readonly location?: Location | undefined },
+  ): Promise<{ keep: string[]; delete: string[]; deleted: string[]; failed: { id: string; error: string }[] }> {
+    const location = normalizeLocation(policy.location ?? {});
+    const plan = planRetention(await this.listBackups(backend, { location }), policy);
+    const deleted: string[] = [];
+    const failed: { id: string; error: string }[] = [];
+    if (!policy.dryRun) {
+      for (const id of [...plan.delete].reverse()) {
+        try {
+          await this.deleteBackup(backend, id, location);
+          deleted.push(id);
+        } catch (error) {
+          failed.push({ id, error: this.redact(describe(error)) });
+        }
+      }
+    }
+    return { ...plan, deleted, failed };
   }
 
   // --------------------------------------------------------------- restores
@@ -488,6 +552,12 @@ export class BackupEngine {
     let outcome: BackupStatus;
     let cleanedUp = true;
     try {
+      // The STARTED descriptor naming the base is stored: a delete of the base that began since has left
+      // its mark (or, finished, removed the base's descriptor).
+      if (request.incrementalBaseBackupId && !(await this.#baseStillThere(provider, request.incrementalBaseBackupId, request.location, signal))) {
+        await abortBackupEverywhere(participants, request.id); // they accepted phase 1 and would wait for a commit
+        throw new BackupError(ErrorCode.CONFLICT, `incremental base backup "${request.incrementalBaseBackupId}" was deleted while this backup started`);
+      }
       const descriptors = await commitBackup(participants, request, signal, {
         onStatus: async (status) => {
           if (operation.cancelRequested || signal.aborted) return;
@@ -500,6 +570,10 @@ export class BackupEngine {
       nodes = Object.fromEntries(descriptors.map((descriptor) => [descriptor.node, nodeSummary(descriptor)]));
       operation.sizeBytes = descriptors.reduce((sum, descriptor) => sum + descriptor.preCompressionSizeBytes, 0);
       operation.skipped = descriptors.flatMap((descriptor) => skippedOf(descriptor));
+      operation.storedBytes = {
+        uploaded: descriptors.reduce((sum, descriptor) => sum + descriptor.storedSizeBytes, 0),
+        reused: descriptors.reduce((sum, descriptor) => sum + (descriptor.reusedStoredSizeBytes ?? 0), 0),
+      };
       if (signal.aborted) throw signal.reason;
       operation.finishing = true;
       operation.completedAt = new Date();
@@ -828,13 +902,53 @@ export class BackupEngine {
     }
   }
 
+  /** An incremental backup's base must be a SUCCESS backup at the same backend and location: else 422, before anything starts. */
+  async #checkBase(provider: BackupProvider, baseId: string, location: Location): Promise<void> {
+    let base: GlobalDescriptor;
+    try {
+      base = await this.#readGlobal(provider, baseId, location);
+    } catch (error) {
+      if (!BackupError.is(error, ErrorCode.NOT_FOUND)) throw error;
+      throw new BackupError(
+        ErrorCode.INVALID_ARGUMENT,
+        `incremental base backup "${baseId}" does not exist at "${provider.homeDir(baseId, location)}"`,
+        { cause: error },
+      );
+    }
+    if (base.status !== BackupStatus.SUCCESS) {
+      throw new BackupError(
+        ErrorCode.INVALID_ARGUMENT,
+        `incremental base backup "${baseId}" has status ${base.status}: only a backup with status SUCCESS can be a base`,
+      );
+    }
+    if (await hasDeletionMark(provider, baseId, location)) {
+      throw new BackupError(ErrorCode.INVALID_ARGUMENT, `incremental base backup "${baseId}" is being deleted`);
+    }
+  }
+
+  async #baseStillThere(provider: BackupProvider, baseId: string, location: Location, signal: AbortSignal): Promise<boolean> {
+    if (await hasDeletionMark(provider, baseId, location, signal)) return false;
+    try {
+      return (await this.#readGlobal(provider, baseId, location)).status === BackupStatus.SUCCESS;
+    } catch (error) {
+      if (BackupError.is(error, ErrorCode.NOT_FOUND)) return false;
+      throw error;
+    }
+  }
+
   async #checkIdIsFree(provider: BackupProvider, id: string, location: Location): Promise<void> {
     let existing: GlobalDescriptor | undefined;
     try {
       existing = await this.#readGlobal(provider, id, location);
     } catch (error) {
-      if (BackupError.is(error, ErrorCode.NOT_FOUND)) return;
-      throw error;
+      if (!BackupError.is(error, ErrorCode.NOT_FOUND)) throw error;
+      if (await hasDeletionMark(provider, id, location)) {
+        throw new BackupError(
+          ErrorCode.ALREADY_EXISTS,
+          `backup "${id}" was deleted, but other backups still reuse its objects: its id cannot be used again until they are deleted`,
+        );
+      }
+      return;
     }
     if (existing.status !== BackupStatus.CANCELED) {
       throw new BackupError(ErrorCode.ALREADY_EXISTS, `backup "${id}" already exists at "${provider.homeDir(id, location)}"`);
@@ -891,6 +1005,8 @@ export class BackupEngine {
       chunkSizeBytes: config.chunkSizeBytes,
       cpuPercentage: config.cpuPercentage,
       preCompressionSizeBytes: operation.sizeBytes,
+      ...(config.incrementalBaseBackupId ? { incrementalBaseBackupId: config.incrementalBaseBackupId } : {}),
+      ...storedSizes(Object.values(nodes)),
     };
     await provider.put(globalDescriptorKey(operation.id), encodeDescriptor(descriptor), { location: operation.location, signal });
     this.#reconcile(provider);
@@ -931,6 +1047,28 @@ export class BackupEngine {
       stagingDirectories,
     };
   }
+}
+
+function validateBaseId(baseId: unknown, id: string): string {
+  if (typeof baseId !== 'string' || baseId === '') {
+    throw new BackupError(ErrorCode.INVALID_ARGUMENT, "invalid incremental_base_backup_id: must be a backup id");
+  }
+  try {
+    validateBackupId(baseId);
+  } catch (error) {
+    throw new BackupError(ErrorCode.INVALID_ARGUMENT, `invalid incremental_base_backup_id: ${describe(error)}`, { cause: error });
+  }
+  if (baseId === id) throw new BackupError(ErrorCode.INVALID_ARGUMENT, `backup "${id}" cannot be its own incremental base`);
+  return baseId;
+}
+
+/** Stored bytes uploaded and reused, summed over the nodes that reported them (absent until the backup ended). */
+function storedSizes(nodes: readonly NodeSummary[]): { storedSizeBytes?: number; reusedStoredSizeBytes?: number } {
+  if (nodes.length === 0 || nodes.some((node) => node.storedSizeBytes === undefined)) return {};
+  return {
+    storedSizeBytes: nodes.reduce((sum, node) => sum + (node.storedSizeBytes ?? 0), 0),
+    reusedStoredSizeBytes: nodes.reduce((sum, node) => sum + (node.reusedStoredSizeBytes ?? 0), 0),
+  };
 }
 
 function alreadySucceeded(id: string): BackupError {
@@ -979,6 +1117,8 @@ function nodeSummary(descriptor: NodeDescriptor): NodeSummary {
     status: descriptor.status,
     error: descriptor.error,
     preCompressionSizeBytes: descriptor.preCompressionSizeBytes,
+    storedSizeBytes: descriptor.storedSizeBytes,
+    reusedStoredSizeBytes: descriptor.reusedStoredSizeBytes ?? 0,
     skipped: skippedOf(descriptor),
   };
 }
@@ -1001,6 +1141,8 @@ function backupReport(operation: Operation): BackupStatusReport {
     completedAt: operation.completedAt,
     sizeBytes: operation.sizeBytes,
     skipped: operation.skipped,
+    ...(operation.incrementalBaseBackupId ? { incrementalBaseBackupId: operation.incrementalBaseBackupId } : {}),
+    ...(operation.storedBytes ? { bytesUploaded: operation.storedBytes.uploaded, bytesReused: operation.storedBytes.reused } : {}),
     progress: operation.progress(),
   };
 }
@@ -1031,6 +1173,8 @@ function reportFromGlobal(descriptor: GlobalDescriptor, backend: string, path: s
     completedAt: parseDate(descriptor.completedAt),
     sizeBytes: descriptor.preCompressionSizeBytes ?? 0,
     skipped: Object.values(descriptor.nodes ?? {}).flatMap((node) => [...(node.skipped ?? [])]),
+    ...(descriptor.incrementalBaseBackupId ? { incrementalBaseBackupId: descriptor.incrementalBaseBackupId } : {}),
+    ...(descriptor.storedSizeBytes !== undefined ? { bytesUploaded: descriptor.storedSizeBytes, bytesReused: descriptor.reusedStoredSizeBytes ?? 0 } : {}),
     progress: storedProgress(descriptor),
   };
 }

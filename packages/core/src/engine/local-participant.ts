@@ -5,7 +5,7 @@ import type { BackupProvider } from '../provider.ts';
 import type { BackupSource } from '../source.ts';
 import type { NodeDescriptor } from './descriptors.ts';
 import { backupNode } from './node-backup.ts';
-import { NodeRestore, readNodeDescriptor, recordsToRestore } from './node-restore.ts';
+import { NodeRestore, checkReusedChunks, dataKeysFor, readNodeDescriptor, recordsToRestore } from './node-restore.ts';
 import type { BackupProgress, NodeBackupRequest, NodeRestoreRequest, Participant, RestoreProgress } from './participant.ts';
 import { pipelineCount } from './request-validation.ts';
 import type { ChunkEvents, RetryPolicy } from './retry.ts';
@@ -22,6 +22,11 @@ export interface LocalParticipantOptions {
   readonly retry?: RetryPolicy | undefined;
   /** Where chunk retries and failures are reported (the engine's `events`, or the server's bus on a peer). */
   readonly events?: BackupEvents | undefined;
+  /**
+   * The user's key for client-side encryption (`BACKUP_ENCRYPTION_KEY`):
+   * set, every backup's chunks are encrypted; needed to restore them.
+   */
+  readonly encryptionKey?: Buffer | undefined;
 }
 
 /** The participant that runs in this process, over the host's `BackupSource`. */
@@ -31,6 +36,7 @@ export class LocalParticipant implements Participant {
   readonly #providers: ProviderRegistry;
   readonly #cpuCount: number;
   readonly #retry: RetryPolicy | undefined;
+  readonly #encryptionKey: Buffer | undefined;
   /** Settable so an engine can adopt a participant built before it (it then reports to the engine's events). */
   events: BackupEvents | undefined;
   readonly #restores = new Map<string, { descriptor: NodeDescriptor; restore?: NodeRestore }>();
@@ -43,6 +49,7 @@ export class LocalParticipant implements Participant {
     this.#providers = options.providers;
     this.#cpuCount = options.cpuCount ?? availableParallelism();
     this.#retry = options.retry;
+    this.#encryptionKey = options.encryptionKey;
     this.events = options.events;
   }
 
@@ -101,6 +108,7 @@ export class LocalParticipant implements Participant {
           signal,
           retry: this.#retry,
           chunkEvents: this.#chunkEvents('backup', request.id, request.backend),
+          encryptionKey: this.#encryptionKey,
         },
         progress,
       );
@@ -130,6 +138,7 @@ export class LocalParticipant implements Participant {
   async canRestore(request: NodeRestoreRequest, options: { signal: AbortSignal }): Promise<void> {
     const provider = this.#providers.get(request.backend);
     const descriptor = await readNodeDescriptor(provider, request, options.signal);
+    dataKeysFor(descriptor, recordsToRestore(descriptor, request.collections), this.#encryptionKey); // no key, wrong key: refused here
     // Class names collide regardless of letter case (as in Weaviate): `ARTICLE` blocks `Article`
     // here, before any download, not when installing it.
     const existing = new Map((await this.#source.listCollections()).map((collection) => [collection.name.toLowerCase(), collection.name]));
@@ -140,6 +149,7 @@ export class LocalParticipant implements Participant {
         throw new BackupError(ErrorCode.ALREADY_EXISTS, `cannot restore class ${record.name}: it already exists${as} on node ${this.node}`);
       }
     }
+    await checkReusedChunks(provider, request, recordsToRestore(descriptor, request.collections), options.signal);
     this.#restores.set(request.id, { descriptor });
   }
 
@@ -158,6 +168,7 @@ export class LocalParticipant implements Participant {
           signal: options.signal,
           retry: this.#retry,
           chunkEvents: this.#chunkEvents('restore', request.id, request.backend),
+          encryptionKey: this.#encryptionKey,
         },
         options,
       );

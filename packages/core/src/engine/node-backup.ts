@@ -6,13 +6,16 @@ import {
   FORMAT_VERSION,
   chunkKey,
   encodeDescriptor,
+  decodeNodeDescriptor,
   nodeDescriptorKey,
   type ChunkRecord,
   type CollectionRecord,
   type FileRecord,
   type NodeDescriptor,
 } from './descriptors.ts';
+import { baseCollection, planReuse } from './incremental-plan.ts';
 import { packJob } from './packer.ts';
+import { newDataKey } from './chunk-cipher.ts';
 import { forEachParallel } from './parallel.ts';
 import type { ChunkEvents, RetryPolicy } from './retry.ts';
 import type { BackupProgress, NodeBackupRequest } from './participant.ts';
@@ -27,12 +30,16 @@ export interface NodeBackupContext {
   readonly retry?: RetryPolicy | undefined;
   /** Told of chunk uploads retried and given up (events of the node). */
   readonly chunkEvents?: ChunkEvents | undefined;
+  /** The user's key: when set, every chunk is encrypted under a fresh data key it wraps. */
+  readonly encryptionKey?: Buffer | undefined;
 }
 
 interface CollectionWork {
   readonly snapshot: CollectionSnapshot;
   readonly chunks: ChunkRecord[];
   readonly files: FileRecord[];
+  /** Chunk records taken from the base backup (incremental), listed before this backup's own. */
+  reusedChunks: ChunkRecord[];
   remainingJobs: number;
 }
 
@@ -54,22 +61,44 @@ export async function backupNode(
     for (const collection of request.collections) {
       throwIfAborted(signal, `backup ${request.id}`);
       const snapshot = await source.snapshot(collection, { signal });
-      work.push({ snapshot, chunks: [], files: [], remainingJobs: 0 });
+      work.push({ snapshot, chunks: [], files: [], reusedChunks: [], remainingJobs: 0 });
     }
     throwIfAborted(signal, `backup ${request.id}`);
     progress.onTransferring?.();
+    const base = request.incrementalBaseBackupId
+      ? await readBaseDescriptor(provider, request.incrementalBaseBackupId, node, location, signal)
+      : undefined;
 
+    const encryption = context.encryptionKey ? newDataKey(context.encryptionKey) : undefined;
     const jobs: { work: CollectionWork; job: PackJob }[] = [];
+    let reusedBytes = 0;
     for (const item of work) {
-      const planned = planChunks(item.snapshot.files, request.chunkSizeBytes);
+      const reuse = await planReuse(
+        item.snapshot.files,
+        item.snapshot.root,
+        baseCollection(base, item.snapshot.collection),
+        base?.compression.codec ?? request.compression.codec,
+        base?.encryption,
+        { pipelines: context.pipelines, signal },
+      );
+      item.reusedChunks = reuse.chunks;
+      item.files.push(...reuse.files);
+      reusedBytes += reuse.reusedBytes;
+      const planned = planChunks(reuse.toPack, request.chunkSizeBytes);
       item.remainingJobs = planned.length;
       for (const job of planned) jobs.push({ work: item, job });
       if (planned.length === 0) await item.snapshot.release();
     }
     progress.onPlanned?.({
-      bytes: jobs.reduce((sum, { job }) => sum + jobBytes(job), 0),
+      bytes: reusedBytes + jobs.reduce((sum, { job }) => sum + jobBytes(job), 0),
       files: work.reduce((sum, item) => sum + item.snapshot.files.length, 0),
-      chunks: jobs.reduce((sum, { job }) => sum + job.chunks.length, 0),
+      chunks: work.reduce((sum, item) => sum + item.reusedChunks.length, 0) + jobs.reduce((sum, { job }) => sum + job.chunks.length, 0),
+    });
+    // Reused files are done as soon as they are known: their bytes count like packed ones.
+    if (reusedBytes > 0) progress.onBytes?.(reusedBytes);
+    progress.onDone?.({
+      files: work.reduce((sum, item) => sum + item.files.length, 0),
+      chunks: work.reduce((sum, item) => sum + item.reusedChunks.length, 0),
     });
     // Big jobs first, so one large file does not start last and run alone.
     jobs.sort((a, b) => jobBytes(b.job) - jobBytes(a.job));
@@ -78,6 +107,7 @@ export async function backupNode(
         provider,
         location,
         compression: request.compression,
+        encryptionKey: encryption?.dataKey,
         root: item.snapshot.root,
         keyFor: (index) => chunkKey(request.id, node, item.snapshot.collection, index),
         signal: jobSignal,
@@ -106,6 +136,13 @@ export async function backupNode(
       pipelines: context.pipelines,
       preCompressionSizeBytes,
       storedSizeBytes: collections.reduce((sum, record) => sum + record.storedSize, 0),
+      ...(request.incrementalBaseBackupId
+        ? {
+            incrementalBaseBackupId: request.incrementalBaseBackupId,
+            reusedStoredSizeBytes: collections.reduce((sum, record) => sum + (record.reusedStoredSize ?? 0), 0),
+          }
+        : {}),
+      ...(encryption ? { encryption: encryption.record } : {}),
       collections,
     };
     throwIfAborted(signal, `backup ${request.id}`);
@@ -126,9 +163,37 @@ function chunkIndex(key: string): number {
   return Number(match[1]);
 }
 
+/**
+ * This node's descriptor in the base backup; undefined when the base has no
+ * part on this node (everything is then uploaded). The coordinator checked
+ * that the base as a whole is SUCCESS.
+ */
+async function readBaseDescriptor(
+  provider: BackupProvider,
+  baseId: string,
+  node: string,
+  location: NodeBackupRequest['location'],
+  signal: AbortSignal,
+): Promise<NodeDescriptor | undefined> {
+  const key = nodeDescriptorKey(baseId, node);
+  let bytes: Buffer;
+  try {
+    bytes = await provider.get(key, { location, signal });
+  } catch (error) {
+    if (BackupError.is(error, ErrorCode.NOT_FOUND)) return undefined;
+    throw error;
+  }
+  const descriptor = decodeNodeDescriptor(bytes, key);
+  if (descriptor.status !== BackupStatus.SUCCESS) {
+    throw new BackupError(ErrorCode.CONFLICT, `base backup ${baseId} of node ${node} has status ${descriptor.status}`);
+  }
+  return descriptor;
+}
+
 function collectionRecord(item: CollectionWork): CollectionRecord {
   const { snapshot } = item;
-  const chunks = [...item.chunks].sort((a, b) => chunkIndex(a.key) - chunkIndex(b.key));
+  const own = [...item.chunks].sort((a, b) => chunkIndex(a.key) - chunkIndex(b.key));
+  const chunks = [...item.reusedChunks, ...own];
   const files = [...item.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return {
     name: snapshot.collection,
@@ -137,7 +202,8 @@ function collectionRecord(item: CollectionWork): CollectionRecord {
     skipped: snapshot.skipped.map((skipped) => ({ shard: skipped.shard, reason: skipped.reason })),
     files,
     chunks,
-    rawSize: chunks.reduce((sum, chunk) => sum + chunk.rawSize, 0),
-    storedSize: chunks.reduce((sum, chunk) => sum + chunk.size, 0),
+    rawSize: files.reduce((sum, file) => sum + file.size, 0),
+    storedSize: own.reduce((sum, chunk) => sum + chunk.size, 0),
+    ...(item.reusedChunks.length > 0 ? { reusedStoredSize: item.reusedChunks.reduce((sum, chunk) => sum + chunk.size, 0) } : {}),
   };
 }

@@ -1,8 +1,16 @@
 import { BackupError, ErrorCode, throwIfAborted } from '../errors.ts';
 import type { BackupProvider } from '../provider.ts';
 import type { BackupSource, RestoreTarget } from '../source.ts';
-import { decodeNodeDescriptor, nodeDescriptorKey, type CollectionRecord, type NodeDescriptor } from './descriptors.ts';
+import {
+  backupIdOfKey,
+  decodeNodeDescriptor,
+  isReusedChunk,
+  nodeDescriptorKey,
+  type CollectionRecord,
+  type NodeDescriptor,
+} from './descriptors.ts';
 import { forEachParallel } from './parallel.ts';
+import { unwrapDataKey } from './chunk-cipher.ts';
 import type { ChunkEvents, RetryPolicy } from './retry.ts';
 import type { NodeRestoreRequest, RestoreProgress } from './participant.ts';
 import { BackupStatus } from './status.ts';
@@ -37,6 +45,53 @@ export function recordsToRestore(descriptor: NodeDescriptor, collections: readon
   return descriptor.collections.filter((record) => wanted.has(record.name));
 }
 
+/**
+ * Fails fast, with BASE_MISSING naming the object, when a chunk this backup
+ * reuses from an earlier backup is gone (e.g. removed by hand); one `stat`
+ * per reused chunk, before any download.
+ */
+export async function checkReusedChunks(
+  provider: BackupProvider,
+  request: NodeRestoreRequest,
+  records: readonly CollectionRecord[],
+  signal: AbortSignal,
+): Promise<void> {
+  const reused = records.flatMap((record) => record.chunks.filter((chunk) => isReusedChunk(chunk, request.id)));
+  await forEachParallel(reused, 8, signal, async (chunk, jobSignal) => {
+    try {
+      await provider.stat(chunk.key, { location: request.location, signal: jobSignal });
+    } catch (error) {
+      if (!BackupError.is(error, ErrorCode.NOT_FOUND)) throw error;
+      throw new BackupError(
+        ErrorCode.BASE_MISSING,
+        `backup ${request.id} reuses ${chunk.key} from backup ${backupIdOfKey(chunk.key)}, and that object is missing`,
+        { cause: error },
+      );
+    }
+  });
+}
+
+/**
+ * The data keys of every encrypted chunk to restore, by wrapped key. Fails
+ * with ENCRYPTION_KEY (no key, or not the backup's) before anything is
+ * downloaded or prepared.
+ */
+export function dataKeysFor(
+  descriptor: NodeDescriptor,
+  records: readonly CollectionRecord[],
+  userKey: Buffer | undefined,
+): Map<string, Buffer> {
+  const keys = new Map<string, Buffer>();
+  for (const record of records) {
+    for (const chunk of record.chunks) {
+      const encryption = chunk.encryption ?? descriptor.encryption;
+      if (!encryption || keys.has(encryption.wrappedKey)) continue;
+      keys.set(encryption.wrappedKey, unwrapDataKey(encryption, userKey, `backup ${descriptor.id} of node ${descriptor.node}`));
+    }
+  }
+  return keys;
+}
+
 export interface NodeRestoreContext {
   readonly source: BackupSource;
   readonly provider: BackupProvider;
@@ -44,6 +99,8 @@ export interface NodeRestoreContext {
   readonly signal: AbortSignal;
   readonly retry?: RetryPolicy | undefined;
   readonly chunkEvents?: ChunkEvents | undefined;
+  /** The user's key, for encrypted backups. */
+  readonly encryptionKey?: Buffer | undefined;
 }
 
 /**
@@ -64,6 +121,11 @@ export class NodeRestore {
 
   async stage(request: NodeRestoreRequest, context: NodeRestoreContext, progress: RestoreProgress = {}): Promise<void> {
     const { source, provider, signal } = context;
+    const dataKeys = dataKeysFor(this.#descriptor, this.#records, context.encryptionKey);
+    const dataKeyFor = (chunk: CollectionRecord['chunks'][number]): Buffer | undefined => {
+      const encryption = chunk.encryption ?? this.#descriptor.encryption;
+      return encryption ? dataKeys.get(encryption.wrappedKey) : undefined;
+    };
     for (const record of this.#records) {
       throwIfAborted(signal, `restore ${request.id}`);
       this.#targets.set(record.name, await source.prepareRestore(record.name, { signal, nodeMapping: request.nodeMapping }));
@@ -90,6 +152,7 @@ export class NodeRestore {
         onBytes: progress.onBytes,
         retry: context.retry,
         chunkEvents: context.chunkEvents,
+        dataKeyFor,
       });
       const files = job.splitFile ? 1 : job.chunks.reduce((sum, chunk) => sum + chunk.entries.length, 0);
       progress.onDone?.({ files, chunks: job.chunks.length });

@@ -32,6 +32,9 @@ export class Operation {
   /** Nodes taking part, set when the work is handed to them. */
   nodeCount = 0;
   skipped: SkippedShardReport[] = [];
+  /** An incremental backup's base, and its stored bytes uploaded and reused once the nodes reported them. */
+  incrementalBaseBackupId: string | undefined;
+  storedBytes: { uploaded: number; reused: number } | undefined;
   /** Set by a cancel request: the operation ends CANCELED rather than FAILED. */
   cancelRequested = false;
   /** Set once the final step began (writing SUCCESS, installing a restore): too late to cancel. */

@@ -12,6 +12,8 @@ export interface PackOptions {
   readonly provider: BackupProvider;
   readonly location: Location;
   readonly compression: CompressionSpec;
+  /** Data key when the backup is encrypted (passed on to `encodeChunk`). */
+  readonly encryptionKey?: Buffer | undefined;
   /** Directory the snapshot's file paths are relative to. */
   readonly root: string;
   /** Object key of chunk number `index`. */

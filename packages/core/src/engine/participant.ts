@@ -14,6 +14,8 @@ export interface NodeBackupRequest {
   readonly compression: CompressionSpec;
   readonly cpuPercentage: number;
   readonly startedAt: string;
+  /** Incremental: files the base (SUCCESS, same backend and location) already holds are referenced, not uploaded. */
+  readonly incrementalBaseBackupId?: string | undefined;
 }
 
 /** What the coordinator asks one node to restore. */

@@ -19,6 +19,8 @@ export interface ResolvedBackupConfig {
   readonly chunkSizeBytes: number;
   readonly compression: CompressionSpec;
   readonly location: Location;
+  /** Set for an incremental backup (validated by the engine against storage). */
+  readonly incrementalBaseBackupId?: string | undefined;
 }
 
 export interface ResolvedRestoreConfig {

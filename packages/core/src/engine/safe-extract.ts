@@ -16,6 +16,8 @@ export interface ExpectedEntry {
   /** Where in the target file the entry's bytes go (non-zero for parts of split files). */
   readonly offset: number;
   readonly length: number;
+  /** Read and hash the entry, write nothing (an unused entry of a reused chunk). */
+  readonly skip?: boolean | undefined;
 }
 
 export interface ExtractedEntry {
@@ -112,6 +114,17 @@ export async function extractTar(
       const expected = options.expect ? options.expect(name, size) : { path: name, offset: 0, length: size };
       if (expected.path !== name || expected.length !== size) {
         throw rejected(name, `expected ${JSON.stringify(expected.path)} of ${expected.length} bytes`);
+      }
+      if (expected.skip) {
+        const hash = createHash('sha256');
+        let read = 0;
+        for await (const chunk of untilFailure(entry as AsyncIterable<Buffer>, failure)) {
+          options.signal?.throwIfAborted();
+          hash.update(chunk);
+          read += chunk.byteLength;
+        }
+        results.push({ path: name, offset: expected.offset, length: read, sha256: hash.digest('hex') });
+        continue;
       }
       const target = safeEntryPath(directory, name);
       await mkdir(dirname(target), { recursive: true });

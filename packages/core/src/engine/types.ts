@@ -27,6 +27,12 @@ export interface CreateBackupRequest {
   readonly include?: readonly string[] | undefined;
   readonly exclude?: readonly string[] | undefined;
   readonly config?: BackupConfig | undefined;
+  /**
+   * Make an incremental backup on top of this one (SUCCESS, same backend and
+   * location): files it already holds are referenced, not uploaded. The new
+   * backup restores on its own by its id. REST: `incremental_base_backup_id`.
+   */
+  readonly incrementalBaseBackupId?: string | undefined;
 }
 
 /** The answer to a create request (the API's create response). */
@@ -79,6 +85,14 @@ export interface BackupStatusReport {
   /** Bytes of data before compression. */
   readonly sizeBytes: number;
   readonly skipped: SkippedShardReport[];
+  /** The base of an incremental backup. */
+  readonly incrementalBaseBackupId?: string | undefined;
+  /**
+   * Stored (compressed) bytes this backup uploaded, and stored bytes it
+   * references in earlier backups instead; known once it ended.
+   */
+  readonly bytesUploaded?: number | undefined;
+  readonly bytesReused?: number | undefined;
   /**
    * Known while this process runs or ran it; a backup read from storage only
    * has its bytes (done = total = its size).

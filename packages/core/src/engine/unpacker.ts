@@ -2,6 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { BackupError, ErrorCode, abortError, isAbortLike } from '../errors.ts';
 import type { BackupProvider, Location } from '../provider.ts';
+import { createChunkDecryptor } from './chunk-cipher.ts';
 import { createDecompressor, type Codec } from './compression.ts';
 import type { ChunkRecord, FileRecord } from './descriptors.ts';
 import { DigestStream } from './digest-stream.ts';
@@ -25,6 +26,8 @@ export interface UnpackOptions {
    */
   readonly retry?: RetryPolicy | undefined;
   readonly chunkEvents?: ChunkEvents | undefined;
+  /** The data key of an encrypted chunk (undefined: not encrypted). */
+  readonly dataKeyFor?: ((chunk: ChunkRecord) => Buffer | undefined) | undefined;
 }
 
 /** Chunks one pipeline unpacks in order: one chunk, or every part of one split file. */
@@ -95,7 +98,7 @@ export async function unpackJob(job: UnpackJob, options: UnpackOptions): Promise
 /** Removes the whole files a failed attempt created (parts of split files are rewritten in place). */
 async function removeCreatedEntries(chunk: ChunkRecord, directory: string): Promise<void> {
   for (const entry of chunk.entries) {
-    if (entry.offset !== 0) continue;
+    if (entry.offset !== 0 || entry.unused) continue;
     let target: string;
     try {
       target = safeEntryPath(directory, entry.path);
@@ -114,7 +117,7 @@ async function unpackChunk(chunk: ChunkRecord, options: UnpackOptions, wholeFile
   const expect = (name: string, size: number) => {
     const entry = chunk.entries[next++];
     if (!entry) throw corrupt(`unexpected extra entry ${JSON.stringify(name)} (size ${size})`);
-    return entry;
+    return entry.unused ? { ...entry, skip: true } : entry;
   };
   const digest = new DigestStream();
   let inputError: unknown;
@@ -130,7 +133,9 @@ async function unpackChunk(chunk: ChunkRecord, options: UnpackOptions, wholeFile
     // that the stream errors it causes downstream ("premature close") are not read as corruption.
     input.once('error', (error: unknown) => (inputError ??= error));
     // File bytes as extracted (before compression), as a backup counts them.
-    const extracted = await extractTar([input, digest, createDecompressor(options.codec)], options.directory, {
+    const dataKey = options.dataKeyFor?.(chunk);
+    const decrypt = dataKey ? [createChunkDecryptor(dataKey, `chunk ${chunk.key}`)] : [];
+    const extracted = await extractTar([input, digest, ...decrypt, createDecompressor(chunk.codec ?? options.codec)], options.directory, {
       signal,
       expect,
       onEntryBytes: (_path: string, bytes: Buffer) => {

@@ -83,6 +83,8 @@ function statusBody(report: BackupStatusReport) {
     completedAt: time(report.completedAt),
     size: toGiB(report.sizeBytes),
     ...(report.skipped.length > 0 ? { skipped: report.skipped } : {}),
+    ...(report.incrementalBaseBackupId ? { incremental_base_backup_id: report.incrementalBaseBackupId } : {}),
+    ...(report.bytesUploaded !== undefined ? { bytesUploaded: report.bytesUploaded, bytesReused: report.bytesReused ?? 0 } : {}),
     ...(report.progress ? { progress: progressBody(report.progress) } : {}),
   };
 }
@@ -139,6 +141,7 @@ export function createBackupApi(engine: BackupEngine): BackupApi {
             include: body.include,
             exclude: body.exclude,
             config: body.config,
+            incrementalBaseBackupId: body.incrementalBaseBackupId,
           });
           return { status: 200, body: result };
         }
@@ -167,7 +170,17 @@ export function createBackupApi(engine: BackupEngine): BackupApi {
           return { status: 200, body: statusBody(await engine.backupStatus(target.backend, target.id, await location())) };
         }
         if (method === 'DELETE') {
-          await engine.cancelBackup(target.backend, target.id, await location());
+          // Plain DELETE cancels, as in Weaviate (a finished backup answers 422); `?purge=true` deletes a finished one.
+          const purge = request.query.get('purge');
+          if (purge !== null && purge !== 'true' && purge !== 'false') {
+            throw new BackupError(ErrorCode.INVALID_ARGUMENT, "malformed request: 'purge' query parameter must be true or false");
+          }
+          if (purge === 'true') {
+            validateBackupId(target.id);
+            await engine.deleteBackup(target.backend, target.id, await location());
+          } else {
+            await engine.cancelBackup(target.backend, target.id, await location());
+          }
           return { status: 204 };
         }
         return methodNotAllowed(method, request.path);

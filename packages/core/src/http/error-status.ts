@@ -13,6 +13,8 @@ const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.ALREADY_EXISTS]: 422,
   [ErrorCode.NOT_SUPPORTED]: 422,
   [ErrorCode.CORRUPT]: 422,
+  [ErrorCode.BASE_MISSING]: 422,
+  [ErrorCode.ENCRYPTION_KEY]: 422,
   [ErrorCode.ACCESS_DENIED]: 500,
   [ErrorCode.CONFIG]: 500,
   [ErrorCode.IO]: 500,

@@ -93,7 +93,7 @@ function checkOverwriteAlias(value: unknown): void {
   throw new BackupError(ErrorCode.NOT_SUPPORTED, "'overwriteAlias' true is not supported: this server has no collection aliases to overwrite");
 }
 
-const CREATE_FIELDS = ['id', 'include', 'exclude', 'config'] as const;
+const CREATE_FIELDS = ['id', 'include', 'exclude', 'config', 'incremental_base_backup_id'] as const;
 const BACKUP_CONFIG_FIELDS = ['CPUPercentage', 'ChunkSize', 'CompressionLevel', 'Bucket', 'Path', 'Endpoint'] as const;
 const RESTORE_FIELDS = ['include', 'exclude', 'node_mapping', 'config', 'overwriteAlias'] as const;
 const RESTORE_CONFIG_FIELDS = ['CPUPercentage', 'Bucket', 'Path', 'Endpoint', 'rolesOptions', 'usersOptions'] as const;
@@ -104,6 +104,7 @@ export function parseCreateBody(body: unknown): {
   include: string[] | undefined;
   exclude: string[] | undefined;
   config: BackupConfig;
+  incrementalBaseBackupId: string | undefined;
 } {
   const fields = readFields(requireObject(body), CREATE_FIELDS, '');
   const config = readFields(optionalObject(fields.config, 'config'), BACKUP_CONFIG_FIELDS, 'config.');
@@ -111,6 +112,8 @@ export function parseCreateBody(body: unknown): {
     id: fields.id,
     include: optionalStringList(fields.include, 'include'),
     exclude: optionalStringList(fields.exclude, 'exclude'),
+    // Weaviate (≥ 1.37) names it so; empty means a full backup, as there.
+    incrementalBaseBackupId: optionalString(fields.incremental_base_backup_id, 'incremental_base_backup_id') || undefined,
     config: {
       cpuPercentage: optionalNumber(config.CPUPercentage, 'config.CPUPercentage'),
       chunkSizeMb: optionalNumber(config.ChunkSize, 'config.ChunkSize'),

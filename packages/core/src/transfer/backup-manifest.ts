@@ -4,6 +4,7 @@ import {
   decodeNodeDescriptor,
   globalDescriptorKey,
   nodeDescriptorKey,
+  backupIdOfKey,
   type ChunkRecord,
   type GlobalDescriptor,
   type NodeDescriptor,
@@ -47,6 +48,9 @@ export async function fetchGlobalDescriptor(
   }
 }
 
+/** `<other id>/<node>/<collection>/chunk-<n>`: where a reused chunk may be. */
+const REUSED_KEY = /^[a-z0-9_-]+\/[^/]+\/[^/]+\/chunk-\d+$/;
+
 /**
  * Problems of one node descriptor's content that decoding does not catch: it
  * belongs to another backup or node, names chunks outside its own folder (a
@@ -61,7 +65,9 @@ export function nodeDescriptorInconsistencies(descriptor: NodeDescriptor, id: st
   for (const collection of descriptor.collections) {
     const listed = new Set<string>();
     for (const chunk of collection.chunks) {
-      if (typeof chunk.key !== 'string' || !chunk.key.startsWith(folder)) {
+      // An incremental backup's reused chunks live in an earlier backup's folder (a copy brings them along there).
+      const reused = typeof chunk.key === 'string' && REUSED_KEY.test(chunk.key) && backupIdOfKey(chunk.key) !== id;
+      if (typeof chunk.key !== 'string' || (!chunk.key.startsWith(folder) && !reused)) {
         problems.push(`chunk ${String(chunk.key)} is outside ${folder}`);
       } else if (!Number.isSafeInteger(chunk.size) || chunk.size < 0 || !/^[0-9a-f]{64}$/.test(String(chunk.sha256))) {
         problems.push(`chunk ${chunk.key} has no valid size and sha256`);
