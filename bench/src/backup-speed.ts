@@ -8,10 +8,10 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { runBackup } from './backup-api-client.ts';
 import { type BaselineTool, type ToolInfo, compressBaseline, runCompressBaseline } from './baselines.ts';
-import { processCpuSeconds } from './cpu-time.ts';
+import { cpuMeter } from './cpu-time.ts';
 import { watchMemory } from './memory.ts';
 import type { ParallelismLevel } from './parallelism.ts';
-import type { BackupComparison, Timing } from './results.ts';
+import type { BackupComparison, MainThreadFigures, Timing } from './results.ts';
 import type { ServerProcess } from './server-process.ts';
 
 /** Our compression levels and the baseline level each is compared with. */
@@ -48,6 +48,8 @@ export interface BackupSpeedResult {
 interface Accumulator {
   ours: number[];
   oursCpu: number[];
+  /** The server's main-thread CPU seconds of each of our runs. */
+  oursMainCpu: number[];
   baseline: number[];
   baselineCpu: number[];
   storedBytes: number;
@@ -69,7 +71,7 @@ export async function measureBackupSpeed(context: BackupSpeedContext): Promise<B
     for (const config of BACKUP_CONFIGS) {
       for (const level of levels) {
         const name = `${config.key}@${level.name}`;
-        const entry = acc.get(name) ?? { ours: [], oursCpu: [], baseline: [], baselineCpu: [], storedBytes: 0, pipelines: 0, peakRssBytes: 0, outputBytes: 0 };
+        const entry = acc.get(name) ?? { ours: [], oursCpu: [], oursMainCpu: [], baseline: [], baselineCpu: [], storedBytes: 0, pipelines: 0, peakRssBytes: 0, outputBytes: 0 };
         acc.set(name, entry);
         const baseline = compressBaseline(config.codec, config.level, level.threads);
         const keepForRestore = config.key === 'gzip-default' && level.name === 'default' && round === 0;
@@ -77,7 +79,7 @@ export async function measureBackupSpeed(context: BackupSpeedContext): Promise<B
         const ours = async (): Promise<void> => {
           const id = `bench-${config.key}-${level.name}-r${round}`;
           const memory = watchMemory(context.server.pid);
-          const cpuBefore = processCpuSeconds(context.server.pid) ?? 0;
+          const cpu = cpuMeter(context.server.pid);
           const run = await runBackup(
             context.server.url,
             context.backupPath,
@@ -89,11 +91,16 @@ export async function measureBackupSpeed(context: BackupSpeedContext): Promise<B
             peakRssBytes = Math.max(peakRssBytes, peak);
           });
           entry.ours.push(run.seconds);
-          entry.oursCpu.push((processCpuSeconds(context.server.pid) ?? 0) - cpuBefore);
+          const used = cpu.stop();
+          entry.oursCpu.push(used.all);
+          entry.oursMainCpu.push(used.main);
           entry.storedBytes = run.storedBytes;
           entry.pipelines = run.pipelines;
           stallsMs.push(...run.shards.map((shard) => shard.writerStallMs));
-          log(`  ours ${name} round ${round + 1}: ${run.seconds.toFixed(2)} s (${mibps(context.datasetBytes, run.seconds)} MiB/s, ${run.pipelines} pipelines)`);
+          log(
+            `  ours ${name} round ${round + 1}: ${run.seconds.toFixed(2)} s (${mibps(context.datasetBytes, run.seconds)} MiB/s, ${run.pipelines} pipelines, ` +
+              `main thread ${percent(used.main, used.all)} of ${used.all.toFixed(2)} CPU s)`,
+          );
           if (keepForRestore) restoreBackupId = id;
           else await fsp.rm(path.join(context.backupPath, id), { recursive: true, force: true });
         };
@@ -139,7 +146,7 @@ export async function measureBackupSpeed(context: BackupSpeedContext): Promise<B
         codec: config.codec,
         level: config.level,
         parallelism: level,
-        ours: { ...ours, storedBytes: entry.storedBytes, pipelines: entry.pipelines, peakRssBytes: entry.peakRssBytes },
+        ours: { ...ours, ...mainThreadFigures(entry.oursMainCpu, entry.oursCpu), storedBytes: entry.storedBytes, pipelines: entry.pipelines, peakRssBytes: entry.peakRssBytes },
         baseline: theirs
           ? { label: baseline.label, available: true, ...theirs, outputBytes: entry.outputBytes }
           : { label: baseline.label, available: false, reason: tool.version },
@@ -168,6 +175,20 @@ export function timing(seconds: readonly number[], cpuSeconds: readonly number[]
     cpuSeconds: Math.min(...cpuSeconds),
     allCpuSeconds: [...cpuSeconds],
   };
+}
+
+/**
+ * The server's main-thread CPU over all rounds, and its share of all the
+ * server's CPU in them (summed, so one round's 1/100 s tick resolution weighs less).
+ */
+export function mainThreadFigures(mainCpu: readonly number[], allCpu: readonly number[]): MainThreadFigures {
+  const main = mainCpu.reduce((sum, value) => sum + value, 0);
+  const all = allCpu.reduce((sum, value) => sum + value, 0);
+  return { mainThreadCpuSeconds: [...mainCpu], mainThreadShare: all > 0 ? main / all : null };
+}
+
+export function percent(part: number, whole: number): string {
+  return whole > 0 ? `${((100 * part) / whole).toFixed(1)} %` : 'n/a';
 }
 
 export function mibps(bytes: number, seconds: number): string {

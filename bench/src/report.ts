@@ -41,6 +41,16 @@ export function formatReport(result: BenchResult): string {
       ratioCell(c.cpuRatio),
     ]);
   }
+  for (const codec of result.mainThread?.codecs ?? []) {
+    rows.push([
+      `main thread's share of server CPU, ${codec.name}`,
+      codec.share === null ? 'n/a' : `${(100 * codec.share).toFixed(1)} %`,
+      `${codec.mainCpuSeconds.toFixed(2)} of ${codec.allCpuSeconds.toFixed(2)} CPU s`,
+      '',
+      `≤ ${(100 * result.mainThread!.targetShare).toFixed(0)} %`,
+      verdict(codec.pass),
+    ]);
+  }
   for (const size of result.memory.sizes) {
     rows.push([
       `peak RSS, backup of ${(size.datasetBytes / 1024 ** 3).toFixed(2)} GiB`,

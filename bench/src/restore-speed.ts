@@ -7,8 +7,8 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { runRestore } from './backup-api-client.ts';
 import { RESTORE_BASELINE_LABEL, type ToolInfo, runRestoreBaseline } from './baselines.ts';
-import { mibps, timing } from './backup-speed.ts';
-import { processCpuSeconds } from './cpu-time.ts';
+import { mainThreadFigures, mibps, percent, timing } from './backup-speed.ts';
+import { cpuMeter } from './cpu-time.ts';
 import { COLLECTION_NAMES } from './dataset.ts';
 import type { ParallelismLevel } from './parallelism.ts';
 import type { RestoreComparison } from './results.ts';
@@ -31,7 +31,7 @@ export interface RestoreSpeedContext {
 
 export async function measureRestoreSpeed(context: RestoreSpeedContext): Promise<RestoreComparison[]> {
   const { levels, log } = context;
-  const ours = new Map<string, { seconds: number[]; cpu: number[] }>();
+  const ours = new Map<string, { seconds: number[]; cpu: number[]; mainCpu: number[] }>();
   const theirs = { seconds: [] as number[], cpu: [] as number[] };
   const target = path.join(context.scratchPath, 'restore-target');
 
@@ -41,15 +41,16 @@ export async function measureRestoreSpeed(context: RestoreSpeedContext): Promise
         await fsp.rm(target, { recursive: true, force: true });
         const server = await startServerProcess({ dataPath: target, backupPath: context.backupPath });
         try {
-          const cpuBefore = processCpuSeconds(server.pid) ?? 0;
+          const meter = cpuMeter(server.pid);
           const run = await runRestore(server.url, context.backupId, level.cpuPercentage, context.timeoutMs);
-          const cpu = (processCpuSeconds(server.pid) ?? 0) - cpuBefore;
+          const used = meter.stop();
           await expectCollections(server.url);
-          const entry = ours.get(level.name) ?? { seconds: [], cpu: [] };
+          const entry = ours.get(level.name) ?? { seconds: [], cpu: [], mainCpu: [] };
           entry.seconds.push(run.seconds);
-          entry.cpu.push(cpu);
+          entry.cpu.push(used.all);
+          entry.mainCpu.push(used.main);
           ours.set(level.name, entry);
-          log(`  ours restore@${level.name} round ${round + 1}: ${run.seconds.toFixed(2)} s (${mibps(context.datasetBytes, run.seconds)} MiB/s)`);
+          log(`  ours restore@${level.name} round ${round + 1}: ${run.seconds.toFixed(2)} s (${mibps(context.datasetBytes, run.seconds)} MiB/s, main thread ${percent(used.main, used.all)} of ${used.all.toFixed(2)} CPU s)`);
         } finally {
           await server.stop();
           await fsp.rm(target, { recursive: true, force: true });
@@ -78,7 +79,7 @@ export async function measureRestoreSpeed(context: RestoreSpeedContext): Promise
   const baselineTiming = theirs.seconds.length > 0 ? timing(theirs.seconds, theirs.cpu, context.datasetBytes) : undefined;
   return levels.map((level) => {
     const entry = ours.get(level.name)!;
-    const mine = timing(entry.seconds, entry.cpu, context.datasetBytes);
+    const mine = { ...timing(entry.seconds, entry.cpu, context.datasetBytes), ...mainThreadFigures(entry.mainCpu, entry.cpu) };
     const ratio = baselineTiming ? baselineTiming.seconds / mine.seconds : null;
     const cpuRatio = baselineTiming && mine.cpuSeconds > 0 ? baselineTiming.cpuSeconds / mine.cpuSeconds : null;
     return {

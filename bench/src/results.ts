@@ -25,6 +25,20 @@ export interface Timing {
   readonly allCpuSeconds: number[];
 }
 
+/** How much of the server's CPU its main (JavaScript) thread spent: what bounds scaling with cores. */
+export interface MainThreadFigures {
+  /** Main-thread CPU seconds of every round. */
+  readonly mainThreadCpuSeconds: number[];
+  /** Main-thread CPU / all of the server's CPU, summed over the rounds (null when no CPU was counted). */
+  readonly mainThreadShare: number | null;
+}
+
+/** The main-thread share per codec (backups at every parallelism together; the restore apart). */
+export interface MainThreadShareFigures {
+  readonly codecs: { readonly name: string; readonly mainCpuSeconds: number; readonly allCpuSeconds: number; readonly share: number | null; readonly pass: boolean | null }[];
+  readonly targetShare: number;
+}
+
 export interface BaselineFigures extends Partial<Timing> {
   /** e.g. `tar | pigz -p 2 -6` */
   readonly label: string;
@@ -41,7 +55,7 @@ export interface BackupComparison {
   readonly codec: 'gzip' | 'zstd' | 'none';
   readonly level: number;
   readonly parallelism: ParallelismLevel;
-  readonly ours: Timing & { storedBytes: number; pipelines: number; peakRssBytes: number };
+  readonly ours: Timing & MainThreadFigures & { storedBytes: number; pipelines: number; peakRssBytes: number };
   readonly baseline: BaselineFigures;
   /** baseline seconds / our seconds: above 1 means we are faster. Null when the baseline is unavailable. */
   readonly ratio: number | null;
@@ -56,7 +70,7 @@ export interface RestoreComparison {
   readonly parallelism: ParallelismLevel;
   /** Which backup was restored (gzip default), and its size. */
   readonly archiveBytes: number;
-  readonly ours: Timing;
+  readonly ours: Timing & MainThreadFigures;
   readonly baseline: BaselineFigures;
   readonly ratio: number | null;
   readonly cpuRatio: number | null;
@@ -114,7 +128,7 @@ export interface WriteLoadFigures {
 export interface TargetCheck {
   readonly name: string;
   readonly value: number | null;
-  readonly unit: 'x' | 'MiB' | 'ms' | 's';
+  readonly unit: 'x' | 'MiB' | 'ms' | 's' | '%';
   readonly comparison: '>=' | '<=';
   readonly target: number;
   readonly pass: boolean | null;
@@ -141,6 +155,8 @@ export interface BenchResult {
   readonly parallelism: ParallelismLevel[];
   readonly backup: BackupComparison[];
   readonly restore: RestoreComparison[];
+  /** The server's main-thread share of its CPU during backups and restores, per codec (absent in older results). */
+  readonly mainThread?: MainThreadShareFigures;
   readonly memory: MemoryFigures;
   readonly stall: StallFigures;
   readonly writeLoad: WriteLoadFigures;

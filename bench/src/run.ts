@@ -18,7 +18,14 @@ import type { BenchOptions } from './options.ts';
 import { parallelismLevels } from './parallelism.ts';
 import { benchmarkProviders } from './providers.ts';
 import { measureRestoreSpeed } from './restore-speed.ts';
-import { type BenchResult, RESULT_SCHEMA_VERSION, type TargetCheck } from './results.ts';
+import {
+  type BackupComparison,
+  type BenchResult,
+  type MainThreadShareFigures,
+  RESULT_SCHEMA_VERSION,
+  type RestoreComparison,
+  type TargetCheck,
+} from './results.ts';
 import { type ServerProcess, startServerProcess } from './server-process.ts';
 import { measureWriteImpact } from './write-impact.ts';
 import { type ClusterResult, measureCluster } from './cluster-bench.ts';
@@ -28,6 +35,8 @@ export const TARGETS = {
   peakRssBytes: 256 * MiB,
   stallMs: 20,
   p99Ratio: 2,
+  /** The server's main thread may spend at most this share of its CPU in a backup or restore: room for 16 cores. */
+  mainThreadShare: 0.06,
 } as const;
 
 export const METHOD =
@@ -152,6 +161,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       parallelism: levels,
       backup: speed.comparisons,
       restore,
+      mainThread: mainThreadShares(speed.comparisons, restore),
       memory: {
         compressionLevel: 'DefaultCompression',
         sizes: memorySizes,
@@ -212,6 +222,17 @@ export function targetChecks(result: Omit<BenchResult, 'targets'>): TargetCheck[
       target: comparison.target,
       pass: comparison.pass,
       ...(comparison.baseline.available ? {} : { note: comparison.baseline.reason }),
+    });
+  }
+  for (const codec of result.mainThread?.codecs ?? []) {
+    checks.push({
+      name: `main-thread share of the server's CPU, ${codec.name}`,
+      value: codec.share === null ? null : 100 * codec.share,
+      unit: '%',
+      comparison: '<=',
+      target: 100 * (result.mainThread?.targetShare ?? TARGETS.mainThreadShare),
+      pass: codec.pass,
+      ...(codec.share === null ? { note: 'no CPU time was counted' } : {}),
     });
   }
   for (const size of result.memory.sizes) {
@@ -285,6 +306,29 @@ export function targetChecks(result: Omit<BenchResult, 'targets'>): TargetCheck[
     });
   }
   return checks;
+}
+
+/**
+ * The main thread's share of the server's CPU per codec: every backup of that
+ * codec (all parallelism levels and rounds) together, and the restore apart.
+ */
+export function mainThreadShares(backup: readonly BackupComparison[], restore: readonly RestoreComparison[]): MainThreadShareFigures {
+  const groups = new Map<string, { main: number; all: number }>();
+  const add = (name: string, main: readonly number[], all: readonly number[]): void => {
+    const group = groups.get(name) ?? { main: 0, all: 0 };
+    group.main += main.reduce((sum, value) => sum + value, 0);
+    group.all += all.reduce((sum, value) => sum + value, 0);
+    groups.set(name, group);
+  };
+  for (const c of backup) add(`backup ${c.name.split('@')[0]}`, c.ours.mainThreadCpuSeconds, c.ours.allCpuSeconds);
+  for (const c of restore) add(c.name.split('@')[0]!, c.ours.mainThreadCpuSeconds, c.ours.allCpuSeconds);
+  return {
+    codecs: [...groups].map(([name, { main, all }]) => {
+      const share = all > 0 ? main / all : null;
+      return { name, mainCpuSeconds: main, allCpuSeconds: all, share, pass: share === null ? null : share <= TARGETS.mainThreadShare };
+    }),
+    targetShare: TARGETS.mainThreadShare,
+  };
 }
 
 /** The cluster case, logged as it goes; shared by the full run and `--cluster-only`. */

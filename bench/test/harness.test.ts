@@ -119,6 +119,18 @@ function expectCompleteResult(result: BenchResult): void {
   expect(result.encryption!.plainSeconds).toBeGreaterThan(0);
   expect(result.encryption!.encryptedSeconds).toBeGreaterThan(0);
   expect(result.encryption!.throughputRatio).toBeGreaterThan(0);
+  // The server's main thread is one of its threads: its CPU is part of the whole, per codec and per run.
+  for (const comparison of [...result.backup, ...result.restore]) {
+    expect(comparison.ours.mainThreadCpuSeconds).toHaveLength(comparison.ours.allCpuSeconds.length);
+    comparison.ours.mainThreadCpuSeconds.forEach((main, round) => expect(main).toBeLessThanOrEqual(comparison.ours.allCpuSeconds[round]!));
+  }
+  const codecs = result.mainThread!.codecs;
+  expect(codecs.map((codec) => codec.name)).toEqual([...BACKUP_CONFIGS.map((config) => `backup ${config.key}`), 'restore-gzip-default']);
+  for (const codec of codecs) {
+    expect(codec.allCpuSeconds).toBeGreaterThan(0);
+    expect(codec.share).toBeGreaterThan(0);
+    expect(codec.share).toBeLessThanOrEqual(1);
+  }
 
   expect(result.memory.sizes).toHaveLength(2);
   for (const size of result.memory.sizes) expect(size.peakRssBytes).toBeGreaterThanOrEqual(size.startRssBytes);
@@ -154,7 +166,7 @@ function expectCompleteResult(result: BenchResult): void {
 
   // Every target judged (or explained), and the table shows each verdict.
   // + stall (2), write latency, cluster (3), incremental (2), encryption (1).
-  expect(result.targets.length).toBe(result.backup.length + result.restore.length + result.memory.sizes.length + 3 + 3 + 2 + 1);
+  expect(result.targets.length).toBe(result.backup.length + result.restore.length + codecs.length + result.memory.sizes.length + 3 + 3 + 2 + 1);
   for (const target of result.targets) {
     if (target.pass === null) expect(target.note).toEqual(expect.any(String));
     else expect(target.value).toEqual(expect.any(Number));
