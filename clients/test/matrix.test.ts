@@ -41,7 +41,7 @@ async function statusUntilSuccess(client: Client, server: MatrixServer, step: st
     const result = normalized(await runStep(client, server, step, SEED_ID));
     expect(result.id).toBe(SEED_ID);
     if (result.status === 'SUCCESS' || run >= 200) return result;
-    expect(['STARTED', 'TRANSFERRING', 'TRANSFERRED']).toContain(result.status);
+    expect(['STARTED', 'TRANSFERRING', 'TRANSFERRED', 'FINALIZING']).toContain(result.status);
     await sleep(100);
   }
 }
@@ -113,7 +113,7 @@ describe.each(CLIENTS)('$name', (client) => {
 
       for (let polls = 0; ; polls++) {
         const status = await ok(server, 'GET', '/backups/filesystem/cancel-me');
-        if (!['STARTED', 'TRANSFERRING', 'TRANSFERRED'].includes(status.status) || polls > 1200) {
+        if (!['STARTED', 'TRANSFERRING', 'TRANSFERRED', 'FINALIZING'].includes(status.status) || polls > 1200) {
           expect(status.status).toBe('CANCELED');
           break;
         }

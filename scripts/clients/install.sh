@@ -48,17 +48,18 @@ if ! command -v go >/dev/null 2>&1; then
   exit 1
 fi
 
-# A hash of a folder's files (not its build output) and of the toolchain that builds it.
+# A hash of the files that go into a build (a folder's, or the one given) and of the toolchain.
 key_of() {
-  local dir=$1 toolchain=$2
-  { (cd "$dir" && find . -type f ! -path './target/*' ! -name '*.pyc' | LC_ALL=C sort | xargs sha256sum); echo "$toolchain"; } |
-    sha256sum | cut -c1-16
+  local path=$1 toolchain=$2
+  { if [ -d "$path" ]; then (cd "$path" && find . -type f ! -path './target/*' | LC_ALL=C sort | xargs sha256sum); else sha256sum <"$path"; fi
+    echo "$toolchain"; } | sha256sum | cut -c1-16
 }
 
 # Builds into $cache/<name>-<key> through a temporary folder, once; prints the folder.
 build_python() {
   local name=$1 target
-  target="$cache/$name-$(key_of "$clients/$name" "$(python3 --version 2>&1)")"
+  # Only the pins make the venv: the program runs from the repository.
+  target="$cache/$name-$(key_of "$clients/$name/requirements.txt" "$(python3 --version 2>&1)")"
   if [ ! -x "$target/venv/bin/python" ]; then
     say "$name: pip install -r clients/$name/requirements.txt into $target (log: $target.log)"
     rm -rf "$target.tmp" && mkdir -p "$target.tmp"
