@@ -119,6 +119,8 @@ function makeNode(name: string, port: number, url: string, options: ClusterOptio
         env: {
           PATH: process.env.PATH,
           HOME: process.env.HOME,
+          // Several nodes on one machine: each takes a free gRPC port instead of 50051.
+          GRPC_PORT: '0',
           ...options.env,
           ...options.envOf?.(name),
           PERSISTENCE_DATA_PATH: dataPath,

@@ -14,6 +14,7 @@ Options:
   -h, --help          show this help
 
 Environment:
+  GRPC_PORT                          gRPC port (default 50051; any free port when --port is 0)
   PERSISTENCE_DATA_PATH              data folder (default ./data)
   CLUSTER_HOSTNAME                   node name (default node1)
   CLUSTER_JOIN                       other nodes: name=http://host:port,... (default: a single node)
@@ -79,7 +80,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return 1;
   }
 
-  io.out(`backup-server: node ${server.nodeName} listening on ${server.url} (API under ${server.url}/v1)`);
+  io.out(`backup-server: node ${server.nodeName} listening on ${server.url} (API under ${server.url}/v1, gRPC on port ${server.grpcPort})`);
   io.out(`backup-server: data in ${server.dataPath}`);
   io.out(`backup-server: backup providers: ${server.backends.length > 0 ? server.backends.join(', ') : 'none (set ENABLE_MODULES)'}`);
 

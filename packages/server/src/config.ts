@@ -8,6 +8,8 @@ export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 /** Everything the server needs, resolved from options and the environment. */
 export interface ServerConfig {
   readonly port: number;
+  /** `GRPC_PORT` (default 50051, as Weaviate; 0 = any free port, the default when `port` is 0). */
+  readonly grpcPort: number;
   readonly host: string | undefined;
   readonly dataPath: string;
   readonly nodeName: string;
@@ -31,6 +33,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** Explicit settings; each one wins over its environment variable. */
 export interface ConfigOverrides {
   readonly port?: number | undefined;
+  readonly grpcPort?: number | undefined;
   readonly host?: string | undefined;
   readonly dataPath?: string | undefined;
   readonly nodeName?: string | undefined;
@@ -47,8 +50,11 @@ export function resolveConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides
   const nodeName = overrides.nodeName ?? nonEmpty(env.CLUSTER_HOSTNAME) ?? 'node1';
   const maxBodyBytes =
     overrides.maxBodyBytes ?? parsePositiveInt(env.MAX_REQUEST_BODY_BYTES, 'MAX_REQUEST_BODY_BYTES') ?? DEFAULT_MAX_BODY_BYTES;
+  // A server on a free port (tests, several servers on a machine) takes a free gRPC port too unless told otherwise.
+  const grpcPort = overrides.grpcPort ?? parsePort(env.GRPC_PORT, 'GRPC_PORT') ?? (port === 0 ? 0 : 50051);
   return {
     port,
+    grpcPort,
     host: overrides.host ?? nonEmpty(env.HOST),
     dataPath,
     nodeName,

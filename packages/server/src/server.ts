@@ -37,12 +37,15 @@ import { startMetricsServer, type MetricsServer } from './observe/metrics-server
 import { createLogger, type LogDestination } from './observe/logger.ts';
 import { logOperations } from './observe/operation-log.ts';
 import { createRequestHandler } from './http/handler.ts';
+import { startGrpcServer, type RunningGrpcServer } from './grpc/grpc-server.ts';
 import { Router } from './http/router.ts';
 
 /** Options of {@link startServer}. Each one wins over its environment variable. */
 export interface StartServerOptions {
   /** TCP port; `0` picks a free one. Default: `PORT`, else 8080. */
   readonly port?: number;
+  /** gRPC port; `0` picks a free one. Default: `GRPC_PORT`, else 50051 (a free one when `port` is 0). */
+  readonly grpcPort?: number;
   /** Interface to listen on. Default: `HOST`, else all interfaces. */
   readonly host?: string;
   /** Where the store keeps its data. Default: `PERSISTENCE_DATA_PATH`, else `./data`. */
@@ -68,6 +71,8 @@ export interface RunningServer {
   /** Base URL, e.g. `http://127.0.0.1:8080` (the API is under `/v1`). */
   readonly url: string;
   readonly port: number;
+  /** The port of the gRPC API (`weaviate.v1.Weaviate`, `grpc.health.v1.Health`), plaintext HTTP/2 on the same interface. */
+  readonly grpcPort: number;
   readonly nodeName: string;
   /** Every node of the cluster (this one alone when `CLUSTER_JOIN` names no other). */
   readonly nodes: readonly string[];
@@ -115,6 +120,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const stopLogging = logOperations(events, logger);
   let metrics: BackupMetrics | undefined;
   let metricsServer: MetricsServer | undefined;
+  let grpcServer: RunningGrpcServer | undefined;
   try {
     if (config.metrics.enabled) {
       metrics = createBackupMetrics(events);
@@ -151,8 +157,21 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     const state = { closing: false };
     const backupApi = createBackupApi(engine);
     const http = await listen(config, cluster, store, engine, backupApi, participantApi, state, log);
+    grpcServer = await startGrpcServer({
+      port: config.grpcPort,
+      host: config.host,
+      context: dataContext(config, cluster, store),
+      auth: config.auth,
+      maxMessageBytes: config.maxBodyBytes,
+      isServing: () => !state.closing,
+      clustered: cluster.peers.length > 0,
+      logError: log,
+    }).catch((error: unknown) => {
+      http.close();
+      throw error;
+    });
     const observers = { metrics, metricsServer, stopLogging };
-    return running(config, cluster, http, store, engine, backupApi, participantApi, providers, state, observers);
+    return running(config, cluster, http, grpcServer, store, engine, backupApi, participantApi, providers, state, observers);
   } catch (error) {
     await metricsServer?.close().catch(() => undefined);
     metrics?.close();
@@ -201,12 +220,7 @@ async function listen(
 ): Promise<Server> {
   let url = '';
   const peers = cluster.peers.length > 0 ? new Peers(cluster.peers, cluster.secret!) : undefined;
-  const context: ApiContext = {
-    store,
-    autoSchema: config.autoSchema,
-    defaultShardCount: cluster.nodes.length,
-    ...(peers !== undefined ? { propertyAdded: (className, property) => addPropertyEverywhere(peers, className, property) } : {}),
-  };
+  const context = dataContext(config, cluster, store, peers);
   const registerLocal = (router: Router): Router => {
     registerMetaRoutes(router, { hostname: () => url, modules: engine.providers.moduleNames() });
     registerNodeRoutes(router, context);
@@ -264,6 +278,16 @@ async function listen(
   return server;
 }
 
+/** What the data routes (REST and gRPC) share. */
+function dataContext(config: ServerConfig, cluster: ClusterConfig, store: Store, peers?: Peers): ApiContext {
+  return {
+    store,
+    autoSchema: config.autoSchema,
+    defaultShardCount: cluster.nodes.length,
+    ...(peers !== undefined ? { propertyAdded: (className, property) => addPropertyEverywhere(peers, className, property) } : {}),
+  };
+}
+
 /** Auto-schema added `property` here: the other nodes add it too, or the write fails. */
 async function addPropertyEverywhere(peers: Peers, className: string, property: PropertySchema): Promise<void> {
   await Promise.all(
@@ -280,6 +304,7 @@ function running(
   config: ServerConfig,
   cluster: ClusterConfig,
   server: Server,
+  grpcServer: RunningGrpcServer,
   store: Store,
   engine: BackupEngine,
   backupApi: BackupApi,
@@ -295,12 +320,14 @@ function running(
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const cut = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+    const grpcStopped = grpcServer.close(DRAIN_MS);
     // Running copies and verifications, then backups and restores, end first (recorded as
     // aborted) while the providers are still open, so in-flight status polls still get answers.
     await backupApi.close();
     await engine.close();
     await participantApi?.close();
     await stopped;
+    await grpcStopped;
     clearTimeout(cut);
     await store.close();
     await providers.close();
@@ -312,6 +339,7 @@ function running(
   return {
     url: baseUrl(address, config.host),
     port: address.port,
+    grpcPort: grpcServer.port,
     nodeName: config.nodeName,
     nodes: cluster.nodes,
     dataPath: config.dataPath,

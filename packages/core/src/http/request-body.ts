@@ -82,12 +82,26 @@ function refuseEndpoint(value: unknown): void {
   }
 }
 
-/** Weaviate's RBAC restore options; this node has no roles or users, so only their valid values are checked. */
+/**
+ * Weaviate's RBAC restore options. This server keeps no roles or users, so its
+ * backups carry none: `noRestore` is what happens anyway and is accepted;
+ * `all` (restore them) cannot be honoured and is refused naming the field.
+ */
 function checkRbacOption(value: unknown, name: string): void {
   const option = optionalString(value, name);
   if (option !== undefined && option !== 'noRestore' && option !== 'all') {
     throw malformed(`'${name}' must be "noRestore" or "all"`);
   }
+  if (option === 'all') {
+    throw new BackupError(ErrorCode.NOT_SUPPORTED, `'${name}' "all" is not supported: this server keeps no roles or users, so a backup carries none to restore`);
+  }
+}
+
+/** Weaviate's alias conflict switch. This server has no aliases: `false` (the clients' default) is what happens; `true` is refused. */
+function checkOverwriteAlias(value: unknown): void {
+  if (value === undefined || value === null || value === false) return;
+  if (typeof value !== 'boolean') throw malformed("'overwriteAlias' must be a boolean");
+  throw new BackupError(ErrorCode.NOT_SUPPORTED, "'overwriteAlias' true is not supported: this server has no collection aliases to overwrite");
 }
 
 const CREATE_FIELDS = ['id', 'include', 'exclude', 'config'] as const;
@@ -131,9 +145,7 @@ export function parseRestoreBody(body: unknown): {
   refuseEndpoint(config.Endpoint);
   checkRbacOption(config.rolesOptions, 'config.rolesOptions');
   checkRbacOption(config.usersOptions, 'config.usersOptions');
-  if (fields.overwriteAlias !== undefined && fields.overwriteAlias !== null && typeof fields.overwriteAlias !== 'boolean') {
-    throw malformed("'overwriteAlias' must be a boolean");
-  }
+  checkOverwriteAlias(fields.overwriteAlias);
   return {
     include: optionalStringList(fields.include, 'include'),
     exclude: optionalStringList(fields.exclude, 'exclude'),

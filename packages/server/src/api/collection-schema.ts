@@ -21,6 +21,15 @@ export function parseCollectionSchema(body: unknown, defaultShardCount = 1): Col
     throw unprocessable(`${where}: vectorizer '${String(vectorizer)}' is not available; this server stores vectors you supply ('none')`);
   }
 
+  if (input.vectorConfig !== undefined && input.vectorConfig !== null) {
+    if (!isJsonObject(input.vectorConfig)) throw unprocessable(`${where}: vectorConfig must be an object of named vectors`);
+    for (const [name, vector] of Object.entries(input.vectorConfig)) {
+      const modules = isJsonObject(vector) && isJsonObject(vector.vectorizer) ? Object.keys(vector.vectorizer) : ['none'];
+      if (modules.some((module) => module !== 'none')) {
+        throw unprocessable(`${where}: vector '${name}' names vectorizer '${modules.join(', ')}', which is not available; this server stores vectors you supply ('none')`);
+      }
+    }
+  }
   const properties = parseProperties(input.properties, where);
   const multiTenancyConfig = parseMultiTenancy(input.multiTenancyConfig, where);
   const shardingConfig = parseSharding(input.shardingConfig, where, multiTenancyConfig.enabled === true, defaultShardCount);

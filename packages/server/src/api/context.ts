@@ -18,6 +18,9 @@ export interface ApiContext {
 /** The collection called `name`; `status` (404 for reads by path, 422 for writes naming a class) when absent. */
 export function requireCollection(context: ApiContext, name: string, status: 404 | 422 = 404): Collection {
   const collection = context.store.getCollection(name);
-  if (collection === undefined) throw new HttpError(status, `class '${name}' not found in the schema`);
+  if (collection === undefined) {
+    // A read by path answers 404 with an empty body, as Weaviate does; a write naming the class, 422 with a message.
+    throw new HttpError(status, `class '${name}' not found in the schema`, { emptyBody: status === 404 });
+  }
   return collection;
 }

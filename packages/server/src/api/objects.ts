@@ -1,5 +1,5 @@
 import type { Collection, StoredObject } from '@backup/lsm';
-import { HttpError, notFound, unprocessable } from '../http/errors.ts';
+import { HttpError, missingResource, unprocessable } from '../http/errors.ts';
 import type { RouteRequest, Router } from '../http/router.ts';
 import { requireCollection, type ApiContext } from './context.ts';
 import { checkObjectProperties } from './object-properties.ts';
@@ -95,7 +95,7 @@ function matchesPath(className: string, id: string, collection: Collection, path
 }
 
 function missing(collection: Collection, id: string): HttpError {
-  return notFound(`object ${id} of class '${collection.name}' not found`);
+  return missingResource(`object ${id} of class '${collection.name}' not found`);
 }
 
 /**

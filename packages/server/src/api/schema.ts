@@ -2,6 +2,7 @@ import { BackupError, ErrorCode } from '@backup/core';
 import type { CollectionSchema } from '@backup/lsm';
 import { unprocessable } from '../http/errors.ts';
 import type { Router } from '../http/router.ts';
+import { withWeaviateDefaults } from './collection-defaults.ts';
 import { parseCollectionSchema } from './collection-schema.ts';
 import { requireCollection, type ApiContext } from './context.ts';
 import { checkClassName } from './validation.ts';
@@ -55,7 +56,7 @@ export function registerSchemaRoutes(router: Router, context: ApiContext): void 
   });
 }
 
-/** A class as Weaviate shows it. */
+/** A class as Weaviate shows it: every setting, Weaviate's default where none was given. */
 export function classJson(schema: CollectionSchema): CollectionSchema {
-  return { ...schema, properties: schema.properties ?? [] };
+  return withWeaviateDefaults(schema);
 }

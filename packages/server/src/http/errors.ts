@@ -7,10 +7,13 @@ import { BackupError, ErrorCode } from '@backup/core';
 export class HttpError extends Error {
   override readonly name = 'HttpError';
   readonly status: number;
+  /** Answer with no body, as Weaviate does for a missing class or object (Java's `schema().exists()` relies on it). */
+  readonly emptyBody: boolean;
 
-  constructor(status: number, message: string, options?: { cause?: unknown }) {
+  constructor(status: number, message: string, options?: { cause?: unknown; emptyBody?: boolean }) {
     super(message, options);
     this.status = status;
+    this.emptyBody = options?.emptyBody ?? false;
   }
 }
 
@@ -47,4 +50,6 @@ export function statusForError(error: unknown): number {
 
 export const badRequest = (message: string): HttpError => new HttpError(400, message);
 export const notFound = (message: string): HttpError => new HttpError(404, message);
+/** A missing class or object: 404 with an empty body, as Weaviate answers it. */
+export const missingResource = (message: string): HttpError => new HttpError(404, message, { emptyBody: true });
 export const unprocessable = (message: string): HttpError => new HttpError(422, message);

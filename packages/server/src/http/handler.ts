@@ -53,7 +53,7 @@ export function createRequestHandler(options: RequestHandlerOptions) {
       }
       // A refused body that was not read to its end may still be arriving: do not keep reading it.
       if (status === 413 && !(error instanceof BodyTooLargeError && error.drained)) response.setHeader('connection', 'close');
-      sendJson(response, status, errorBody(message));
+      sendJson(response, status, error instanceof HttpError && error.emptyBody ? undefined : errorBody(message));
     }
   };
 }
