@@ -104,7 +104,18 @@ function checkOverwriteAlias(value: unknown): void {
   throw new BackupError(ErrorCode.NOT_SUPPORTED, "'overwriteAlias' true is not supported: this server has no collection aliases to overwrite");
 }
 
-const CREATE_FIELDS = ['id', 'include', 'exclude', 'config'] as const;
+/**
+ * Weaviate's incremental backups (≥ 1.37). The Python v4 client sends the field on every create,
+ * `null` unless asked: null is a full backup, what happens anyway; a base id is refused.
+ */
+function refuseIncrementalBase(value: unknown): void {
+  const base = optionalString(value, 'incremental_base_backup_id');
+  if (base !== undefined) {
+    throw new BackupError(ErrorCode.NOT_SUPPORTED, "'incremental_base_backup_id' is not supported: every backup here is a full backup");
+  }
+}
+
+const CREATE_FIELDS = ['id', 'include', 'exclude', 'config', 'incremental_base_backup_id'] as const;
 const BACKUP_CONFIG_FIELDS = ['CPUPercentage', 'ChunkSize', 'CompressionLevel', 'Bucket', 'Path', 'Endpoint'] as const;
 const RESTORE_FIELDS = ['include', 'exclude', 'node_mapping', 'config', 'overwriteAlias'] as const;
 const RESTORE_CONFIG_FIELDS = ['CPUPercentage', 'Bucket', 'Path', 'Endpoint', 'rolesOptions', 'usersOptions'] as const;
@@ -119,6 +130,7 @@ export function parseCreateBody(body: unknown): {
   const fields = readFields(requireObject(body), CREATE_FIELDS, '');
   const config = readFields(optionalObject(fields.config, 'config'), BACKUP_CONFIG_FIELDS, 'config.');
   refuseEndpoint(config.Endpoint);
+  refuseIncrementalBase(fields.incremental_base_backup_id);
   return {
     id: fields.id,
     include: optionalStringList(fields.include, 'include'),
