@@ -87,10 +87,20 @@ build_go() {
   echo "$target"
 }
 
+# The cached classpath points into Maven's local repository, which may have been cleaned since.
+classpath_present() {
+  [ -s "$1" ] || return 1
+  local entry
+  while IFS= read -r -d: entry; do [ -e "$entry" ] || return 1; done < <(tr -d '\n' <"$1"; echo -n :)
+}
+
 build_java() {
   local target
-  target="$cache/java-$(key_of "$clients/java" "$(javac -version 2>&1) $(mvn -v 2>/dev/null | head -1)")"
-  if [ ! -s "$target/classpath" ]; then
+  # The JDK's release file names its version without starting a JVM (a warm run stays cheap).
+  local jdk
+  jdk=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
+  target="$cache/java-$(key_of "$clients/java" "$jdk $(cat "$jdk/release" 2>/dev/null) $(readlink -f "$(command -v mvn)")")"
+  if ! classpath_present "$target/classpath"; then
     say "java: Maven dependencies and javac for clients/java into $target (log: $target.log)"
     rm -rf "$target.tmp" && mkdir -p "$target.tmp/classes"
     if ! { (cd "$clients/java" && mvn -B -q dependency:build-classpath -Dmdep.outputFile="$target.tmp/deps") &&
