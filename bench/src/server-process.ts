@@ -49,6 +49,8 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
       ENABLE_MODULES: 'backup-filesystem',
       BACKUP_FILESYSTEM_PATH: options.backupPath,
       CLUSTER_HOSTNAME: 'node1',
+      // Several servers at once: each takes a free gRPC port instead of 50051.
+      GRPC_PORT: '0',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

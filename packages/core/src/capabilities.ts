@@ -21,6 +21,8 @@ export interface ProviderCapabilities {
    * lower it so that paging is exercised with a handful of objects.
    */
   readonly listPageSize: number;
+  /** Honours `location.endpoint` (a per-request service endpoint). Default false: such a request is refused. */
+  readonly endpointOverride?: boolean;
 }
 
 export interface MultipartLimits {

@@ -10,6 +10,12 @@ import type { ProviderCapabilities } from './capabilities.ts';
 export interface Location {
   readonly bucket?: string | undefined;
   readonly path?: string | undefined;
+  /**
+   * Weaviate's per-request `Endpoint` (`host[:port]`): the service to talk to
+   * instead of the configured one. Only providers whose capabilities say
+   * `endpointOverride` honour it; the engine refuses it for the others.
+   */
+  readonly endpoint?: string | undefined;
 }
 
 /** Options every call accepts. */

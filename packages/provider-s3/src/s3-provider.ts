@@ -9,6 +9,8 @@ import {
 } from '@aws-sdk/client-s3';
 import {
   AbstractBackupProvider,
+  BackupError,
+  ErrorCode,
   defineCapabilities,
   joinKey,
   normalizeRootPath,
@@ -42,6 +44,10 @@ export class S3Provider extends AbstractBackupProvider {
   /** The settings in force, defaults applied. */
   readonly options: ResolvedS3Options;
   readonly #ownsClient: boolean;
+  /** The options as given, to build a client for a request's endpoint override. */
+  readonly #given: S3ProviderOptions;
+  /** Clients of per-request endpoints (Weaviate's `config.Endpoint`), by endpoint. */
+  readonly #endpointClients = new Map<string, S3Client>();
 
   constructor(options: S3ProviderOptions) {
     super();
@@ -49,6 +55,7 @@ export class S3Provider extends AbstractBackupProvider {
     this.progressTimeoutMs = checkProgressTimeout(options.progressTimeoutMs, 'progressTimeoutMs');
     this.client = options.client ?? createS3Client(this.options, this.progressTimeoutMs);
     this.#ownsClient = options.client === undefined;
+    this.#given = options;
     const { partSize, queueSize, listPageSize } = this.options;
     this.capabilities = defineCapabilities({
       rangedReads: true,
@@ -63,6 +70,7 @@ export class S3Provider extends AbstractBackupProvider {
       // What any write can hold without a size hint; a hint grows the parts up to S3's 5 TiB.
       maxObjectSize: Math.min(partSize * S3_LIMITS.maxParts, S3_LIMITS.maxObjectSize),
       listPageSize,
+      endpointOverride: true,
     });
   }
 
@@ -81,14 +89,14 @@ export class S3Provider extends AbstractBackupProvider {
   }
 
   protected async _put(key: string, data: Buffer, options: InternalCallOptions): Promise<void> {
-    await this.client.send(
+    await this.clientFor(options.location).send(
       new PutObjectCommand({ ...this.address(key, options.location), Body: data, ContentLength: data.byteLength }),
       { abortSignal: options.signal },
     );
   }
 
   protected async _get(key: string, options: InternalCallOptions): Promise<Buffer> {
-    const output = await this.client.send(new GetObjectCommand(this.address(key, options.location)), {
+    const output = await this.clientFor(options.location).send(new GetObjectCommand(this.address(key, options.location)), {
       abortSignal: options.signal,
     });
     return output.Body === undefined ? Buffer.alloc(0) : Buffer.from(await output.Body.transformToByteArray());
@@ -96,7 +104,7 @@ export class S3Provider extends AbstractBackupProvider {
 
   protected async _write(key: string, body: Readable, options: InternalWriteOptions): Promise<void> {
     const { Bucket, Key } = this.address(key, options.location);
-    await uploadStream(this.client, {
+    await uploadStream(this.clientFor(options.location), {
       bucket: Bucket,
       key: Key,
       body,
@@ -110,7 +118,7 @@ export class S3Provider extends AbstractBackupProvider {
   protected async _read(key: string, options: InternalReadOptions): Promise<Readable> {
     const command = new GetObjectCommand({ ...this.address(key, options.location), Range: rangeHeader(options.range) });
     try {
-      const output = await this.client.send(command, { abortSignal: options.signal });
+      const output = await this.clientFor(options.location).send(command, { abortSignal: options.signal });
       return output.Body === undefined ? Readable.from([]) : (output.Body as Readable);
     } catch (error) {
       // 416: the object exists, and the range starts at or past its end.
@@ -120,7 +128,7 @@ export class S3Provider extends AbstractBackupProvider {
   }
 
   protected async _stat(key: string, options: InternalCallOptions): Promise<ObjectInfo> {
-    const output = await this.client.send(new HeadObjectCommand(this.address(key, options.location)), {
+    const output = await this.clientFor(options.location).send(new HeadObjectCommand(this.address(key, options.location)), {
       abortSignal: options.signal,
     });
     return { key, size: output.ContentLength ?? 0, lastModified: output.LastModified };
@@ -131,7 +139,7 @@ export class S3Provider extends AbstractBackupProvider {
     const base = root === '' ? '' : `${root}/`;
     let ContinuationToken: string | undefined;
     do {
-      const page = await this.client.send(
+      const page = await this.clientFor(options.location).send(
         new ListObjectsV2Command({
           Bucket: this.bucketFor(options.location),
           Prefix: base + prefix,
@@ -154,7 +162,7 @@ export class S3Provider extends AbstractBackupProvider {
     const prefix = (root === '' ? '' : `${root}/`) + folder;
     let ContinuationToken: string | undefined;
     do {
-      const page = await this.client.send(
+      const page = await this.clientFor(options.location).send(
         new ListObjectsV2Command({
           Bucket: this.bucketFor(options.location),
           Prefix: prefix,
@@ -172,16 +180,44 @@ export class S3Provider extends AbstractBackupProvider {
   }
 
   protected async _delete(key: string, options: InternalCallOptions): Promise<void> {
-    await this.client.send(new DeleteObjectCommand(this.address(key, options.location)), { abortSignal: options.signal });
+    await this.clientFor(options.location).send(new DeleteObjectCommand(this.address(key, options.location)), { abortSignal: options.signal });
   }
 
   protected override async _purgeLeftovers(prefix: string, options: InternalCallOptions): Promise<void> {
     const { Bucket, Key } = this.address(prefix, options.location);
-    await abortLeftoverUploads(this.client, Bucket, Key, options.signal);
+    await abortLeftoverUploads(this.clientFor(options.location), Bucket, Key, options.signal);
   }
 
   protected override async _close(): Promise<void> {
     if (this.#ownsClient) this.client.destroy();
+    for (const client of this.#endpointClients.values()) client.destroy();
+    this.#endpointClients.clear();
+  }
+
+  /** A request's endpoint override must be `host[:port]`; checked before the request is accepted. */
+  async checkLocation(location: Location): Promise<void> {
+    this.clientFor(location);
+  }
+
+  /**
+   * The client for `location`: the configured one, or for a request's
+   * `endpoint` one with the same settings (credentials, region, TLS) talking to that endpoint.
+   */
+  private clientFor(location: Location | undefined): S3Client {
+    const endpoint = location?.endpoint;
+    if (endpoint === undefined || endpoint === '' || endpoint.toLowerCase() === this.options.endpoint) return this.client;
+    let client = this.#endpointClients.get(endpoint);
+    if (client === undefined) {
+      let resolved: ResolvedS3Options;
+      try {
+        resolved = resolveS3Options({ ...this.#given, endpoint, client: undefined });
+      } catch (error) {
+        throw new BackupError(ErrorCode.INVALID_ARGUMENT, `invalid config.Endpoint: ${(error as Error).message}`, { cause: error });
+      }
+      client = createS3Client(resolved, this.progressTimeoutMs);
+      this.#endpointClients.set(endpoint, client);
+    }
+    return client;
   }
 
   private bucketFor(location: Location | undefined): string {

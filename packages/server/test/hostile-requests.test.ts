@@ -100,7 +100,7 @@ const CASES: Case[] = [
   { name: 'an unknown config field', ...create({ id: 'never', config: { CPUPercent: 10 } }), status: 422, names: /CPUPercent\b/ },
   { name: 'cpuPercentage spelled in lower camel case, out of range', ...create({ id: 'never', config: { cpuPercentage: 500 } }), status: 422, names: /CPUPercentage/ },
   { name: 'chunksize spelled in lower case, out of range', ...create({ id: 'never', config: { chunksize: 1 } }), status: 422, names: /ChunkSize/ },
-  { name: 'an Endpoint override (not supported)', ...create({ id: 'never', config: { Endpoint: 'elsewhere:9000' } }), status: 422, names: /Endpoint/ },
+  { name: 'an Endpoint override on the filesystem (not supported there)', ...create({ id: 'never', config: { Endpoint: 'elsewhere:9000' } }), status: 422, names: /Endpoint/ },
   { name: 'an unknown restore field', method: 'POST', path: '/backups/filesystem/done/restore', body: { includ: ['Article'] }, status: 422, names: /includ\b/ },
   { name: 'an unknown restore config field', method: 'POST', path: '/backups/filesystem/done/restore', body: { config: { ChunkSize: 4 } }, status: 422, names: /ChunkSize/ },
   { name: 'an unknown copy field', method: 'POST', path: '/backups/filesystem/done/copy', body: { to: { backend: 'filesystem', pth: '/x' } }, status: 422, names: /pth\b/ },

@@ -289,8 +289,10 @@ export class BackupEngine {
     const { provider, backend: name } = this.#provider(backend);
     const operation = this.#operations.get(Operation.key('backup', name, id, normalizeLocation(location)));
     if (operation && (operation.running || !operation.recorded)) return backupReport(operation);
-    const descriptor = await this.#readGlobal(provider, id, normalizeLocation(location));
-    const report = reportFromGlobal(descriptor, name, provider.homeDir(id, normalizeLocation(location)));
+    // A backup this process ran is read where it went (its request's endpoint, which a status call cannot name).
+    const where = operation?.location ?? normalizeLocation(location);
+    const descriptor = await this.#readGlobal(provider, id, where);
+    const report = reportFromGlobal(descriptor, name, provider.homeDir(id, where));
     // The stored record wins; the counts of a run this process saw end are added to it.
     return operation && descriptor.startedAt === operation.startedAt.toISOString() ? { ...report, progress: operation.progress() } : report;
   }
@@ -424,7 +426,7 @@ export class BackupEngine {
     const where = normalizeLocation(location);
     const operation = this.#operations.get(Operation.key('restore', name, id, where));
     if (operation && (operation.running || !operation.recorded)) return restoreReport(operation);
-    const descriptor = await this.#readRestore(provider, id, where);
+    const descriptor = await this.#readRestore(provider, id, operation?.location ?? where);
     const seen = operation && descriptor.startedAt === operation.startedAt.toISOString();
     return {
       ...(seen ? { progress: operation.progress() } : {}),
@@ -956,6 +958,7 @@ function normalizeLocation(location: Location): Location {
   return {
     ...(location.bucket ? { bucket: location.bucket } : {}),
     ...(location.path ? { path: location.path } : {}),
+    ...(location.endpoint ? { endpoint: location.endpoint } : {}),
   };
 }
 

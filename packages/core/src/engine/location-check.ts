@@ -17,7 +17,13 @@ export async function checkRequestLocation(
   names: LocationFieldNames = { bucket: 'Bucket', path: 'Path' },
   timeoutMs = LOCATION_CHECK_TIMEOUT_MS,
 ): Promise<void> {
-  if (provider.checkLocation === undefined || (location.bucket === undefined && location.path === undefined)) return;
+  if (location.endpoint !== undefined && provider.capabilities.endpointOverride !== true) {
+    throw new BackupError(
+      ErrorCode.NOT_SUPPORTED,
+      `'config.Endpoint' is not supported by the ${provider.name} provider: its endpoint is the provider's setting`,
+    );
+  }
+  if (provider.checkLocation === undefined || (location.bucket === undefined && location.path === undefined && location.endpoint === undefined)) return;
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
@@ -32,6 +38,8 @@ export async function checkRequestLocation(
   try {
     await Promise.race([provider.checkLocation(location, { signal: controller.signal }), expired]);
   } catch (error) {
+    // A bad endpoint override names itself.
+    if (location.endpoint !== undefined && location.bucket === undefined && location.path === undefined) throw error;
     if (BackupError.is(error, ErrorCode.INVALID_ARGUMENT) || BackupError.is(error, ErrorCode.NOT_FOUND)) {
       const field = location.path !== undefined ? names.path : names.bucket;
       throw new BackupError(ErrorCode.INVALID_ARGUMENT, `invalid ${field}: ${error.message}`, { cause: error });

@@ -113,8 +113,14 @@ function cpuPercentage(value: number | undefined): number {
   return value;
 }
 
-function location(bucket: string | undefined, path: string | undefined): Location {
-  return validateLocation(bucket, path);
+function location(bucket: string | undefined, path: string | undefined, endpoint: string | undefined): Location {
+  const checked = validateLocation(bucket, path);
+  if (endpoint === undefined || endpoint === '') return checked;
+  // eslint-disable-next-line no-control-regex
+  if (endpoint.length > 255 || /[\u0000-\u0020\u007f/]/.test(endpoint.replace(/^https?:\/\//, ''))) {
+    throw invalid(`invalid Endpoint ${JSON.stringify(endpoint)}: expected host[:port]`);
+  }
+  return { ...checked, endpoint };
 }
 
 export function resolveBackupConfig(config: BackupConfig | undefined = {}): ResolvedBackupConfig {
@@ -134,12 +140,12 @@ export function resolveBackupConfig(config: BackupConfig | undefined = {}): Reso
     cpuPercentage: cpuPercentage(config.cpuPercentage),
     chunkSizeBytes: chunkSizeMb * MB,
     compression: compressionSpec(level),
-    location: location(config.bucket, config.path),
+    location: location(config.bucket, config.path, config.endpoint),
   };
 }
 
 export function resolveRestoreConfig(config: RestoreConfig | undefined = {}): ResolvedRestoreConfig {
-  return { cpuPercentage: cpuPercentage(config.cpuPercentage), location: location(config.bucket, config.path) };
+  return { cpuPercentage: cpuPercentage(config.cpuPercentage), location: location(config.bucket, config.path, config.endpoint) };
 }
 
 /** Chunks packed or unpacked at once: `max(1, round(cores * percentage / 100))`. */

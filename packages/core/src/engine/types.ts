@@ -14,6 +14,8 @@ export interface BackupConfig {
   readonly bucket?: string | undefined;
   /** Root path override for this backup. */
   readonly path?: string | undefined;
+  /** Service endpoint override (`host[:port]`) for this backup; providers without `endpointOverride` refuse it. */
+  readonly endpoint?: string | undefined;
 }
 
 export interface CreateBackupRequest {
@@ -94,6 +96,8 @@ export interface RestoreConfig {
   readonly cpuPercentage?: number | undefined;
   readonly bucket?: string | undefined;
   readonly path?: string | undefined;
+  /** Service endpoint override (`host[:port]`), as on create. */
+  readonly endpoint?: string | undefined;
 }
 
 export interface RestoreRequest {

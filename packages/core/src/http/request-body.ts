@@ -71,17 +71,6 @@ function optionalObject(value: unknown, name: string): Json {
   return value as Json;
 }
 
-/** Weaviate's per-request endpoint override: only empty is accepted here (endpoints come from the provider's settings). */
-function refuseEndpoint(value: unknown): void {
-  const endpoint = optionalString(value, 'config.Endpoint');
-  if (endpoint !== undefined && endpoint !== '') {
-    throw new BackupError(
-      ErrorCode.NOT_SUPPORTED,
-      "'config.Endpoint' is not supported: the endpoint is the provider's setting (e.g. BACKUP_S3_ENDPOINT)",
-    );
-  }
-}
-
 /**
  * Weaviate's RBAC restore options. This server keeps no roles or users, so its
  * backups carry none: `noRestore` is what happens anyway and is accepted;
@@ -129,7 +118,6 @@ export function parseCreateBody(body: unknown): {
 } {
   const fields = readFields(requireObject(body), CREATE_FIELDS, '');
   const config = readFields(optionalObject(fields.config, 'config'), BACKUP_CONFIG_FIELDS, 'config.');
-  refuseEndpoint(config.Endpoint);
   refuseIncrementalBase(fields.incremental_base_backup_id);
   return {
     id: fields.id,
@@ -141,6 +129,7 @@ export function parseCreateBody(body: unknown): {
       compressionLevel: optionalString(config.CompressionLevel, 'config.CompressionLevel') as CompressionLevel | undefined,
       bucket: optionalString(config.Bucket, 'config.Bucket'),
       path: optionalString(config.Path, 'config.Path'),
+      endpoint: optionalString(config.Endpoint, 'config.Endpoint'),
     },
   };
 }
@@ -154,7 +143,6 @@ export function parseRestoreBody(body: unknown): {
 } {
   const fields = readFields(requireObject(body ?? {}), RESTORE_FIELDS, '', { nodeMapping: 'node_mapping' });
   const config = readFields(optionalObject(fields.config, 'config'), RESTORE_CONFIG_FIELDS, 'config.');
-  refuseEndpoint(config.Endpoint);
   checkRbacOption(config.rolesOptions, 'config.rolesOptions');
   checkRbacOption(config.usersOptions, 'config.usersOptions');
   checkOverwriteAlias(fields.overwriteAlias);
@@ -166,6 +154,7 @@ export function parseRestoreBody(body: unknown): {
       cpuPercentage: optionalNumber(config.CPUPercentage, 'config.CPUPercentage'),
       bucket: optionalString(config.Bucket, 'config.Bucket'),
       path: optionalString(config.Path, 'config.Path'),
+      endpoint: optionalString(config.Endpoint, 'config.Endpoint'),
     },
   };
 }
