@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // project and starts the emulators it needs (globalSetup).
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'conformance', 'e2e', 'bench'],
+    projects: ['packages/*', 'conformance', 'e2e', 'clients', 'bench'],
     reporters: ['default', './scripts/summary-reporter.ts'],
   },
 });

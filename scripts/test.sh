@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: sets up what is missing (Node, pnpm, packages, emulator binaries,
+# the client matrix's Python venvs and Go/Java programs,
 # the benchmark's baseline tools), type-checks every package, runs every
 # package's tests (each starts the emulators it needs) and, alongside, the unit
 # tests of @backup/core and @backup/lsm on the oldest Node the packages declare,
@@ -18,6 +19,7 @@ setup_failed() {
 
 ensure_workspace
 bash "$repo_root/scripts/emulators/install.sh" || setup_failed "the storage emulators could not be built (see above)"
+bash "$repo_root/scripts/clients/install.sh" || setup_failed "the client matrix's programs (Python, Go, Java clients) could not be built (see above)"
 install_baseline_tools
 if [ "${#missing_tools[@]}" -gt 0 ]; then
   setup_failed "the benchmark harness test needs ${missing_tools[*]}; install it (e.g. apt-get install -y ${missing_tools[*]}) and run npm test again"
