@@ -74,9 +74,6 @@ export class AzureProvider extends AbstractBackupProvider {
       // after 7 days: the API cannot delete uncommitted blocks.
       abortCleansUp: false,
       multipart: {
-        minPartSize: 1,
-        maxPartSize: AZURE_MAX_BLOCK_SIZE,
-        maxParts: AZURE_MAX_BLOCKS,
         partSize: this.blockSize,
         // uploadStream buffers this many blocks, and stages ¾ of them at once.
         queueSize: this.uploadConcurrency,

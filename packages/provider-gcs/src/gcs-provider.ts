@@ -71,9 +71,6 @@ export class GcsProvider extends AbstractBackupProvider {
         this.chunkSize === 0
           ? null
           : {
-              minPartSize: CHUNK_GRANULARITY,
-              maxPartSize: MAX_OBJECT_SIZE,
-              maxParts: MAX_OBJECT_SIZE / CHUNK_GRANULARITY,
               partSize: this.chunkSize,
               queueSize: 1, // the chunks of one session go up one after the other
             },

@@ -54,9 +54,6 @@ export class S3Provider extends AbstractBackupProvider {
       rangedReads: true,
       abortCleansUp: true,
       multipart: {
-        minPartSize: S3_LIMITS.minPartSize,
-        maxPartSize: S3_LIMITS.maxPartSize,
-        maxParts: S3_LIMITS.maxParts,
         partSize,
         queueSize,
       },

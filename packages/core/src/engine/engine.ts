@@ -35,6 +35,7 @@ import { Operation } from './operation.ts';
 import type { NodeBackupRequest, NodeRestoreRequest, Participant, TransferProgress } from './participant.ts';
 import { recoverInterrupted, type RecoveryReport } from './recovery.ts';
 import {
+  checkChunkSizeFits,
   resolveBackupConfig,
   resolveRestoreConfig,
   validateBackupId,
@@ -224,6 +225,7 @@ export class BackupEngine {
     const id = validateBackupId(request.id);
     validateSelection(request.include, request.exclude);
     const config = resolveBackupConfig(request.config);
+    checkChunkSizeFits(config.chunkSizeBytes, backend, provider.capabilities);
     const location = config.location;
     this.#refuseFilesystemOnCluster(provider);
     await checkRequestLocation(provider, location); // before the slot: a bad Path never holds it
