@@ -15,6 +15,8 @@ import {
   ErrorCode,
   joinKey,
   normalizeRootPath,
+  folderFromCommonPrefix,
+  resolveRoot,
   type ErrorContext,
   type InternalCallOptions,
   type InternalReadOptions,
@@ -158,7 +160,8 @@ export class AzureProvider extends AbstractBackupProvider {
       .byPage({ maxPageSize: this.capabilities.listPageSize });
     for await (const page of pages) {
       for (const item of page.segment.blobPrefixes ?? []) {
-        if (item.name.startsWith(prefix) && item.name.length > prefix.length + 1) yield item.name.slice(prefix.length, -1);
+        const name = folderFromCommonPrefix(item.name, prefix);
+        if (name !== undefined) yield name;
       }
     }
   }
@@ -197,7 +200,7 @@ export class AzureProvider extends AbstractBackupProvider {
   }
 
   private rootFor(location: Location | undefined): string {
-    return location?.path === undefined ? this.path : normalizeRootPath(location.path);
+    return resolveRoot(location, this.path);
   }
 
   private blobName(key: string, location: Location | undefined): string {
