@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import type { ProviderCapabilities } from '@backup/core';
-import { assertSameBytes, providerTest, readAll } from '../helpers.ts';
+import { ErrorCode, type ProviderCapabilities } from '@backup/core';
+import { assertSameBytes, providerTest, readAll, rejectsWithCode } from '../helpers.ts';
 import { resolveOptions, type ProviderConformanceOptions } from '../options.ts';
 
 const FIELDS = ['abortCleansUp', 'listPageSize', 'maxObjectSize', 'multipart', 'rangedReads'];
@@ -62,4 +62,11 @@ export function manifestTests(input: ProviderConformanceOptions, declared: Provi
     for await (const info of provider.list('page/')) listed.push(info.key);
     assert.deepEqual(listed.sort(), [...keys].sort());
   });
+
+  if (!declared.rangedReads) {
+    providerTest(options, 'manifest: without rangedReads, a ranged read is INVALID_ARGUMENT', async (provider) => {
+      await provider.put('whole', 'whole object');
+      await rejectsWithCode(provider.read('whole', { range: { offset: 1, length: 2 } }), ErrorCode.INVALID_ARGUMENT, 'a ranged read');
+    });
+  }
 }
