@@ -11,7 +11,6 @@ import {
   AbstractBackupProvider,
   defineCapabilities,
   joinKey,
-  normalizeRootPath,
   rootPrefix,
   folderFromCommonPrefix,
   resolveBucket,
