@@ -284,7 +284,7 @@ export abstract class AbstractBackupProvider implements BackupProvider {
     const { location, signal, range } = options;
     validateRange(range);
     if (range !== undefined && !this.capabilities.rangedReads) {
-      throw new BackupError(ErrorCode.INVALID_ARGUMENT, `${this.name}: ranged reads are not supported (capabilities.rangedReads is false)`);
+      throw new BackupError(ErrorCode.NOT_SUPPORTED, `${this.name}: ranged reads are not supported (capabilities.rangedReads is false)`);
     }
     if (range?.length === 0) {
       // Still a NOT_FOUND for a missing object, as with any other range.

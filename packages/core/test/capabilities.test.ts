@@ -43,3 +43,27 @@ describe('writeBufferBytes', () => {
     expect(writeBufferBytes(defineCapabilities({ ...base, multipart: null }))).toBe(0);
   });
 });
+
+describe('ranged reads only where declared', () => {
+  let harness: Harness | undefined;
+  afterEach(async () => {
+    await harness?.cleanup();
+    harness = undefined;
+  });
+
+  test('a provider without rangedReads refuses a range with NOT_SUPPORTED before reaching the backend; whole reads work', async () => {
+    class WholeReadsProvider extends FilesystemProvider {
+      override readonly capabilities: ProviderCapabilities;
+      constructor(root: string) {
+        super({ path: root });
+        this.capabilities = defineCapabilities({ ...new FilesystemProvider({ path: root }).capabilities, rangedReads: false });
+      }
+    }
+    harness = await createHarness('whole-reads', {}, (root) => new WholeReadsProvider(root));
+    await harness.provider.put('object', 'whole object');
+    await expect(harness.provider.read('object', { range: { offset: 1, length: 2 } })).rejects.toMatchObject({ code: ErrorCode.NOT_SUPPORTED });
+    const chunks: Buffer[] = [];
+    for await (const chunk of await harness.provider.read('object')) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).toString()).toBe('whole object');
+  });
+});
