@@ -21,9 +21,8 @@ import type { SftpProviderOptions } from './options.ts';
 
 // Temp files of writes in flight: `.<name>.backup-tmp-<hex>`, renamed over `<name>` when complete.
 const TEMP_FILE = /^\..*\.backup-tmp-[0-9a-f]{12}$/;
-// SFTP status codes (draft-ietf-secsh-filexfer): 2 no such file, 3 permission denied.
-const NOT_FOUND_CODES = new Set<unknown>([2, 'ENOENT', 'ENOTDIR']);
-const DENIED_CODES = new Set<unknown>([3, 'EACCES', 'ERR_BAD_AUTH']);
+const NOT_FOUND_CODES = new Set<unknown>([2, 'ENOENT', 'ENOTDIR']); // SFTP status 2: no such file
+const DENIED_CODES = new Set<unknown>([3, 'EACCES', 'ERR_BAD_AUTH']); // SFTP status 3: permission denied
 const UNREACHABLE_CODES = new Set<unknown>(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'ERR_NOT_CONNECTED']);
 
 /**
@@ -100,13 +99,12 @@ export class SftpProvider extends AbstractBackupProvider {
 
   protected async _read(key: string, options: InternalReadOptions): Promise<Readable> {
     const sftp = await this.#client();
-    const path = this.#path(key, options.location);
     const { size } = await this._stat(key, options);
     const start = options.range?.offset ?? 0;
     if (start >= size) return Readable.from([]);
     const length = options.range?.length;
     const end = length === undefined ? undefined : Math.min(size, start + length) - 1;
-    return quiet(sftp.createReadStream(path, { start, ...(end === undefined ? {} : { end }) }) as unknown as Readable);
+    return quiet(sftp.createReadStream(this.#path(key, options.location), { start, ...(end === undefined ? {} : { end }) }) as unknown as Readable);
   }
 
   protected async _stat(key: string, options: InternalCallOptions): Promise<ObjectInfo> {
@@ -117,15 +115,24 @@ export class SftpProvider extends AbstractBackupProvider {
   }
 
   protected async *_list(prefix: string, options: InternalCallOptions): AsyncIterable<ObjectInfo> {
+    for await (const { info, temp } of this.#walk(prefix, options.location)) if (!temp) yield info;
+  }
+
+  /** Temp files of writes a killed process left behind, for `deletePrefix`. */
+  protected override async _purgeLeftovers(prefix: string, options: InternalCallOptions): Promise<void> {
     const sftp = await this.#client();
-    // Walk from the deepest directory the prefix names; keep the keys that start with it.
-    const start = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
-    const pending = [start];
+    for await (const { info, temp } of this.#walk(prefix, options.location)) if (temp) await sftp.delete(this.#path(info.key, options.location), true);
+  }
+
+  /** Every file whose key starts with `prefix`, walking from the deepest directory the prefix names. */
+  async *#walk(prefix: string, location: Location | undefined): AsyncIterable<{ info: ObjectInfo; temp: boolean }> {
+    const sftp = await this.#client();
+    const pending = [prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : ''];
     while (pending.length > 0) {
       const folder = pending.pop()!;
       let entries: SftpClient.FileInfo[];
       try {
-        entries = await sftp.list(this.#path(folder, options.location));
+        entries = await sftp.list(this.#path(folder, location));
       } catch (error) {
         if (BackupError.is(this.mapError(error, { operation: 'list' }), ErrorCode.NOT_FOUND)) continue;
         throw error;
@@ -133,8 +140,8 @@ export class SftpProvider extends AbstractBackupProvider {
       for (const entry of entries) {
         const key = folder === '' ? entry.name : `${folder}/${entry.name}`;
         if (entry.type === 'd' && (key.startsWith(prefix) || prefix.startsWith(`${key}/`))) pending.push(key);
-        else if (entry.type === '-' && key.startsWith(prefix) && !TEMP_FILE.test(entry.name)) {
-          yield { key, size: entry.size, lastModified: new Date(entry.modifyTime) };
+        else if (entry.type === '-' && key.startsWith(prefix)) {
+          yield { info: { key, size: entry.size, lastModified: new Date(entry.modifyTime) }, temp: TEMP_FILE.test(entry.name) };
         }
       }
     }
@@ -184,11 +191,7 @@ export class SftpProvider extends AbstractBackupProvider {
   }
 }
 
-/**
- * A stream of an aborted call can still fail once its handle closes (with the
- * connection, later): by then nobody reads it, and the error must not crash
- * the process. The reader's own listeners still see every error.
- */
+/** A stream of an aborted call can still fail when its handle closes, unread: that must not crash the process. */
 function quiet<T extends NodeJS.EventEmitter>(stream: T): T {
   stream.on('error', () => {});
   return stream;
