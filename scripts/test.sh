@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: sets up what is missing (Node, pnpm, packages, emulator binaries,
 # the client matrix's Python venvs and Go/Java programs,
-# the benchmark's baseline tools), type-checks every package, runs every
+# the benchmark's baseline tools), type-checks and lints every package, runs every
 # package's tests (each starts the emulators it needs) and, alongside, the unit
 # tests of @backup/core and @backup/lsm on the oldest Node the packages declare,
 # and ends with one line: `N passed, N failed`.
@@ -34,6 +34,11 @@ passed=0 failed=0 skipped=0
 if ! pnpm exec turbo run typecheck --output-logs=errors-only; then
   say "type check FAILED"
   failed=1
+fi
+# Lint (Biome, biome.json): a violation is one failure in the final line, like the type check.
+if ! pnpm exec biome lint .; then
+  say "lint FAILED (npm run lint)"
+  failed=$((failed + 1))
 fi
 
 # Runs vitest with `node` ($1) and writes "passed failed skipped" to the file $2.

@@ -114,6 +114,7 @@ export async function generateDataset(options: DatasetOptions): Promise<DatasetI
         collection = await store.createCollection(plan.schema);
         if (plan.tenants) await collection.addTenants(plan.tenants.map((tenant) => ({ name: tenant })));
       }
+      // biome-ignore lint/suspicious/noAssignInExpressions: `??=` creates the entry and names it in one step
       const progress = (written[name] ??= { objects: 0, bytes: 0 });
       const target = Math.round(options.bytes * plan.share);
       if (progress.bytes >= target) continue;

@@ -12,6 +12,22 @@ export { locationTests } from './groups/locations.ts';
 export { isolationTests } from './groups/isolation.ts';
 export { progressTests } from './groups/progress.ts';
 export { initializeTests } from './groups/initialize.ts';
+export { manifestTests } from './groups/manifest.ts';
+
+// Helpers the groups use, for a provider's own tests.
+export {
+  providerTest,
+  rejectsWithCode,
+  assertSameBytes,
+  readAll,
+  sha256Of,
+  listKeys,
+  listFolders,
+  GeneratedBody,
+  stallingBody,
+  uniqueKey,
+} from './helpers.ts';
+export { resolveOptions, type ResolvedOptions } from './options.ts';
 
 // End-to-end backups through real stores and providers: round trips, copies between providers, damage, resume.
 export { runBackupConformance } from './backup/run-backup-conformance.ts';

@@ -7,6 +7,7 @@ import { isolationTests } from './groups/isolation.ts';
 import { keyTests } from './groups/keys.ts';
 import { listingTests } from './groups/listing.ts';
 import { locationTests } from './groups/locations.ts';
+import { manifestTests } from './groups/manifest.ts';
 import { progressTests } from './groups/progress.ts';
 import { rangeTests } from './groups/ranges.ts';
 import { roundTripTests } from './groups/round-trip.ts';
@@ -33,12 +34,14 @@ export function runProviderConformance(options: RunProviderConformanceOptions): 
     factory: async () => {
       const provider = await options.factory();
       if (provider.capabilities.rangedReads !== capabilities.rangedReads || provider.capabilities.abortCleansUp !== capabilities.abortCleansUp) {
+        // The manifest group names any other difference; these two decide which tests were registered.
         await provider.close();
         throw new Error('runProviderConformance: factory() returned a provider whose capabilities differ from options.capabilities');
       }
       return provider;
     },
   };
+  manifestTests(checked, capabilities);
   roundTripTests(checked);
   streamingTests(checked);
   rangeTests(checked, capabilities);

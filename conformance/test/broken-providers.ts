@@ -86,3 +86,8 @@ export class DeepFoldersProvider extends MemoryProvider {
     for await (const { key } of this._list(folder, options)) yield key.slice(folder.length);
   }
 }
+
+/** Declares a manifest anyone can change (not built with `defineCapabilities`). */
+export class MutableManifestProvider extends MemoryProvider {
+  override readonly capabilities = { ...new MemoryProvider().capabilities };
+}

@@ -11,6 +11,7 @@ import {
   keyTests,
   listingTests,
   locationTests,
+  manifestTests,
   rangeTests,
   streamingTests,
   type ProviderConformanceOptions,
@@ -20,6 +21,7 @@ import {
   DeepFoldersProvider,
   FirstPageOnlyProvider,
   LossyKeysProvider,
+  MutableManifestProvider,
   OverrideIgnoringProvider,
   PartialWriteProvider,
   RangeIgnoringProvider,
@@ -47,6 +49,7 @@ async function failuresOf(group: Group, factory: () => BackupProvider): Promise<
 }
 
 const ranges: Group = (options) => rangeTests(options, { rangedReads: true });
+const manifest: Group = (options) => manifestTests(options, new MemoryProvider().capabilities);
 const aborts: Group = (options) => abortTests(options, { abortCleansUp: true, multipart: null });
 
 const cases: Array<{ broken: string; group: Group; factory: () => BackupProvider; failing: RegExp }> = [
@@ -58,6 +61,7 @@ const cases: Array<{ broken: string; group: Group; factory: () => BackupProvider
   { broken: 'a delete that is not idempotent', group: deletionTests, factory: () => new StrictDeleteProvider(), failing: /deleting a missing object/ },
   { broken: 'location overrides that are ignored', group: locationTests, factory: () => new OverrideIgnoringProvider(), failing: /^locations: / },
   { broken: 'keys that lose characters', group: keyTests, factory: () => new LossyKeysProvider(), failing: /\+=&\?#%/ },
+  { broken: 'a manifest that is not frozen', group: manifest, factory: () => new MutableManifestProvider(), failing: /^manifest: is frozen/ },
   { broken: 'instances that share storage', group: isolationTests, factory: sharedStateFactory, failing: /^isolation: / },
 ];
 

@@ -15,6 +15,7 @@ export const CLUSTER_SECRET = 'e2e-cluster-secret';
 export interface Answer {
   readonly status: number;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: parsed JSON of many shapes, read by tests
   readonly body: any;
 }
 

@@ -13,6 +13,7 @@ import { providerEnv } from '../src/providers.ts';
 interface Answer {
   readonly status: number;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: parsed JSON of many shapes, read by tests
   readonly body: any;
 }
 

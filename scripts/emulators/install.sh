@@ -4,7 +4,8 @@
 #   MinIO            (S3)   go install, ~4 min the first time on 2 cores
 #   fake-gcs-server  (GCS)  go install, ~2 min the first time
 # Azurite (Azure) is an npm devDependency of tools/test-emulators, installed
-# with the workspace. Docker users can use docker-compose.test.yml instead.
+# with the workspace. OpenSSH's sshd (the SFTP provider's tests) comes from
+# apt-get (openssh-server), installed here when missing and run as root. Docker users can use docker-compose.test.yml instead.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/versions.sh"
@@ -30,7 +31,22 @@ build() {
   fi
 }
 
+# The SFTP provider's tests start a real sshd of their own (no service is enabled).
+ensure_sshd() {
+  if [ -x /usr/sbin/sshd ] && command -v ssh-keygen >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing openssh-server (sshd, ssh-keygen) with apt-get for the SFTP provider's tests"
+    if DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openssh-server >/dev/null 2>&1 ||
+      { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openssh-server >/dev/null 2>&1; }; then
+      return 0
+    fi
+  fi
+  say "the SFTP provider's tests need OpenSSH sshd and ssh-keygen: apt-get install -y openssh-server (as root), then run npm test again"
+  return 1
+}
+
 pids=()
+ensure_sshd & pids+=($!)
 build minio github.com/minio/minio "$MINIO_VERSION" & pids+=($!)
 build fake-gcs-server github.com/fsouza/fake-gcs-server "$FAKE_GCS_SERVER_VERSION" & pids+=($!)
 status=0

@@ -97,6 +97,7 @@ export function clusterRoundTripTest(options: BackupConformanceOptions, host: Ba
           }
         }
         await rm(dir, { recursive: true, force: true });
+        // biome-ignore lint/correctness/noUnsafeFinally: the first cleanup failure is the test's outcome once cleanups ran
         if (failure) throw failure.error;
       }
     },

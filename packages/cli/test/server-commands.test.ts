@@ -98,6 +98,7 @@ describe('backup commands against a running server', { timeout: 120_000 }, () =>
   test('create --wait --json: one JSON line per poll, ending SUCCESS with totals; status, list', async () => {
     const created = await cli(['create', 'first', '--wait', '--json', '--interval', '20', '--chunk-size', '2']);
     expect(created.code, created.stderr).toBe(0);
+    // biome-ignore lint/suspicious/noExplicitAny: parsed JSON of many shapes, read by tests
     const polls = created.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, any>);
     const last = polls.at(-1)!;
     expect(last).toMatchObject({ id: 'first', status: 'SUCCESS' });
@@ -214,7 +215,8 @@ describe('backup commands against a running server', { timeout: 120_000 }, () =>
     const run = await inTerminal(['create', 'tty', '--wait', '--interval', '20']);
     expect(run.code, run.stdout).toBe(0);
     // The pty merges stdout and stderr: the bar's redraws, then the summary line.
-    expect(run.stdout).toMatch(/\rbackup tty [A-Z]+ \[[#?-]{24}\] +[\d?]+%  [\d.]+ (B|KiB|MiB) \/ ([\d.]+ (B|KiB|MiB)|\?)  [\d.]+ (B|KiB|MiB)\/s  ETA /);
+    expect(run.stdout).toMatch(/\rbackup tty [A-Z]+ \[[#?-]{24}\] +[\d?]+% {2}[\d.]+ (B|KiB|MiB) \/ ([\d.]+ (B|KiB|MiB)|\?) {2}[\d.]+ (B|KiB|MiB)\/s {2}ETA /);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: matches the terminal's erase-line escape
     expect(run.stdout).toMatch(/\rbackup tty SUCCESS \[#{24}\] 100% .*ETA 0s\u001b\[K\r?\n/);
     expect(run.stdout).toMatch(/backup tty SUCCESS, [\d.]+ (B|KiB|MiB) in /);
     const missing = await inTerminal(['status', 'nothing-here']);

@@ -61,20 +61,72 @@ export abstract class AbstractBackupProvider implements BackupProvider {
    */
   protected progressTimeoutMs: number = DEFAULT_PROGRESS_TIMEOUT_MS;
 
+  // The private API for implementors. Every `_method` below receives a key
+  // that is already canonical (`normalizeKey`: relative, '/'-separated, no
+  // `.`/`..`, at most 1024 bytes) and relative to the root: resolve the
+  // root and bucket from `options.location` (`resolveRoot`, `resolveBucket`)
+  // and the configured ones. Reject with anything: the base passes the error
+  // to `mapError` and rejects with the BackupError it returns, or with
+  // ABORTED once `options.signal` fired. The base also bounds every call in
+  // time (`progressTimeoutMs`), so a `_method` need not.
+
+  /**
+   * Required. Store `data` (whole, already a Buffer) under `key`, replacing
+   * any previous object; resolve once it is durable. Descriptors go through
+   * here, so it should be atomic like `_write` where the backend allows.
+   */
   protected abstract _put(key: string, data: Buffer, options: InternalCallOptions): Promise<void>;
+  /**
+   * Required. Resolve with the whole object `key`. Reject with an error
+   * `mapError` turns into NOT_FOUND when it is missing.
+   */
   protected abstract _get(key: string, options: InternalCallOptions): Promise<Buffer>;
-  /** Store `body` under `key` atomically; see `BackupProvider.write`. */
+  /**
+   * Required. Store `body` under `key` atomically; see `BackupProvider.write`.
+   * `body` is a byte stream the base counts and reports progress from:
+   * consume it to its end, then resolve once the object is visible, never
+   * before (the base rejects a write that resolves before the body ended).
+   * `options.signal` is always set: it fires when the caller aborts, the body
+   * fails or the deadline passes; then stop, and leave `key` as it was (and,
+   * when the manifest declares `abortCleansUp`, no trace of the write).
+   * `options.sizeHint` is a hint for part sizes, never a promise.
+   */
   protected abstract _write(key: string, body: Readable, options: InternalWriteOptions): Promise<void>;
-  /** Open `key`; reject with NOT_FOUND before returning if it is missing. `range` is validated. */
+  /**
+   * Required. Open `key` for streaming; reject (NOT_FOUND) before returning
+   * if it is missing. `options.range` is validated by the base and is only
+   * ever set when the manifest declares `rangedReads` (the base refuses a
+   * range otherwise, and handles a zero length itself): yield exactly those
+   * bytes, clipped at the end; an offset at or past the end yields nothing.
+   * Errors of the returned stream are wrapped by the base.
+   */
   protected abstract _read(key: string, options: InternalReadOptions): Promise<Readable>;
+  /**
+   * Required. Resolve with the object's size (and `lastModified` if the
+   * backend knows it), `key` as given. Reject (NOT_FOUND) if it is missing.
+   * The default `_exists` is built on it.
+   */
   protected abstract _stat(key: string, options: InternalCallOptions): Promise<ObjectInfo>;
+  /**
+   * Required. Yield every object whose key starts with `prefix` (canonical: a
+   * plain string prefix, possibly `''`), keys relative to the root, across
+   * every backend page (`capabilities.listPageSize` keys a request), in any
+   * order. Skip what is not an object (directory markers, temp files). A
+   * missing bucket or root yields nothing or rejects, as the backend says.
+   */
   protected abstract _list(prefix: string, options: InternalCallOptions): AsyncIterable<ObjectInfo>;
-  /** Remove `key`; may reject with NOT_FOUND, which the base turns into success. */
+  /**
+   * Required. Remove `key`. Rejecting with NOT_FOUND is fine: the base turns
+   * it into success, so `delete` is idempotent.
+   */
   protected abstract _delete(key: string, options: InternalCallOptions): Promise<void>;
 
   /**
-   * Turns a backend error into a BackupError. Providers override it to map
-   * their SDK's codes; the default keeps BackupErrors and wraps the rest as IO.
+   * Optional (default: keep BackupErrors, wrap the rest as IO). Turns a
+   * backend error into a BackupError with the right code and a message that
+   * says what to check; keep the original as `cause`. Called for every
+   * rejection of a `_method` and every error of a `_read` stream.
+   * `errorCodeForHttpStatus` gives the codes HTTP statuses share.
    */
   protected mapError(error: unknown, context: ErrorContext): BackupError {
     if (BackupError.is(error)) return error;
@@ -90,12 +142,17 @@ export abstract class AbstractBackupProvider implements BackupProvider {
     return `.backup-probe-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   }
 
+  /**
+   * Optional (default: `_put` then `_delete` of `probeKey()` under the root).
+   * Proves access; override to give better messages or to create nothing.
+   */
   protected async _initialize(options: InternalCallOptions): Promise<void> {
     const key = this.probeKey();
     await this._put(key, Buffer.from('probe'), options);
     await this._delete(key, options);
   }
 
+  /** Optional (default: `_stat`, with NOT_FOUND meaning false). Override when the backend has a cheaper probe. */
   protected async _exists(key: string, options: InternalCallOptions): Promise<boolean> {
     try {
       await this._stat(key, options);
@@ -108,6 +165,7 @@ export abstract class AbstractBackupProvider implements BackupProvider {
     }
   }
 
+  /** Optional (default: nothing). Release clients, sockets and connections; called once by `close`. */
   protected async _close(): Promise<void> {}
 
   /**
@@ -225,6 +283,9 @@ export abstract class AbstractBackupProvider implements BackupProvider {
     const canonical = normalizeKey(key);
     const { location, signal, range } = options;
     validateRange(range);
+    if (range !== undefined && !this.capabilities.rangedReads) {
+      throw new BackupError(ErrorCode.NOT_SUPPORTED, `${this.name}: ranged reads are not supported (capabilities.rangedReads is false)`);
+    }
     if (range?.length === 0) {
       // Still a NOT_FOUND for a missing object, as with any other range.
       await this.stat(canonical, { location, signal });
@@ -293,9 +354,10 @@ export abstract class AbstractBackupProvider implements BackupProvider {
   }
 
   /**
-   * The folders below `folder` (canonical: `''` or ending in `/`); duplicates
-   * are dropped by the caller. This default reads every key below `folder`
-   * through `_list`; override it with the backend's delimiter listing.
+   * Optional. The folders below `folder` (canonical: `''` or ending in `/`);
+   * duplicates are dropped by the caller. This default reads every key below
+   * `folder` through `_list`; override it with the backend's delimiter
+   * listing (`rootPrefix` and `folderFromCommonPrefix` help).
    */
   protected async *_listFolders(folder: string, options: InternalCallOptions): AsyncIterable<string> {
     for await (const { key } of this._list(folder, options)) {

@@ -1,10 +1,16 @@
 /**
- * What a provider can do, declared once and frozen. The engine picks strategies
- * from it (part sizes, parallelism, whether to copy server-side) and the
- * conformance suite decides from it, and from nothing else, which tests apply.
+ * What a provider can do, declared once and frozen. Every field has a reader:
+ * the engine refuses a ChunkSize above `maxObjectSize` before a backup starts
+ * and bounds its memory with `multipart` (see `writeBufferBytes`); the
+ * conformance suite decides from the manifest, and from nothing else, which
+ * tests apply (`rangedReads`, `abortCleansUp`) and how many keys make a
+ * listing page (`listPageSize`).
  */
 export interface ProviderCapabilities {
-  /** `read` honours `range`. Without it the engine downloads whole objects. */
+  /**
+   * `read` honours `range`. The engine itself always reads whole objects, so
+   * this only decides whether the conformance suite checks ranges.
+   */
   readonly rangedReads: boolean;
   /**
    * An aborted or failed `write` leaves no trace, not even an invisible one
@@ -25,13 +31,8 @@ export interface ProviderCapabilities {
   readonly endpointOverride?: boolean;
 }
 
+/** How a provider buffers one write: up to `partSize × queueSize` bytes in memory. */
 export interface MultipartLimits {
-  /** Smallest part the backend accepts (except the last). */
-  readonly minPartSize: number;
-  /** Largest part the backend accepts. */
-  readonly maxPartSize: number;
-  /** Most parts one object may have. */
-  readonly maxParts: number;
   /** Part size this provider uses by default. */
   readonly partSize: number;
   /** Parts this provider uploads at once, per write. */
@@ -42,4 +43,13 @@ export interface MultipartLimits {
 export function defineCapabilities(capabilities: ProviderCapabilities): ProviderCapabilities {
   if (capabilities.multipart) Object.freeze(capabilities.multipart);
   return Object.freeze({ ...capabilities });
+}
+
+/**
+ * The bytes one `write` of this provider holds in memory at most:
+ * `multipart.partSize × multipart.queueSize`, or 0 for a provider that
+ * streams one piece. The README's memory bound is `pipelines × (≈ 5 MiB + this)`.
+ */
+export function writeBufferBytes(capabilities: ProviderCapabilities): number {
+  return capabilities.multipart === null ? 0 : capabilities.multipart.partSize * capabilities.multipart.queueSize;
 }

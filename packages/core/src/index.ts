@@ -1,6 +1,7 @@
 export { BackupError, ErrorCode, abortError, throwIfAborted, isAbortLike } from './errors.ts';
 export { normalizeKey, normalizePrefix, normalizeFolder, normalizeRootPath, joinKey, MAX_KEY_BYTES } from './keys.ts';
-export { defineCapabilities } from './capabilities.ts';
+export { defineCapabilities, writeBufferBytes } from './capabilities.ts';
+export { errorCodeForHttpStatus, resolveRoot, resolveBucket, rootPrefix, folderFromCommonPrefix } from './provider-helpers.ts';
 export type { ProviderCapabilities, MultipartLimits } from './capabilities.ts';
 export type {
   BackupProvider,

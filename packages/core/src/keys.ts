@@ -4,6 +4,7 @@ import { BackupError, ErrorCode } from './errors.ts';
 export const MAX_KEY_BYTES = 1024;
 
 // C0 and C1 control characters and DEL: invisible, and mangled by some backends.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/u;
 
 function invalid(what: string, value: string, why: string): BackupError {

@@ -23,7 +23,7 @@ import { sampleBytes, treeDigest, waitFor } from './fixtures/scratch.ts';
 const COLLECTIONS = ['Article', 'Author', 'Comment', 'Review'];
 
 let harness: Harness;
-let closers: (() => Promise<void>)[] = [];
+const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
   await harness?.cleanup();

@@ -28,6 +28,7 @@ class SlowReadingProvider extends FilesystemProvider {
         while (this.slow && sent > 0 && !held.destroyed) await new Promise((resolve) => setTimeout(resolve, 10));
         if (held.destroyed) return;
         sent += (bytes as Buffer).byteLength;
+        // biome-ignore lint/complexity/noCommaOperator: whichever of drain or close comes first
         if (!held.write(bytes)) await new Promise((resolve) => (held.once('drain', resolve), held.once('close', resolve)));
       }
       held.end();

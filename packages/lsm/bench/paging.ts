@@ -43,6 +43,7 @@ export async function benchmarkPaging(options: { objects: number; pageSizes: rea
       const started = performance.now();
       let pages = 0;
       let seen = 0;
+      // biome-ignore lint/suspicious/noAssignInExpressions: page through the collection in the loop header
       for (let after: string | undefined, page; (page = await collection.scan({ after, limit: pageSize })).length > 0; after = page.at(-1)!.id) {
         pages++;
         seen += page.length;

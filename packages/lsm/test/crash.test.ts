@@ -119,6 +119,7 @@ describe('crash recovery', () => {
       if (trial % 5 === 4) {
         // The kept count (manifest plus WAL replay) agrees with the objects actually there.
         let scanned = 0;
+        // biome-ignore lint/suspicious/noAssignInExpressions: page through the collection in the loop header
         for (let after: string | undefined, page; (page = await collection.scan({ after, limit: 1000 })).length > 0; after = page.at(-1)!.id) scanned += page.length;
         expect(totalObjects, `count after trial ${trial}`).toBe(scanned);
       }

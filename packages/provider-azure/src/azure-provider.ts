@@ -15,6 +15,8 @@ import {
   ErrorCode,
   joinKey,
   normalizeRootPath,
+  folderFromCommonPrefix,
+  resolveRoot,
   type ErrorContext,
   type InternalCallOptions,
   type InternalReadOptions,
@@ -74,9 +76,6 @@ export class AzureProvider extends AbstractBackupProvider {
       // after 7 days: the API cannot delete uncommitted blocks.
       abortCleansUp: false,
       multipart: {
-        minPartSize: 1,
-        maxPartSize: AZURE_MAX_BLOCK_SIZE,
-        maxParts: AZURE_MAX_BLOCKS,
         partSize: this.blockSize,
         // uploadStream buffers this many blocks, and stages ¾ of them at once.
         queueSize: this.uploadConcurrency,
@@ -161,7 +160,8 @@ export class AzureProvider extends AbstractBackupProvider {
       .byPage({ maxPageSize: this.capabilities.listPageSize });
     for await (const page of pages) {
       for (const item of page.segment.blobPrefixes ?? []) {
-        if (item.name.startsWith(prefix) && item.name.length > prefix.length + 1) yield item.name.slice(prefix.length, -1);
+        const name = folderFromCommonPrefix(item.name, prefix);
+        if (name !== undefined) yield name;
       }
     }
   }
@@ -200,7 +200,7 @@ export class AzureProvider extends AbstractBackupProvider {
   }
 
   private rootFor(location: Location | undefined): string {
-    return location?.path === undefined ? this.path : normalizeRootPath(location.path);
+    return resolveRoot(location, this.path);
   }
 
   private blobName(key: string, location: Location | undefined): string {

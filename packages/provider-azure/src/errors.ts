@@ -1,4 +1,4 @@
-import { BackupError, ErrorCode, type ErrorContext } from '@backup/core';
+import { BackupError, ErrorCode, errorCodeForHttpStatus, type ErrorContext } from '@backup/core';
 
 /** What the messages name: the container and account the failed call talked to. */
 export interface AzureErrorScope {
@@ -40,8 +40,6 @@ const UNAVAILABLE_CODES = new Set([
   'InternalError',
 ]);
 
-const UNAVAILABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
-
 /** The parts of an SDK `RestError` (or a Node network error) that decide the code. */
 interface AzureErrorShape {
   readonly statusCode?: number;
@@ -68,7 +66,7 @@ export function httpStatus(error: unknown): number | undefined {
 export function mapAzureError(error: unknown, context: ErrorContext, scope: AzureErrorScope): BackupError {
   if (BackupError.is(error)) return error;
   const azureCode = azureErrorCode(error);
-  const status = httpStatus(error);
+  const statusCode = errorCodeForHttpStatus(httpStatus(error));
   const what = context.key === undefined ? context.operation : `${context.operation} ${JSON.stringify(context.key)}`;
   const detail = `${error instanceof Error ? error.message.split('\n')[0] : String(error)}${azureCode ? ` (${azureCode})` : ''}`;
   const container = JSON.stringify(scope.container);
@@ -77,18 +75,18 @@ export function mapAzureError(error: unknown, context: ErrorContext, scope: Azur
   if (azureCode === 'ContainerNotFound') {
     return fail(ErrorCode.NOT_FOUND, `${what}: container ${container} does not exist at ${scope.endpoint}; create it first`);
   }
-  if (azureCode === 'BlobNotFound' || status === 404) {
+  if (azureCode === 'BlobNotFound' || statusCode === ErrorCode.NOT_FOUND) {
     // Azure answers anonymous requests for a private container with 404, to hide that it exists.
     const hint = scope.anonymous && azureCode !== 'BlobNotFound' ? ' (or the container is private: anonymous access sees nothing)' : '';
     return fail(ErrorCode.NOT_FOUND, `${what}: no such object in container ${container}${hint}`);
   }
-  if (status === 401 || status === 403 || (azureCode !== undefined && ACCESS_DENIED_CODES.has(azureCode))) {
+  if (statusCode === ErrorCode.ACCESS_DENIED || (azureCode !== undefined && ACCESS_DENIED_CODES.has(azureCode))) {
     const hint = scope.anonymous
       ? 'anonymous access was refused: set AZURE_STORAGE_KEY or a connection string'
       : 'check the account key (AZURE_STORAGE_KEY) or connection string and its permissions';
     return fail(ErrorCode.ACCESS_DENIED, `${what}: access to container ${container} denied: ${hint} [${detail}]`);
   }
-  if ((status !== undefined && UNAVAILABLE_STATUSES.has(status)) || (azureCode !== undefined && UNAVAILABLE_CODES.has(azureCode))) {
+  if (statusCode === ErrorCode.UNAVAILABLE || (azureCode !== undefined && UNAVAILABLE_CODES.has(azureCode))) {
     return fail(ErrorCode.UNAVAILABLE, `${what}: ${scope.endpoint} is unreachable or busy, and retries ran out: ${detail}`);
   }
   if (azureCode === 'InvalidResourceName' || azureCode === 'OutOfRangeInput') {

@@ -214,7 +214,7 @@ test('homeDir is the container URL, the root path and the id; overrides change i
 
 test('the manifest declares Azure block limits and the configured block size and concurrency', () => {
   const provider = new AzureProvider({ connectionString: azurite().connectionString, container: TEST_CONTAINER, blockSize: 16 * MiB, uploadConcurrency: 3, listPageSize: 100 });
-  assert.deepEqual(provider.capabilities.multipart, { minPartSize: 1, maxPartSize: 4000 * MiB, maxParts: 50_000, partSize: 16 * MiB, queueSize: 3 });
+  assert.deepEqual(provider.capabilities.multipart, { partSize: 16 * MiB, queueSize: 3 });
   assert.equal(provider.capabilities.maxObjectSize, 16 * MiB * 50_000);
   assert.equal(provider.capabilities.listPageSize, 100);
   assert.ok(Object.isFrozen(provider.capabilities) && Object.isFrozen(provider.capabilities.multipart));

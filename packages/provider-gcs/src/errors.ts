@@ -1,4 +1,4 @@
-import { BackupError, ErrorCode, type ErrorContext } from '@backup/core';
+import { BackupError, ErrorCode, errorCodeForHttpStatus, type ErrorContext } from '@backup/core';
 
 /** Where a failed call pointed, for messages a person can act on. */
 export interface GcsErrorTarget {
@@ -7,8 +7,6 @@ export interface GcsErrorTarget {
   readonly url: string;
 }
 
-// HTTP statuses the SDK retries (with backoff) before giving up.
-const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 // Connection failures, from Node's sockets, undici (fetch) or gaxios.
 const CONNECTION_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND',
@@ -35,7 +33,8 @@ export function mapGcsError(error: unknown, context: ErrorContext, target: GcsEr
   const make = (code: ErrorCode, message: string): BackupError => new BackupError(code, `gcs: ${message}`, { cause: error });
 
   const status = httpStatus(error);
-  if (status === 404) {
+  const statusCode = errorCodeForHttpStatus(status);
+  if (statusCode === ErrorCode.NOT_FOUND) {
     if (BUCKET_LEVEL.has(context.operation) || /bucket does not exist|no such bucket/i.test(detail)) {
       return make(ErrorCode.NOT_FOUND, `bucket ${JSON.stringify(target.bucket)} does not exist (${what})`);
     }
@@ -48,7 +47,7 @@ export function mapGcsError(error: unknown, context: ErrorContext, target: GcsEr
       `${what}: the credentials file cannot be read (GOOGLE_APPLICATION_CREDENTIALS or keyFilename): ${detail}`,
     );
   }
-  if (status === 401 || status === 403 || isCredentialsError(detail)) {
+  if (statusCode === ErrorCode.ACCESS_DENIED || isCredentialsError(detail)) {
     return make(
       ErrorCode.ACCESS_DENIED,
       `${what} on ${target.url} was denied: ${detail}. Check the credentials (GOOGLE_APPLICATION_CREDENTIALS or ` +
@@ -56,8 +55,8 @@ export function mapGcsError(error: unknown, context: ErrorContext, target: GcsEr
         `read, list and delete objects in bucket ${JSON.stringify(target.bucket)}`,
     );
   }
-  if (status === 400) return make(ErrorCode.INVALID_ARGUMENT, `${what} on ${target.url} was refused as invalid: ${detail}`);
-  if (status === 409 || status === 412) return make(ErrorCode.CONFLICT, `${what} on ${target.url} conflicts: ${detail}`);
+  if (statusCode === ErrorCode.INVALID_ARGUMENT) return make(ErrorCode.INVALID_ARGUMENT, `${what} on ${target.url} was refused as invalid: ${detail}`);
+  if (statusCode === ErrorCode.CONFLICT) return make(ErrorCode.CONFLICT, `${what} on ${target.url} conflicts: ${detail}`);
   if (INTEGRITY_CODES.has(stringCode(error) ?? '')) {
     // An upload whose stored CRC32C differs from the one sent was damaged in
     // transit (the SDK deleted the object): IO, worth another attempt. A
@@ -69,7 +68,7 @@ export function mapGcsError(error: unknown, context: ErrorContext, target: GcsEr
   }
   // The resumable uploader reports exhausted retries as a plain Error.
   const retriesRanOut = /^Retry (total time )?limit exceeded/.test(detail);
-  if ((status !== undefined && RETRYABLE_STATUS.has(status)) || retriesRanOut || isConnectionError(error)) {
+  if (statusCode === ErrorCode.UNAVAILABLE || retriesRanOut || isConnectionError(error)) {
     return make(ErrorCode.UNAVAILABLE, `${what} on ${target.url}: GCS is unavailable, retries ran out: ${detail}`);
   }
   return make(ErrorCode.IO, `${what} on ${target.url} failed: ${detail}`);

@@ -7,6 +7,9 @@ import {
   defineCapabilities,
   joinKey,
   normalizeRootPath,
+  rootPrefix,
+  folderFromCommonPrefix,
+  resolveRoot,
   throwIfAborted,
   type ErrorContext,
   type InternalCallOptions,
@@ -71,9 +74,6 @@ export class GcsProvider extends AbstractBackupProvider {
         this.chunkSize === 0
           ? null
           : {
-              minPartSize: CHUNK_GRANULARITY,
-              maxPartSize: MAX_OBJECT_SIZE,
-              maxParts: MAX_OBJECT_SIZE / CHUNK_GRANULARITY,
               partSize: this.chunkSize,
               queueSize: 1, // the chunks of one session go up one after the other
             },
@@ -140,14 +140,14 @@ export class GcsProvider extends AbstractBackupProvider {
 
   protected async *_list(prefix: string, options: InternalCallOptions): AsyncIterable<ObjectInfo> {
     const { bucket, root } = this.target(options.location);
-    const rootPrefix = root === '' ? '' : `${root}/`;
+    const listed = rootPrefix(root);
     const handle = this.storage.bucket(bucket);
     let pageToken: string | undefined;
     do {
       throwIfAborted(options.signal);
-      const page = await listPage(handle, { prefix: `${rootPrefix}${prefix}`, maxResults: this.capabilities.listPageSize, pageToken });
+      const page = await listPage(handle, { prefix: `${listed}${prefix}`, maxResults: this.capabilities.listPageSize, pageToken });
       for (const file of page.files) {
-        const key = file.name.slice(rootPrefix.length);
+        const key = file.name.slice(listed.length);
         // "Folder" placeholders that consoles create are not objects of ours.
         if (key === '' || key.endsWith('/')) continue;
         yield { key, size: Number(file.metadata.size), lastModified: parseDate(file.metadata.updated) };
@@ -159,14 +159,15 @@ export class GcsProvider extends AbstractBackupProvider {
   /** A listing with `delimiter: '/'`: the API answers each folder once, as a prefix. */
   protected override async *_listFolders(folder: string, options: InternalCallOptions): AsyncIterable<string> {
     const { bucket, root } = this.target(options.location);
-    const prefix = (root === '' ? '' : `${root}/`) + folder;
+    const prefix = rootPrefix(root) + folder;
     const handle = this.storage.bucket(bucket);
     let pageToken: string | undefined;
     do {
       throwIfAborted(options.signal);
       const page = await listPage(handle, { prefix, delimiter: '/', maxResults: this.capabilities.listPageSize, pageToken });
-      for (const name of page.prefixes) {
-        if (name.startsWith(prefix) && name.length > prefix.length + 1) yield name.slice(prefix.length, -1);
+      for (const common of page.prefixes) {
+        const name = folderFromCommonPrefix(common, prefix);
+        if (name !== undefined) yield name;
       }
       pageToken = page.pageToken;
     } while (pageToken !== undefined);
@@ -179,7 +180,7 @@ export class GcsProvider extends AbstractBackupProvider {
   private target(location: Location | undefined): Target {
     return {
       bucket: location?.bucket === undefined ? this.bucket : checkBucket(location.bucket),
-      root: location?.path === undefined ? this.root : normalizeRootPath(location.path),
+      root: resolveRoot(location, this.root),
     };
   }
 

@@ -1,4 +1,4 @@
-import { BackupError, ErrorCode, type ErrorContext } from '@backup/core';
+import { BackupError, ErrorCode, errorCodeForHttpStatus, type ErrorContext } from '@backup/core';
 
 /** Where a failed call went, so messages say which bucket and endpoint to check. */
 export interface S3ErrorScope {
@@ -68,6 +68,7 @@ export function mapS3Error(error: unknown, context: ErrorContext, scope: S3Error
   const shape = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
   const name = typeof shape.name === 'string' ? shape.name : '';
   const status = shape.$metadata?.httpStatusCode;
+  const statusCode = errorCodeForHttpStatus(status);
   const attempts = shape.$metadata?.attempts;
   const systemCode = systemCodeOf(shape);
   const detail = typeof shape.message === 'string' && shape.message !== '' ? shape.message : name || String(error);
@@ -80,14 +81,14 @@ export function mapS3Error(error: unknown, context: ErrorContext, scope: S3Error
   if (name === 'NoSuchBucket') {
     return fail(ErrorCode.NOT_FOUND, `bucket "${bucket}" does not exist at ${scope.endpoint}; create it, or fix BACKUP_S3_BUCKET`);
   }
-  if (NOT_FOUND_NAMES.has(name) || status === 404) return fail(ErrorCode.NOT_FOUND, 'no such object');
+  if (NOT_FOUND_NAMES.has(name) || statusCode === ErrorCode.NOT_FOUND) return fail(ErrorCode.NOT_FOUND, 'no such object');
   if (BAD_KEY_ID_NAMES.has(name)) {
     return fail(ErrorCode.ACCESS_DENIED, `${scope.endpoint} does not know the access key id; check AWS_ACCESS_KEY_ID (${detail})`);
   }
   if (BAD_SECRET_NAMES.has(name)) {
     return fail(ErrorCode.ACCESS_DENIED, `the request signature was refused: check AWS_SECRET_ACCESS_KEY and the clock (${detail})`);
   }
-  if (DENIED_NAMES.has(name) || status === 401 || status === 403) {
+  if (DENIED_NAMES.has(name) || statusCode === ErrorCode.ACCESS_DENIED) {
     return fail(ErrorCode.ACCESS_DENIED, `access denied: the credentials lack permission for this on bucket "${bucket}" (${detail})`);
   }
   if (systemCode !== undefined && UNREACHABLE_CODES.has(systemCode)) {
@@ -102,7 +103,7 @@ export function mapS3Error(error: unknown, context: ErrorContext, scope: S3Error
       `no TLS connection to ${scope.endpoint} (${systemCode}); check BACKUP_S3_USE_SSL (false for plain http) and the server's certificate`,
     );
   }
-  if (UNAVAILABLE_NAMES.has(name) || status === 429 || (status !== undefined && status >= 500)) {
+  if (UNAVAILABLE_NAMES.has(name) || statusCode === ErrorCode.UNAVAILABLE || (status !== undefined && status >= 500)) {
     return fail(ErrorCode.UNAVAILABLE, `${scope.endpoint} is unavailable or throttling${retried(attempts)}: ${detail}`);
   }
   if (INVALID_NAMES.has(name)) return fail(ErrorCode.INVALID_ARGUMENT, detail);

@@ -13,7 +13,10 @@ import {
   ErrorCode,
   defineCapabilities,
   joinKey,
-  normalizeRootPath,
+  rootPrefix,
+  folderFromCommonPrefix,
+  resolveBucket,
+  resolveRoot,
   type ByteRange,
   type ErrorContext,
   type InternalCallOptions,
@@ -61,9 +64,6 @@ export class S3Provider extends AbstractBackupProvider {
       rangedReads: true,
       abortCleansUp: true,
       multipart: {
-        minPartSize: S3_LIMITS.minPartSize,
-        maxPartSize: S3_LIMITS.maxPartSize,
-        maxParts: S3_LIMITS.maxParts,
         partSize,
         queueSize,
       },
@@ -158,8 +158,7 @@ export class S3Provider extends AbstractBackupProvider {
 
   /** ListObjectsV2 with `Delimiter: '/'`: one entry per folder, not per key. */
   protected override async *_listFolders(folder: string, options: InternalCallOptions): AsyncIterable<string> {
-    const root = this.rootFor(options.location);
-    const prefix = (root === '' ? '' : `${root}/`) + folder;
+    const prefix = rootPrefix(this.rootFor(options.location)) + folder;
     let ContinuationToken: string | undefined;
     do {
       const page = await this.clientFor(options.location).send(
@@ -173,7 +172,8 @@ export class S3Provider extends AbstractBackupProvider {
         { abortSignal: options.signal },
       );
       for (const common of page.CommonPrefixes ?? []) {
-        if (common.Prefix?.startsWith(prefix) && common.Prefix.length > prefix.length + 1) yield common.Prefix.slice(prefix.length, -1);
+        const name = folderFromCommonPrefix(common.Prefix, prefix);
+        if (name !== undefined) yield name;
       }
       ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (ContinuationToken !== undefined);
@@ -221,11 +221,11 @@ export class S3Provider extends AbstractBackupProvider {
   }
 
   private bucketFor(location: Location | undefined): string {
-    return location?.bucket ?? this.options.bucket;
+    return resolveBucket(location, this.options.bucket);
   }
 
   private rootFor(location: Location | undefined): string {
-    return location?.path === undefined ? this.options.path : normalizeRootPath(location.path);
+    return resolveRoot(location, this.options.path);
   }
 
   /** Bucket and full object key of `key` (already validated by core), for `location`. */

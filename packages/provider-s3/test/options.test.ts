@@ -77,7 +77,7 @@ describe('options and capabilities', () => {
   test('part size, queue size and page size are declared in the frozen manifest', () => {
     const provider = new S3Provider({ bucket: 'b', partSize: 16 * MiB, queueSize: 2, listPageSize: 50 });
     const { capabilities } = provider;
-    expect(capabilities.multipart).toEqual({ minPartSize: 5 * MiB, maxPartSize: 5 * 1024 * MiB, maxParts: 10_000, partSize: 16 * MiB, queueSize: 2 });
+    expect(capabilities.multipart).toEqual({ partSize: 16 * MiB, queueSize: 2 });
     expect(capabilities.listPageSize).toBe(50);
     expect(capabilities.maxObjectSize).toBe(16 * MiB * 10_000);
     expect(Object.isFrozen(capabilities) && Object.isFrozen(capabilities.multipart)).toBe(true);

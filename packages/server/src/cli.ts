@@ -20,7 +20,7 @@ Environment:
   CLUSTER_JOIN                       other nodes: name=http://host:port,... (default: a single node)
   CLUSTER_SECRET                     secret the nodes share (default: the first API key)
   BACKUP_PARTICIPANT_TIMEOUT_MS      a node aborts a backup its coordinator went silent on (default 20000)
-  ENABLE_MODULES                     e.g. backup-filesystem,backup-s3,backup-gcs,backup-azure
+  ENABLE_MODULES                     e.g. backup-filesystem,backup-s3,backup-gcs,backup-azure,backup-sftp
   BACKUP_FILESYSTEM_PATH             backup-filesystem: absolute folder (required)
   BACKUP_S3_BUCKET, BACKUP_S3_*      backup-s3 (see the README)
   BACKUP_GCS_BUCKET, BACKUP_GCS_*    backup-gcs

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { startTestServer, type TestServer } from './helpers.ts';
+// biome-ignore lint/suspicious/noShadowRestrictedNames: see observe-support.ts
 import { backupAndRestore, scrape, seedBooks, valueOf } from './observe-support.ts';
 
 let server: TestServer | undefined;

@@ -35,6 +35,7 @@ import { Operation } from './operation.ts';
 import type { NodeBackupRequest, NodeRestoreRequest, Participant, TransferProgress } from './participant.ts';
 import { recoverInterrupted, type RecoveryReport } from './recovery.ts';
 import {
+  checkChunkSizeFits,
   resolveBackupConfig,
   resolveRestoreConfig,
   validateBackupId,
@@ -236,6 +237,7 @@ export class BackupEngine {
     validateSelection(request.include, request.exclude);
     const baseId = request.incrementalBaseBackupId === undefined ? undefined : validateBaseId(request.incrementalBaseBackupId, id);
     const config: ResolvedBackupConfig = { ...resolveBackupConfig(request.config), ...(baseId ? { incrementalBaseBackupId: baseId } : {}) };
+    checkChunkSizeFits(config.chunkSizeBytes, backend, provider.capabilities);
     const location = config.location;
     this.#refuseFilesystemOnCluster(provider);
     await checkRequestLocation(provider, location); // before the slot: a bad Path never holds it

@@ -1,3 +1,4 @@
+import type { ProviderCapabilities } from '../capabilities.ts';
 import { BackupError, ErrorCode } from '../errors.ts';
 import type { Location } from '../provider.ts';
 import { CompressionLevel, compressionSpec, isCompressionLevel, type CompressionSpec } from './compression.ts';
@@ -79,6 +80,7 @@ export function validateLocation(
     if (typeof value !== 'string') throw invalid(`invalid ${name}: must be a string`);
     if (value.length > max) throw invalid(`invalid ${name}: ${value.length} characters, at most ${max} are allowed`);
     // eslint-disable-next-line no-control-regex
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
     if (/[\u0000-\u001f\u007f]/.test(value)) throw invalid(`invalid ${name}: ${JSON.stringify(value)} contains a control character`);
     return value;
   };
@@ -144,6 +146,20 @@ export function resolveBackupConfig(config: BackupConfig | undefined = {}): Reso
     compression: compressionSpec(level),
     location: location(config.bucket, config.path, config.endpoint),
   };
+}
+
+/**
+ * Refuses, before anything starts, a ChunkSize the provider cannot store as
+ * one object (its manifest's `maxObjectSize`). A chunk is at most ChunkSize
+ * bytes of raw files, compressed; a provider limit below that would fail the
+ * backup halfway, after chunks were written.
+ */
+export function checkChunkSizeFits(chunkSizeBytes: number, backend: string, capabilities: ProviderCapabilities): void {
+  if (chunkSizeBytes > capabilities.maxObjectSize) {
+    throw invalid(
+      `invalid ChunkSize ${chunkSizeBytes / MB}: backend "${backend}" stores objects of at most ${Math.floor(capabilities.maxObjectSize / MB)} MB`,
+    );
+  }
 }
 
 export function resolveRestoreConfig(config: RestoreConfig | undefined = {}): ResolvedRestoreConfig {

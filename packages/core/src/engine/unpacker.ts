@@ -152,6 +152,7 @@ async function unpackChunk(chunk: ChunkRecord, options: UnpackOptions, wholeFile
     if (next !== chunk.entries.length) throw corrupt(`${chunk.entries.length - next} entries are missing`);
   } catch (error) {
     if (signal.aborted) throw abortError(signal, `restore of ${chunk.key}`);
+    // biome-ignore lint/suspicious/noCatchAssign: the input's error, when there was one, is the cause to report
     if (inputError !== undefined) error = inputError;
     if (BackupError.is(error, ErrorCode.CORRUPT) && error.message.includes(chunk.key)) throw error;
     if (BackupError.is(error) && error.code !== ErrorCode.CORRUPT) {

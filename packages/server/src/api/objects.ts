@@ -1,5 +1,5 @@
 import type { Collection, StoredObject } from '@backup/lsm';
-import { HttpError, missingResource, unprocessable } from '../http/errors.ts';
+import { type HttpError, missingResource, unprocessable } from '../http/errors.ts';
 import type { RouteRequest, Router } from '../http/router.ts';
 import { requireCollection, type ApiContext } from './context.ts';
 import { checkObjectProperties } from './object-properties.ts';

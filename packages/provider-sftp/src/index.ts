@@ -1,0 +1,12 @@
+export { SftpProvider } from './sftp-provider.ts';
+export { sftpOptionsFromEnv, type SftpProviderOptions } from './options.ts';
+
+import type { ProviderModule } from '@backup/core';
+import { sftpOptionsFromEnv } from './options.ts';
+import { SftpProvider } from './sftp-provider.ts';
+
+/** How `ENABLE_MODULES=backup-sftp` turns the environment into a provider. */
+export const backupModule: ProviderModule = {
+  name: 'sftp',
+  fromEnv: (env) => new SftpProvider(sftpOptionsFromEnv(env)),
+};
