@@ -122,7 +122,9 @@ function expectCompleteResult(result: BenchResult): void {
   // The server's main thread is one of its threads: its CPU is part of the whole, per codec and per run.
   for (const comparison of [...result.backup, ...result.restore]) {
     expect(comparison.ours.mainThreadCpuSeconds).toHaveLength(comparison.ours.allCpuSeconds.length);
-    comparison.ours.mainThreadCpuSeconds.forEach((main, round) => expect(main).toBeLessThanOrEqual(comparison.ours.allCpuSeconds[round]!));
+    comparison.ours.mainThreadCpuSeconds.forEach((main, round) => {
+      expect(main).toBeLessThanOrEqual(comparison.ours.allCpuSeconds[round]!);
+    });
   }
   const codecs = result.mainThread!.codecs;
   expect(codecs.map((codec) => codec.name)).toEqual([...BACKUP_CONFIGS.map((config) => `backup ${config.key}`), 'restore-gzip-default']);

@@ -120,7 +120,7 @@ function cpuPercentage(value: number | undefined): number {
 function location(bucket: string | undefined, path: string | undefined, endpoint: string | undefined): Location {
   const checked = validateLocation(bucket, path);
   if (endpoint === undefined || endpoint === '') return checked;
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   if (endpoint.length > 255 || /[\u0000-\u0020\u007f/]/.test(endpoint.replace(/^https?:\/\//, ''))) {
     throw invalid(`invalid Endpoint ${JSON.stringify(endpoint)}: expected host[:port]`);
   }

@@ -45,7 +45,7 @@ export function float32s(bytes: Buffer): number[] {
 
 export function float32Bytes(values: readonly number[]): Buffer {
   const bytes = Buffer.allocUnsafe(values.length * 4);
-  values.forEach((value, index) => bytes.writeFloatLE(value, index * 4));
+  for (const [index, value] of values.entries()) bytes.writeFloatLE(value, index * 4);
   return bytes;
 }
 
@@ -137,7 +137,7 @@ function listMessage(values: unknown[], type: string | undefined, schema: Proper
   switch (type) {
     case 'int[]': {
       const bytes = Buffer.allocUnsafe(values.length * 8);
-      values.forEach((value, index) => bytes.writeBigInt64LE(BigInt(Math.trunc(Number(value))), index * 8));
+      for (const [index, value] of values.entries()) bytes.writeBigInt64LE(BigInt(Math.trunc(Number(value))), index * 8);
       return { int_values: { values: bytes } };
     }
     case 'number[]':
@@ -166,6 +166,6 @@ function listMessage(values: unknown[], type: string | undefined, schema: Proper
 
 function float64Bytes(values: readonly number[]): Buffer {
   const bytes = Buffer.allocUnsafe(values.length * 8);
-  values.forEach((value, index) => bytes.writeDoubleLE(value, index * 8));
+  for (const [index, value] of values.entries()) bytes.writeDoubleLE(value, index * 8);
   return bytes;
 }
