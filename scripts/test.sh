@@ -35,9 +35,9 @@ if ! pnpm exec turbo run typecheck --output-logs=errors-only; then
   say "type check FAILED"
   failed=1
 fi
-# Lint (Biome, biome.json): a violation is one failure in the final line, like the type check.
-if ! pnpm exec biome lint .; then
-  say "lint FAILED (npm run lint)"
+# Lint and format (Biome, biome.json): a violation is one failure in the final line, like the type check.
+if ! pnpm exec biome check .; then
+  say "lint or format check FAILED (npm run lint; npm run format fixes the format)"
   failed=$((failed + 1))
 fi
 

@@ -71,7 +71,17 @@ export async function measureBackupSpeed(context: BackupSpeedContext): Promise<B
     for (const config of BACKUP_CONFIGS) {
       for (const level of levels) {
         const name = `${config.key}@${level.name}`;
-        const entry = acc.get(name) ?? { ours: [], oursCpu: [], oursMainCpu: [], baseline: [], baselineCpu: [], storedBytes: 0, pipelines: 0, peakRssBytes: 0, outputBytes: 0 };
+        const entry = acc.get(name) ?? {
+          ours: [],
+          oursCpu: [],
+          oursMainCpu: [],
+          baseline: [],
+          baselineCpu: [],
+          storedBytes: 0,
+          pipelines: 0,
+          peakRssBytes: 0,
+          outputBytes: 0,
+        };
         acc.set(name, entry);
         const baseline = compressBaseline(config.codec, config.level, level.threads);
         const keepForRestore = config.key === 'gzip-default' && level.name === 'default' && round === 0;
@@ -106,7 +116,10 @@ export async function measureBackupSpeed(context: BackupSpeedContext): Promise<B
         };
         const theirs = async (): Promise<void> => {
           if (!tools[baseline.tool].available) return;
-          const out = path.join(context.scratchPath, `${config.key}-${level.name}-r${round}.tar${config.codec === 'gzip' ? '.gz' : config.codec === 'zstd' ? '.zst' : ''}`);
+          const out = path.join(
+            context.scratchPath,
+            `${config.key}-${level.name}-r${round}.tar${config.codec === 'gzip' ? '.gz' : config.codec === 'zstd' ? '.zst' : ''}`,
+          );
           const run = await runCompressBaseline(baseline, context.dataPath, out);
           entry.baseline.push(run.seconds);
           entry.baselineCpu.push(run.cpuSeconds);
@@ -146,7 +159,13 @@ export async function measureBackupSpeed(context: BackupSpeedContext): Promise<B
         codec: config.codec,
         level: config.level,
         parallelism: level,
-        ours: { ...ours, ...mainThreadFigures(entry.oursMainCpu, entry.oursCpu), storedBytes: entry.storedBytes, pipelines: entry.pipelines, peakRssBytes: entry.peakRssBytes },
+        ours: {
+          ...ours,
+          ...mainThreadFigures(entry.oursMainCpu, entry.oursCpu),
+          storedBytes: entry.storedBytes,
+          pipelines: entry.pipelines,
+          peakRssBytes: entry.peakRssBytes,
+        },
         baseline: theirs
           ? { label: baseline.label, available: true, ...theirs, outputBytes: entry.outputBytes }
           : { label: baseline.label, available: false, reason: tool.version },

@@ -39,7 +39,13 @@ function probe(command: string, args: string[]): ToolInfo {
   }
   // pigz prints its version on stderr in older releases.
   const line = `${result.stdout}${result.stderr}`.split('\n').find((text) => text.trim() !== '') ?? '';
-  return { available: true, version: line.replace(/^\*+\s*/, '').replace(/\s*\*+$/, '').trim() };
+  return {
+    available: true,
+    version: line
+      .replace(/^\*+\s*/, '')
+      .replace(/\s*\*+$/, '')
+      .trim(),
+  };
 }
 
 /** A compression baseline: what it runs and which tool it needs. */

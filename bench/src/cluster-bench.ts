@@ -132,7 +132,13 @@ export async function measureCluster(options: ClusterBenchOptions): Promise<Clus
         if (side === 'cluster') stall = await stallsOf(provider, side, id, nodes, writes!);
         log(`  round ${round + 1}: ${side} backup ${seconds.toFixed(2)} s`);
         await call(nodes[nodes.length - 1]!.server.url, 'DELETE', `/v1/schema/${CLASS}`);
-        const restoreSeconds = await timed(nodes[nodes.length - 1]!.server.url, `/v1/backups/s3/${id}/restore`, `/v1/backups/s3/${id}/restore`, {}, options.timeoutMs);
+        const restoreSeconds = await timed(
+          nodes[nodes.length - 1]!.server.url,
+          `/v1/backups/s3/${id}/restore`,
+          `/v1/backups/s3/${id}/restore`,
+          {},
+          options.timeoutMs,
+        );
         restores[side].push(restoreSeconds);
         log(`  round ${round + 1}: ${side} restore ${restoreSeconds.toFixed(2)} s`);
       }
@@ -258,11 +264,15 @@ function uuid(prefix: number, n: number): string {
 
 async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
   );
   const ports = servers.map((server) => (server.address() as { port: number }).port);
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));

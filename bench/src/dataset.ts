@@ -162,13 +162,15 @@ async function fillCollection(
     progress.objects++;
     progress.bytes += object.bytes;
     const tenant = plan.tenants ? { tenant: plan.tenants[progress.objects % plan.tenants.length] } : {};
-    const put = collection.put(object.id, { properties: object.properties, vector: object.vector, creationTimeUnix: object.time, lastUpdateTimeUnix: object.time }, tenant).then(
-      () => void inFlight.delete(put),
-      (error: unknown) => {
-        failure ??= error;
-        inFlight.delete(put);
-      },
-    );
+    const put = collection
+      .put(object.id, { properties: object.properties, vector: object.vector, creationTimeUnix: object.time, lastUpdateTimeUnix: object.time }, tenant)
+      .then(
+        () => void inFlight.delete(put),
+        (error: unknown) => {
+          failure ??= error;
+          inFlight.delete(put);
+        },
+      );
     inFlight.add(put);
     if (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
   }

@@ -43,7 +43,12 @@ export async function measureEncryption(context: EncryptionContext): Promise<Enc
     });
     try {
       const id = `bench-${encrypted ? 'encrypted' : 'plain'}-r${round}`;
-      const run = await runBackup(server.url, context.backupPath, { id, compressionLevel: 'DefaultCompression', cpuPercentage: context.level.cpuPercentage }, context.timeoutMs);
+      const run = await runBackup(
+        server.url,
+        context.backupPath,
+        { id, compressionLevel: 'DefaultCompression', cpuPercentage: context.level.cpuPercentage },
+        context.timeoutMs,
+      );
       pipelines = run.pipelines;
       best[encrypted ? 'encrypted' : 'plain'] = Math.min(best[encrypted ? 'encrypted' : 'plain'], run.seconds);
       context.log(`  ${encrypted ? 'encrypted' : 'plain'} backup round ${round + 1}: ${run.seconds.toFixed(2)} s (${run.pipelines} pipeline(s))`);

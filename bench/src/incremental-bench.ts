@@ -53,7 +53,11 @@ async function writeNewObjects(url: string, bytes: number, seed: number): Promis
         ...(plan.tenants ? { tenant: plan.tenants[index % plan.tenants.length] } : {}),
       });
     }
-    const response = await fetch(`${url}/v1/batch/objects`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ objects }) });
+    const response = await fetch(`${url}/v1/batch/objects`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ objects }),
+    });
     const text = await response.text();
     if (!response.ok) throw new Error(`POST /v1/batch/objects answered ${response.status}: ${text.slice(0, 200)}`);
   }

@@ -36,7 +36,12 @@ export async function measureMemoryBound(context: MemoryBoundContext): Promise<M
       let peak;
       let run;
       try {
-        run = await runBackup(server.url, context.backupPath, { id, compressionLevel: 'DefaultCompression', cpuPercentage: context.level.cpuPercentage }, context.timeoutMs);
+        run = await runBackup(
+          server.url,
+          context.backupPath,
+          { id, compressionLevel: 'DefaultCompression', cpuPercentage: context.level.cpuPercentage },
+          context.timeoutMs,
+        );
       } finally {
         peak = memory.stop();
       }

@@ -25,7 +25,12 @@ export interface ParallelismLevel {
 
 export function parallelismLevels(cores: number): ParallelismLevel[] {
   const levels: ParallelismLevel[] = [
-    { name: 'default', threads: pipelineCount(cores, DEFAULT_CPU_PERCENTAGE), cpuPercentage: DEFAULT_CPU_PERCENTAGE, pipelines: pipelineCount(cores, DEFAULT_CPU_PERCENTAGE) },
+    {
+      name: 'default',
+      threads: pipelineCount(cores, DEFAULT_CPU_PERCENTAGE),
+      cpuPercentage: DEFAULT_CPU_PERCENTAGE,
+      pipelines: pipelineCount(cores, DEFAULT_CPU_PERCENTAGE),
+    },
   ];
   if (cores !== levels[0]!.threads) {
     let cpuPercentage = MAX_CPU_PERCENTAGE;

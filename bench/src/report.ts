@@ -98,7 +98,14 @@ export function formatReport(result: BenchResult): string {
   for (const [name, p] of Object.entries(result.providers)) {
     rows.push(
       p.available
-        ? [`provider ${name} upload (${p.emulator})`, `${p.providerMiBps!.toFixed(1)} MiB/s`, `bare SDK ${p.bareMiBps!.toFixed(1)} MiB/s`, ratioCell(p.ratio!), '', '']
+        ? [
+            `provider ${name} upload (${p.emulator})`,
+            `${p.providerMiBps!.toFixed(1)} MiB/s`,
+            `bare SDK ${p.bareMiBps!.toFixed(1)} MiB/s`,
+            ratioCell(p.ratio!),
+            '',
+            '',
+          ]
         : [`provider ${name} upload`, 'unavailable', p.reason ?? '', '', '', ''],
     );
   }

@@ -50,7 +50,9 @@ export async function measureRestoreSpeed(context: RestoreSpeedContext): Promise
           entry.cpu.push(used.all);
           entry.mainCpu.push(used.main);
           ours.set(level.name, entry);
-          log(`  ours restore@${level.name} round ${round + 1}: ${run.seconds.toFixed(2)} s (${mibps(context.datasetBytes, run.seconds)} MiB/s, main thread ${percent(used.main, used.all)} of ${used.all.toFixed(2)} CPU s)`);
+          log(
+            `  ours restore@${level.name} round ${round + 1}: ${run.seconds.toFixed(2)} s (${mibps(context.datasetBytes, run.seconds)} MiB/s, main thread ${percent(used.main, used.all)} of ${used.all.toFixed(2)} CPU s)`,
+          );
         } finally {
           await server.stop();
           await fsp.rm(target, { recursive: true, force: true });

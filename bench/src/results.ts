@@ -35,7 +35,13 @@ export interface MainThreadFigures {
 
 /** The main-thread share per codec (backups at every parallelism together; the restore apart). */
 export interface MainThreadShareFigures {
-  readonly codecs: { readonly name: string; readonly mainCpuSeconds: number; readonly allCpuSeconds: number; readonly share: number | null; readonly pass: boolean | null }[];
+  readonly codecs: {
+    readonly name: string;
+    readonly mainCpuSeconds: number;
+    readonly allCpuSeconds: number;
+    readonly share: number | null;
+    readonly pass: boolean | null;
+  }[];
   readonly targetShare: number;
 }
 

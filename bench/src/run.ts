@@ -41,9 +41,9 @@ export const TARGETS = {
 
 export const METHOD =
   'Our side runs through the real server (packages/server bin, child process) over HTTP to the filesystem provider on tmpfs, ' +
-  'timed from the create/restore request until its status reads SUCCESS. Baselines run on the same shard files (the store\'s ' +
+  "timed from the create/restore request until its status reads SUCCESS. Baselines run on the same shard files (the store's " +
   'collections/ folder) with output on tmpfs. Each comparison runs once per round, alternating which side goes first; the best ' +
-  'round counts. Ratios are baseline seconds / our seconds (above 1: we are faster). Peak RSS is the server process\'s (VmHWM, ' +
+  "round counts. Ratios are baseline seconds / our seconds (above 1: we are faster). Peak RSS is the server process's (VmHWM, " +
   'reset per backup, and VmRSS polled every 10 ms).';
 
 export async function runBench(options: BenchOptions, log: (line: string) => void): Promise<BenchResult> {
@@ -98,7 +98,15 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     if (speed.restoreSource.archivePath) await fsp.rm(speed.restoreSource.archivePath, { force: true });
 
     log('incremental backup after 1 % new writes, against a full one');
-    const incremental = await measureIncremental({ url: server.url, backupPath, datasetBytes, level: levels[0]!, seed: options.seed + 104_729, timeoutMs, log });
+    const incremental = await measureIncremental({
+      url: server.url,
+      backupPath,
+      datasetBytes,
+      level: levels[0]!,
+      seed: options.seed + 104_729,
+      timeoutMs,
+      log,
+    });
 
     log(`write load: ${options.loadRate} writes/s idle for ${options.loadIdleSeconds} s, then during a backup`);
     const impact = await measureWriteImpact({
@@ -124,7 +132,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     }
     await fsp.rm(dataPath, { recursive: true, force: true });
 
-    log('writer stall: the store\'s own benchmark');
+    log("writer stall: the store's own benchmark");
     const lsmBench = await runLsmStallBench({ quick: options.quick });
     log(`  ${lsmBench.available ? `max stall ${lsmBench.maxStallMs ?? '?'} ms` : `unavailable: ${lsmBench.reason}`}`);
 

@@ -41,20 +41,24 @@ export function serverBinPath(): string {
 
 /** Starts a server on a free port of 127.0.0.1 with only the filesystem provider enabled. */
 export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--conditions=@backup/source', serverBinPath(), '--port', String(options.port ?? 0), '--host', '127.0.0.1'], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      PERSISTENCE_DATA_PATH: options.dataPath,
-      ENABLE_MODULES: 'backup-filesystem',
-      BACKUP_FILESYSTEM_PATH: options.backupPath,
-      CLUSTER_HOSTNAME: 'node1',
-      // Several servers at once: each takes a free gRPC port instead of 50051.
-      GRPC_PORT: '0',
-      ...options.env,
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), '--conditions=@backup/source', serverBinPath(), '--port', String(options.port ?? 0), '--host', '127.0.0.1'],
+    {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        PERSISTENCE_DATA_PATH: options.dataPath,
+        ENABLE_MODULES: 'backup-filesystem',
+        BACKUP_FILESYSTEM_PATH: options.backupPath,
+        CLUSTER_HOSTNAME: 'node1',
+        // Several servers at once: each takes a free gRPC port instead of 50051.
+        GRPC_PORT: '0',
+        ...options.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (text: string) => {
     stderr = (stderr + text).slice(-4000);

@@ -41,7 +41,12 @@ export async function measureWriteImpact(context: WriteImpactContext): Promise<W
   log(`  idle: ${idle.requests} writes, p50 ${idle.p50Ms.toFixed(1)} ms, p99 ${idle.p99Ms.toFixed(1)} ms, ${idle.errors} errors`);
 
   const id = 'bench-under-write-load';
-  const backup = runBackup(server.url, context.backupPath, { id, compressionLevel: 'DefaultCompression', cpuPercentage: context.level.cpuPercentage }, context.timeoutMs);
+  const backup = runBackup(
+    server.url,
+    context.backupPath,
+    { id, compressionLevel: 'DefaultCompression', cpuPercentage: context.level.cpuPercentage },
+    context.timeoutMs,
+  );
   // The load runs exactly as long as the backup (bounded by the timeout and a request cap).
   const duringBackup = await runWriteLoad({
     url: server.url,
@@ -52,7 +57,9 @@ export async function measureWriteImpact(context: WriteImpactContext): Promise<W
     seed: context.seed + 1,
   });
   const run = await backup;
-  log(`  during backup (${run.seconds.toFixed(1)} s): ${duringBackup.requests} writes, p50 ${duringBackup.p50Ms.toFixed(1)} ms, p99 ${duringBackup.p99Ms.toFixed(1)} ms, ${duringBackup.errors} errors`);
+  log(
+    `  during backup (${run.seconds.toFixed(1)} s): ${duringBackup.requests} writes, p50 ${duringBackup.p50Ms.toFixed(1)} ms, p99 ${duringBackup.p99Ms.toFixed(1)} ms, ${duringBackup.errors} errors`,
+  );
   await fsp.rm(path.join(context.backupPath, id), { recursive: true, force: true });
   return { idle, duringBackup, backup: run };
 }

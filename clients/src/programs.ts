@@ -71,7 +71,12 @@ export function finished(child: ChildProcessWithoutNullStreams, what: string, ti
       clearTimeout(timer);
       if (code !== 0) return reject(new Error(`${what} exited ${code ?? signal}:\n${out}\n${err}`));
       try {
-        resolve(out.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line)));
+        resolve(
+          out
+            .split('\n')
+            .filter((line) => line.startsWith('{'))
+            .map((line) => JSON.parse(line)),
+        );
       } catch (error) {
         reject(new Error(`${what} printed no JSON: ${String(error)}\n${out}\n${err}`));
       }

@@ -26,7 +26,8 @@ const step = process.argv[2];
 let result: unknown;
 switch (step) {
   case 'create':
-    result = await client.backup.creator()
+    result = await client.backup
+      .creator()
       .withIncludeClassNames('Article', 'Publication')
       .withBackend(backend)
       .withBackupId(backupId)
@@ -34,24 +35,13 @@ switch (step) {
       .do();
     break;
   case 'status':
-    result = await client.backup.createStatusGetter()
-      .withBackend(backend)
-      .withBackupId(backupId)
-      .do();
+    result = await client.backup.createStatusGetter().withBackend(backend).withBackupId(backupId).do();
     break;
   case 'restore':
-    result = await client.backup.restorer()
-      .withExcludeClassNames('Article')
-      .withBackend(backend)
-      .withBackupId(backupId)
-      .withWaitForCompletion(true)
-      .do();
+    result = await client.backup.restorer().withExcludeClassNames('Article').withBackend(backend).withBackupId(backupId).withWaitForCompletion(true).do();
     break;
   case 'restore-status':
-    result = await client.backup.restoreStatusGetter()
-      .withBackend(backend)
-      .withBackupId(backupId)
-      .do();
+    result = await client.backup.restoreStatusGetter().withBackend(backend).withBackupId(backupId).do();
     break;
   default:
     throw new Error(`unknown step ${JSON.stringify(step)}: create, status, restore or restore-status`);

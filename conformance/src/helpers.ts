@@ -5,11 +5,7 @@ import { BackupError, type BackupProvider, type ErrorCode } from '@backup/core';
 import type { ResolvedOptions } from './options.ts';
 
 /** Registers a test that runs `body` against a fresh provider and closes it afterwards. */
-export function providerTest(
-  options: ResolvedOptions,
-  name: string,
-  body: (provider: BackupProvider) => Promise<void>,
-): void {
+export function providerTest(options: ResolvedOptions, name: string, body: (provider: BackupProvider) => Promise<void>): void {
   options.test(
     name,
     async () => {

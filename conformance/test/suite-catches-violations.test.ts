@@ -53,7 +53,12 @@ const manifest: Group = (options) => manifestTests(options, new MemoryProvider()
 const aborts: Group = (options) => abortTests(options, { abortCleansUp: true, multipart: null });
 
 const cases: Array<{ broken: string; group: Group; factory: () => BackupProvider; failing: RegExp }> = [
-  { broken: 'a write that is not atomic', group: aborts, factory: () => new PartialWriteProvider(), failing: /^abort: a(n aborted overwrite| write aborted| write whose body is stuck)/ },
+  {
+    broken: 'a write that is not atomic',
+    group: aborts,
+    factory: () => new PartialWriteProvider(),
+    failing: /^abort: a(n aborted overwrite| write aborted| write whose body is stuck)/,
+  },
   { broken: 'a write that is not atomic', group: streamingTests, factory: () => new PartialWriteProvider(), failing: /^streaming: a body that (fails|yields)/ },
   { broken: 'ranges that are ignored', group: ranges, factory: () => new RangeIgnoringProvider(), failing: /^ranges: / },
   { broken: 'a listing that stops after one page', group: listingTests, factory: () => new FirstPageOnlyProvider(), failing: /across several pages/ },
@@ -74,7 +79,10 @@ describe('the conformance suite fails providers that break the contract', () => 
       const { ran, failed } = await failuresOf(group, factory);
       expect(ran).toBeGreaterThan(0);
       expect(failed.length, `expected failures matching ${failing}`).toBeGreaterThan(0);
-      expect(failed.every((name) => failing.test(name)), `unexpected failures: ${failed.join('; ')}`).toBe(true);
+      expect(
+        failed.every((name) => failing.test(name)),
+        `unexpected failures: ${failed.join('; ')}`,
+      ).toBe(true);
     });
   }
 });

@@ -62,7 +62,12 @@ describe('a 3-process cluster', { timeout: 180_000 }, () => {
     expect((await n3.call('PATCH', `/objects/Article/${id}`, { properties: { title: 'patched' } })).status).toBe(204);
     expect((await n1.call('GET', `/objects/Article/${id}`)).body.properties).toEqual({ title: 'patched' });
     const listed = await n1.call('GET', '/objects?class=Article&limit=50&offset=20');
-    expect(listed.body.objects.map((o: { id: string }) => o.id)).toEqual(objects.map((o) => o.id).sort().slice(20, 70));
+    expect(listed.body.objects.map((o: { id: string }) => o.id)).toEqual(
+      objects
+        .map((o) => o.id)
+        .sort()
+        .slice(20, 70),
+    );
     // Auto-schema on one node reaches every node.
     expect((await n3.call('POST', '/objects', { class: 'Article', id: objectId(1, 999), properties: { words: 12 } })).status).toBe(200);
     for (const node of source) {
@@ -76,7 +81,15 @@ describe('a 3-process cluster', { timeout: 180_000 }, () => {
   test('places each tenant on one node: its objects live there, and any node reads and lists them', async () => {
     const [n1, n2, n3] = source as [ClusterNode, ClusterNode, ClusterNode];
     expect((await n1.call('POST', '/schema', { class: 'Diary', multiTenancyConfig: { enabled: true } })).status).toBe(200);
-    expect((await n3.call('POST', '/schema/Diary/tenants', TENANTS.map((name) => ({ name })))).status).toBe(200);
+    expect(
+      (
+        await n3.call(
+          'POST',
+          '/schema/Diary/tenants',
+          TENANTS.map((name) => ({ name })),
+        )
+      ).status,
+    ).toBe(200);
     const objects = TENANTS.flatMap((tenant, t) =>
       Array.from({ length: 5 }, (_, i) => ({ class: 'Diary', tenant, id: objectId(2, t * 10 + i), properties: { text: `${tenant} ${i}` } })),
     );
@@ -108,12 +121,24 @@ describe('a 3-process cluster', { timeout: 180_000 }, () => {
       expect(done.body.status, JSON.stringify(done.body)).toBe('SUCCESS');
       expect(writers.failures).toEqual([]);
       // The coordinator's progress counts every node's bytes, files and chunks (they came back in its polls).
-      const progress = done.body.progress as { bytesDone: number; bytesTotal: number; filesDone: number; filesTotal: number; chunksDone: number; chunksTotal: number };
+      const progress = done.body.progress as {
+        bytesDone: number;
+        bytesTotal: number;
+        filesDone: number;
+        filesTotal: number;
+        chunksDone: number;
+        chunksTotal: number;
+      };
       expect(progress.bytesTotal).toBe(Math.round((done.body.size as number) * 1024 ** 3));
       expect(progress).toMatchObject({ bytesDone: progress.bytesTotal, filesDone: progress.filesTotal, chunksDone: progress.chunksTotal });
       const before = writers.acknowledged.slice(0, acknowledgedBefore).map((write) => write.id);
       expect(before.length).toBeGreaterThanOrEqual(15);
-      runs.push({ backend, id, bytes: progress.bytesTotal, expected: [...(await localIdsOfCluster(source)).filter((known) => known.startsWith('00000001') || before.includes(known))] });
+      runs.push({
+        backend,
+        id,
+        bytes: progress.bytesTotal,
+        expected: [...(await localIdsOfCluster(source)).filter((known) => known.startsWith('00000001') || before.includes(known))],
+      });
     }
 
     target = await startCluster({ names: NAMES, root: join(root, 'target'), env, participantTimeoutMs: 5_000 });

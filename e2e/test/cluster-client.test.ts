@@ -29,7 +29,10 @@ test('weaviate-ts-client backs up and restores a cluster through any node', { ti
   const clients = nodes.map((node) => weaviate.client({ scheme: 'http', host: new URL(node.url).host, apiKey: new ApiKey('client-key') }));
   const [c1, c2, c3] = clients as [WeaviateClient, WeaviateClient, WeaviateClient];
 
-  await c1.schema.classCreator().withClass({ class: 'Book', properties: [{ name: 'title', dataType: ['text'] }] }).do();
+  await c1.schema
+    .classCreator()
+    .withClass({ class: 'Book', properties: [{ name: 'title', dataType: ['text'] }] })
+    .do();
   const batch = await c2.batch
     .objectsBatcher()
     .withObjects(...Array.from({ length: 45 }, (_, n) => ({ class: 'Book', properties: { title: `Book ${n}` } })))

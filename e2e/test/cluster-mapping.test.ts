@@ -26,7 +26,9 @@ describe('restoring a cluster backup elsewhere', { timeout: 180_000 }, () => {
     started.push(...source);
     expect((await source[0]!.call('POST', '/schema', { class: 'Mapped' })).status).toBe(200);
     const ids = Array.from({ length: 30 }, (_, i) => objectId(7, i));
-    const batch = await source[1]!.call('POST', '/batch/objects', { objects: ids.map((id) => ({ class: 'Mapped', id, properties: { n: `o-${id.slice(-4)}` } })) });
+    const batch = await source[1]!.call('POST', '/batch/objects', {
+      objects: ids.map((id) => ({ class: 'Mapped', id, properties: { n: `o-${id.slice(-4)}` } })),
+    });
     expect(batch.body.every((entry: { result: object }) => Object.keys(entry.result).length === 0)).toBe(true);
 
     const refused = await source[2]!.call('POST', '/backups/filesystem', { id: uniqueId('fs') });
@@ -70,9 +72,7 @@ describe('restoring a cluster backup elsewhere', { timeout: 180_000 }, () => {
     expect((await target[0]!.call('PUT', `/objects/Mapped/${moved}`, { class: 'Mapped', id: moved, properties: { n: 'again' } })).status).toBe(200);
     const c = target.find((node) => node.name === 'c')!;
     expect((await c.local('GET', `/objects/Mapped/${moved}`)).body.properties).toEqual({ n: 'again' });
-    const shards = (await target[2]!.call('GET', '/nodes')).body.nodes.flatMap((node: { name: string; shards: unknown[] }) =>
-      node.shards.map(() => node.name),
-    );
+    const shards = (await target[2]!.call('GET', '/nodes')).body.nodes.flatMap((node: { name: string; shards: unknown[] }) => node.shards.map(() => node.name));
     expect(shards.sort()).toEqual(['a', 'b', 'c']);
   });
 });

@@ -22,7 +22,11 @@ export function copyPairTest<S extends BackupSource>(options: SingleNodeOptions<
     const result = await copyBackup({ id, from: { provider: source }, to: { provider: target } });
     assert.equal(result.copied, chunks.length, 'chunks copied');
     assert.equal(result.skipped, 0, 'chunks skipped');
-    assert.equal(result.bytesCopied, chunks.reduce((sum, chunk) => sum + chunk.size, 0), 'bytes copied');
+    assert.equal(
+      result.bytesCopied,
+      chunks.reduce((sum, chunk) => sum + chunk.size, 0),
+      'bytes copied',
+    );
     const keys = await storedKeys(target, id);
     assert.deepEqual(descriptorKeys(keys), [`${id}/backup_config.json`, `${id}/node1/backup.json`]);
     for (const chunk of chunks) assert.ok(keys.includes(chunk.key), `${chunk.key} is at ${to}`);

@@ -79,11 +79,7 @@ export class TestWorld<S extends BackupSource = BackupSource> {
 }
 
 /** Registers a test that gets a fresh `TestWorld` and always closes it. */
-export function worldTest<S extends BackupSource>(
-  options: SingleNodeOptions<S>,
-  name: string,
-  body: (world: TestWorld<S>) => Promise<void>,
-): void {
+export function worldTest<S extends BackupSource>(options: SingleNodeOptions<S>, name: string, body: (world: TestWorld<S>) => Promise<void>): void {
   options.test(
     name,
     async () => {
@@ -130,12 +126,7 @@ export async function backUp(node: RunningNode, provider: BackupProvider, id: st
 }
 
 /** Restores backup `id` from `provider` onto `node`; asserts it ends SUCCESS. */
-export async function restore(
-  node: RunningNode,
-  provider: BackupProvider,
-  id: string,
-  nodeMapping?: Readonly<Record<string, string>>,
-): Promise<void> {
+export async function restore(node: RunningNode, provider: BackupProvider, id: string, nodeMapping?: Readonly<Record<string, string>>): Promise<void> {
   await node.engine.restore({ backend: provider.name, id, ...(nodeMapping ? { nodeMapping } : {}) });
   const report = await poll(`restore of ${id} from ${provider.name}`, async () => {
     const status = await node.engine.restoreStatus(provider.name, id);

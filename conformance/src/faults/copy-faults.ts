@@ -8,15 +8,7 @@ import { strict as assert } from 'node:assert';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import {
-  BackupEngine,
-  BackupError,
-  ErrorCode,
-  copyBackup,
-  verifyBackup,
-  type BackupProvider,
-  type RetryPolicy,
-} from '@backup/core';
+import { BackupEngine, BackupError, ErrorCode, copyBackup, verifyBackup, type BackupProvider, type RetryPolicy } from '@backup/core';
 import { DirectorySource } from './directory-source.ts';
 import { startFaultProxy, type FaultRule, type RequestMatcher } from './fault-proxy.ts';
 import { ALWAYS, COLLECTION, bytes, waitForFinal } from './scenario-helpers.ts';
@@ -45,7 +37,12 @@ export const COPY_FAULT_SCENARIOS: readonly CopyFaultScenario[] = [
   { name: 'copy: every destination chunk write answers 503', stage: 'destinationChunkWrite', fault: { fault: 'status', times: ALWAYS }, expect: 'FAILED' },
   { name: 'copy: the destination node descriptor write stalls', stage: 'destinationNodeDescriptorWrite', fault: { fault: 'stall' }, expect: 'DONE' },
   { name: 'copy: the destination global descriptor write resets', stage: 'destinationGlobalDescriptorWrite', fault: { fault: 'reset' }, expect: 'DONE' },
-  { name: 'copy: every destination global descriptor write answers 503', stage: 'destinationGlobalDescriptorWrite', fault: { fault: 'status', times: ALWAYS }, expect: 'FAILED' },
+  {
+    name: 'copy: every destination global descriptor write answers 503',
+    stage: 'destinationGlobalDescriptorWrite',
+    fault: { fault: 'status', times: ALWAYS },
+    expect: 'FAILED',
+  },
 ];
 
 /** The requests of the stages, from the backup stages' matchers. */

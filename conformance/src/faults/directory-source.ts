@@ -33,7 +33,9 @@ export class DirectorySource implements BackupSource {
     if (!(await this.collectionExists(name))) return undefined;
     const out: Record<string, string> = {};
     for (const file of await listFiles(this.#collection(name))) {
-      out[file.path] = createHash('sha256').update(await readFile(join(this.#collection(name), file.path))).digest('hex');
+      out[file.path] = createHash('sha256')
+        .update(await readFile(join(this.#collection(name), file.path)))
+        .digest('hex');
     }
     return out;
   }

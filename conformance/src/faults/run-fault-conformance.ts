@@ -113,9 +113,21 @@ interface Scenario {
 /** The scenarios, each one fault (or one kind of fault on every matching request) at one stage. */
 export const FAULT_SCENARIOS: readonly Scenario[] = [
   { name: 'a status write resets once', stage: 'globalDescriptorWrite', fault: { fault: 'reset', nth: 2 }, phase: 'backup', expect: ['SUCCESS'] },
-  { name: 'every status write after the first resets', stage: 'globalDescriptorWrite', fault: { fault: 'reset', nth: 2, times: ALWAYS }, phase: 'backup', expect: ['FAILED'] },
+  {
+    name: 'every status write after the first resets',
+    stage: 'globalDescriptorWrite',
+    fault: { fault: 'reset', nth: 2, times: ALWAYS },
+    phase: 'backup',
+    expect: ['FAILED'],
+  },
   { name: 'a status write stalls', stage: 'globalDescriptorWrite', fault: { fault: 'stall', nth: 2 }, phase: 'backup', expect: ['SUCCESS'] },
-  { name: 'the node descriptor write answers 503 always', stage: 'nodeDescriptorWrite', fault: { fault: 'status', times: ALWAYS }, phase: 'backup', expect: ['FAILED'] },
+  {
+    name: 'the node descriptor write answers 503 always',
+    stage: 'nodeDescriptorWrite',
+    fault: { fault: 'status', times: ALWAYS },
+    phase: 'backup',
+    expect: ['FAILED'],
+  },
   { name: 'a chunk upload resets', stage: 'chunkUpload', fault: { fault: 'reset' }, phase: 'backup', expect: ['SUCCESS'] },
   { name: 'a chunk upload answers 503', stage: 'chunkUpload', fault: { fault: 'status' }, phase: 'backup', expect: ['SUCCESS'] },
   // Damage in transit must be refused by the backend's integrity check (and retried), or fail the backup: never a SUCCESS that does not restore.
@@ -124,7 +136,13 @@ export const FAULT_SCENARIOS: readonly Scenario[] = [
   { name: 'every chunk upload stalls', stage: 'chunkUpload', fault: { fault: 'stall', times: ALWAYS }, phase: 'backup', expect: ['FAILED'] },
   { name: 'every chunk upload resets', stage: 'chunkUpload', fault: { fault: 'reset', times: ALWAYS }, phase: 'backup', expect: ['FAILED'] },
   { name: 'a multipart completion resets', stage: 'multipartCompletion', fault: { fault: 'reset' }, phase: 'backup', expect: ['SUCCESS'] },
-  { name: 'a cancel while every chunk upload stalls', stage: 'chunkUpload', fault: { fault: 'stall', times: ALWAYS }, phase: 'cancel-backup', expect: ['CANCELED'] },
+  {
+    name: 'a cancel while every chunk upload stalls',
+    stage: 'chunkUpload',
+    fault: { fault: 'stall', times: ALWAYS },
+    phase: 'cancel-backup',
+    expect: ['CANCELED'],
+  },
   { name: 'the cleanup listing stalls once after uploads fail', stage: 'listing', fault: { fault: 'stall' }, phase: 'backup', expect: ['FAILED'] },
   { name: 'a chunk read resets', stage: 'chunkRead', fault: { fault: 'reset' }, phase: 'restore', expect: ['SUCCESS'] },
   { name: 'a chunk read is truncated', stage: 'chunkRead', fault: { fault: 'truncate' }, phase: 'restore', expect: ['SUCCESS'] },
@@ -150,9 +168,10 @@ export function runFaultConformance(options: FaultConformanceOptions): void {
   const progressTimeoutMs = options.progressTimeoutMs ?? 1500;
   const retry: RetryPolicy = { attempts: 3, baseDelayMs: 50, maxDelayMs: 250, ...options.retry };
   // Every attempt may wait out the deadline; then cleanup and the final write may do so too.
-  const boundMs = (retry.attempts * (progressTimeoutMs + retry.maxDelayMs)) * 4 + 5_000;
+  const boundMs = retry.attempts * (progressTimeoutMs + retry.maxDelayMs) * 4 + 5_000;
   for (const name of Object.keys(options.outcomes ?? {})) {
-    if (!FAULT_SCENARIOS.some((scenario) => scenario.name === name)) throw new Error(`runFaultConformance: outcomes names no scenario: ${JSON.stringify(name)}`);
+    if (!FAULT_SCENARIOS.some((scenario) => scenario.name === name))
+      throw new Error(`runFaultConformance: outcomes names no scenario: ${JSON.stringify(name)}`);
   }
   for (const listed of FAULT_SCENARIOS) {
     const scenario = options.outcomes?.[listed.name] ? { ...listed, expect: options.outcomes[listed.name]! } : listed;
@@ -168,8 +187,7 @@ export function runFaultConformance(options: FaultConformanceOptions): void {
         target,
         createProvider: options.createProvider,
         createPeer:
-          options.createCopyPeer ??
-          (() => options.createProvider({ endpoint: new URL(target).origin, host: new URL(target).host, progressTimeoutMs })),
+          options.createCopyPeer ?? (() => options.createProvider({ endpoint: new URL(target).origin, host: new URL(target).host, progressTimeoutMs })),
         requests: { chunkRead, chunkUpload, nodeDescriptorWrite, globalDescriptorWrite },
         chunkSizeMb: options.chunkSizeMb ?? 2,
         largeFileBytes: options.largeFileBytes ?? 3 * 1024 * 1024 + 12_345,

@@ -4,19 +4,20 @@ import { listKeys, providerTest, rejectsWithCode, stallingBody } from '../helper
 import { resolveOptions, type ProviderConformanceOptions } from '../options.ts';
 
 /** Cancellation through AbortSignal: nothing half-written is ever visible. */
-export function abortTests(
-  input: ProviderConformanceOptions,
-  capabilities: Pick<ProviderCapabilities, 'abortCleansUp' | 'multipart'>,
-): void {
+export function abortTests(input: ProviderConformanceOptions, capabilities: Pick<ProviderCapabilities, 'abortCleansUp' | 'multipart'>): void {
   const options = resolveOptions(input);
   // Past the first part, so a multipart backend has really stored something to clean up.
   const beforeAbort = (capabilities.multipart?.partSize ?? 5 * 1024 * 1024) + 1024 * 1024;
 
   providerTest(options, 'abort: a write aborted mid-stream rejects with ABORTED and leaves no object', async (provider) => {
     const controller = new AbortController();
-    const write = provider.write('aborted/chunk-1', stallingBody(beforeAbort, () => controller.abort()), {
-      signal: controller.signal,
-    });
+    const write = provider.write(
+      'aborted/chunk-1',
+      stallingBody(beforeAbort, () => controller.abort()),
+      {
+        signal: controller.signal,
+      },
+    );
     await rejectsWithCode(write, ErrorCode.ABORTED, 'aborted write');
     assert.equal(await provider.exists('aborted/chunk-1'), false);
     assert.deepEqual(await listKeys(provider, 'aborted/'), []);
@@ -25,9 +26,13 @@ export function abortTests(
   providerTest(options, 'abort: an aborted overwrite keeps the previous object intact', async (provider) => {
     await provider.put('kept/backup.json', 'previous');
     const controller = new AbortController();
-    const write = provider.write('kept/backup.json', stallingBody(beforeAbort, () => controller.abort()), {
-      signal: controller.signal,
-    });
+    const write = provider.write(
+      'kept/backup.json',
+      stallingBody(beforeAbort, () => controller.abort()),
+      {
+        signal: controller.signal,
+      },
+    );
     await rejectsWithCode(write, ErrorCode.ABORTED, 'aborted overwrite');
     assert.equal((await provider.get('kept/backup.json')).toString(), 'previous');
   });
@@ -74,9 +79,13 @@ export function abortTests(
     const inspect = options.inspect;
     providerTest(options, 'abort: an aborted write leaves nothing in the backend, not even hidden parts', async (provider) => {
       const controller = new AbortController();
-      const write = provider.write('hidden/chunk-1', stallingBody(beforeAbort, () => controller.abort()), {
-        signal: controller.signal,
-      });
+      const write = provider.write(
+        'hidden/chunk-1',
+        stallingBody(beforeAbort, () => controller.abort()),
+        {
+          signal: controller.signal,
+        },
+      );
       await rejectsWithCode(write, ErrorCode.ABORTED, 'aborted write');
       assert.deepEqual(await inspect(provider), [], 'the backend still holds parts of the aborted write');
     });

@@ -34,7 +34,10 @@ import { verifyCommand } from './verify-command.ts';
 type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
 
 /** copy and verify run here on the storage, or on the server with `--url` / `BACKUP_URL`. */
-const either = (local: Command, remote: Command): Command => (argv, io) => (usesServer(argv, io.env) ? remote(argv, io) : local(argv, io));
+const either =
+  (local: Command, remote: Command): Command =>
+  (argv, io) =>
+    usesServer(argv, io.env) ? remote(argv, io) : local(argv, io);
 
 const COMMANDS: Record<string, { readonly run: Command; readonly usage: string; readonly remote?: boolean }> = {
   create: { run: createCommand, usage: CREATE_USAGE, remote: true },

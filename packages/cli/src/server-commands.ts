@@ -74,7 +74,10 @@ function parse<const O extends ParseArgsConfig['options']>(argv: readonly string
 
 function list(value: string | boolean | undefined): string[] | undefined {
   if (typeof value !== 'string') return undefined;
-  return value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 function integer(value: string | boolean | undefined, flag: string): number | undefined {
@@ -179,7 +182,11 @@ export async function createCommand(argv: readonly string[], io: CliIo): Promise
   };
   const created = (await context.client.call('POST', `/backups/${enc(context.backend)}`, body)) as Json;
   if (!values.wait) {
-    io.out(context.json ? JSON.stringify(created) : `backup ${context.id} ${String(created.status)} on ${context.backend} at ${String(created.path)}: ${(created.classes as string[]).join(', ')}`);
+    io.out(
+      context.json
+        ? JSON.stringify(created)
+        : `backup ${context.id} ${String(created.status)} on ${context.backend} at ${String(created.path)}: ${(created.classes as string[]).join(', ')}`,
+    );
     return ExitCode.OK;
   }
   const final = await follow(context, io, `backup ${context.id}`, `/backups/${enc(context.backend)}/${enc(context.id)}${context.query}`, sampleOf);
@@ -200,9 +207,7 @@ export async function restoreStatusCommand(argv: readonly string[], io: CliIo): 
 async function readStatus(argv: readonly string[], io: CliIo, kind: string, pathOf: (context: Context) => string): Promise<number> {
   const { context, values } = parse(argv, { wait: { type: 'boolean' } }, io);
   const path = pathOf(context);
-  const body = values.wait
-    ? await follow(context, io, `${kind} ${context.id}`, path, sampleOf)
-    : ((await context.client.call('GET', path)) as Json);
+  const body = values.wait ? await follow(context, io, `${kind} ${context.id}`, path, sampleOf) : ((await context.client.call('GET', path)) as Json);
   if (context.json) {
     if (!values.wait) io.out(JSON.stringify(body));
   } else {
@@ -293,7 +298,15 @@ export async function remoteCopyCommand(argv: readonly string[], io: CliIo): Pro
   const rewritten = argv.map((arg) => (arg === '--from' ? '--backend' : arg.startsWith('--from=') ? `--backend=${arg.slice(7)}` : arg));
   const { context, values } = parse(
     rewritten,
-    { to: { type: 'string' }, 'to-bucket': { type: 'string' }, 'to-path': { type: 'string' }, 'from-bucket': { type: 'string' }, 'from-path': { type: 'string' }, 'verify-existing': { type: 'boolean' }, concurrency: { type: 'string' } },
+    {
+      to: { type: 'string' },
+      'to-bucket': { type: 'string' },
+      'to-path': { type: 'string' },
+      'from-bucket': { type: 'string' },
+      'from-path': { type: 'string' },
+      'verify-existing': { type: 'boolean' },
+      concurrency: { type: 'string' },
+    },
     io,
   );
   if (typeof values.to !== 'string') throw new UsageError('--to <backend> is required: where to copy it');
@@ -312,7 +325,9 @@ export async function remoteCopyCommand(argv: readonly string[], io: CliIo): Pro
   const final = await follow(context, io, `copy ${context.id}`, `${base}${query ? `?${query}` : ''}`, transferSample);
   if (!context.json) {
     const to = (final.to ?? {}) as Json;
-    io.out(`copy of ${context.id} to ${String(to.path ?? values.to)} ${String(final.status)}, ${formatBytes(transferSample(final).bytesDone)}${final.error ? `: ${String(final.error)}` : ''}`);
+    io.out(
+      `copy of ${context.id} to ${String(to.path ?? values.to)} ${String(final.status)}, ${formatBytes(transferSample(final).bytesDone)}${final.error ? `: ${String(final.error)}` : ''}`,
+    );
   }
   return exitCodeForStatus(String(final.status));
 }

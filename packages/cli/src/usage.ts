@@ -36,10 +36,14 @@ redrawn in place on a terminal, or a plain line a second otherwise.`;
 const serverUsage = (synopsis: string, what: string, options = ''): string => `Usage: ${synopsis}
 
 ${what}
-${options === '' ? '' : `
+${
+  options === ''
+    ? ''
+    : `
 Options:
 ${options}
-`}
+`
+}
 ${SERVER}
 
 ${EXIT_CODES}

@@ -40,7 +40,9 @@ export async function verifyCommand(argv: readonly string[], io: CliIo): Promise
     });
     if (values.json) io.out(JSON.stringify(report, null, 2));
     else if (report.ok) {
-      io.out(`backup ${id} at ${report.path}: OK, ${report.chunks} chunks, ${formatBytes(report.bytesChecked)} verified in ${formatDuration(report.durationMs)}`);
+      io.out(
+        `backup ${id} at ${report.path}: OK, ${report.chunks} chunks, ${formatBytes(report.bytesChecked)} verified in ${formatDuration(report.durationMs)}`,
+      );
     } else printProblems(io, report);
     return report.ok ? ExitCode.OK : ExitCode.DAMAGED;
   });

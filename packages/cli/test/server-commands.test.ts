@@ -99,7 +99,10 @@ describe('backup commands against a running server', { timeout: 120_000 }, () =>
     const created = await cli(['create', 'first', '--wait', '--json', '--interval', '20', '--chunk-size', '2']);
     expect(created.code, created.stderr).toBe(0);
     // biome-ignore lint/suspicious/noExplicitAny: parsed JSON of many shapes, read by tests
-    const polls = created.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, any>);
+    const polls = created.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, any>);
     const last = polls.at(-1)!;
     expect(last).toMatchObject({ id: 'first', status: 'SUCCESS' });
     expect(last.progress.bytesTotal).toBeGreaterThan(0);
@@ -226,10 +229,14 @@ describe('backup commands against a running server', { timeout: 120_000 }, () =>
   test('Ctrl-C while waiting exits 130 and says the operation goes on on the server', async () => {
     await withSlowClass(async () => {
       // SIGINT once the first (non-final) status is shown; the slow backup is still running then.
-      const child = spawn(process.execPath, ['--conditions=@backup/source', CLI_BIN, 'create', 'interrupted', ...SLOW_BACKUP, '--wait', '--interval', '60000'], {
-        env: { PATH: process.env.PATH, ...env() },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['--conditions=@backup/source', CLI_BIN, 'create', 'interrupted', ...SLOW_BACKUP, '--wait', '--interval', '60000'],
+        {
+          env: { PATH: process.env.PATH, ...env() },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));

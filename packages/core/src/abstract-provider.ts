@@ -187,18 +187,14 @@ export abstract class AbstractBackupProvider implements BackupProvider {
     const { location, signal } = options;
     throwIfAborted(signal);
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : toBuffer(data);
-    await this.callWithDeadline({ operation: 'put', key: canonical, location }, signal, (guard) =>
-      this._put(canonical, bytes, { location, signal: guard }),
-    );
+    await this.callWithDeadline({ operation: 'put', key: canonical, location }, signal, (guard) => this._put(canonical, bytes, { location, signal: guard }));
   }
 
   async get(key: string, options: CallOptions = {}): Promise<Buffer> {
     const canonical = normalizeKey(key);
     const { location, signal } = options;
     throwIfAborted(signal);
-    return await this.callWithDeadline({ operation: 'get', key: canonical, location }, signal, (guard) =>
-      this._get(canonical, { location, signal: guard }),
-    );
+    return await this.callWithDeadline({ operation: 'get', key: canonical, location }, signal, (guard) => this._get(canonical, { location, signal: guard }));
   }
 
   async write(key: string, body: WriteBody, options: WriteOptions = {}): Promise<WriteResult> {
@@ -296,8 +292,10 @@ export abstract class AbstractBackupProvider implements BackupProvider {
     // One deadline for the answer and then for every stretch without bytes,
     // paused while the reader, not the backend, is behind.
     let output: PassThrough | undefined;
-    const deadline = this.progressDeadline(context, signal, () =>
-      output !== undefined && (output.writableNeedDrain || output.readableLength >= output.readableHighWaterMark),
+    const deadline = this.progressDeadline(
+      context,
+      signal,
+      () => output !== undefined && (output.writableNeedDrain || output.readableLength >= output.readableHighWaterMark),
     );
     let source: Readable;
     try {
@@ -315,9 +313,7 @@ export abstract class AbstractBackupProvider implements BackupProvider {
     const canonical = normalizeKey(key);
     const { location, signal } = options;
     throwIfAborted(signal);
-    return await this.callWithDeadline({ operation: 'stat', key: canonical, location }, signal, (guard) =>
-      this._stat(canonical, { location, signal: guard }),
-    );
+    return await this.callWithDeadline({ operation: 'stat', key: canonical, location }, signal, (guard) => this._stat(canonical, { location, signal: guard }));
   }
 
   async exists(key: string, options: CallOptions = {}): Promise<boolean> {
@@ -333,9 +329,7 @@ export abstract class AbstractBackupProvider implements BackupProvider {
     const canonical = normalizePrefix(prefix);
     const { location, signal } = options;
     throwIfAborted(signal);
-    yield* this.iterateWithDeadline({ operation: 'list', key: canonical, location }, signal, (guard) =>
-      this._list(canonical, { location, signal: guard }),
-    );
+    yield* this.iterateWithDeadline({ operation: 'list', key: canonical, location }, signal, (guard) => this._list(canonical, { location, signal: guard }));
   }
 
   async *listFolders(folder: string, options: ListOptions = {}): AsyncIterable<string> {
@@ -371,9 +365,7 @@ export abstract class AbstractBackupProvider implements BackupProvider {
     const { location, signal } = options;
     throwIfAborted(signal);
     try {
-      await this.callWithDeadline({ operation: 'delete', key: canonical, location }, signal, (guard) =>
-        this._delete(canonical, { location, signal: guard }),
-      );
+      await this.callWithDeadline({ operation: 'delete', key: canonical, location }, signal, (guard) => this._delete(canonical, { location, signal: guard }));
     } catch (error) {
       if (!BackupError.is(error, ErrorCode.NOT_FOUND)) throw error;
     }

@@ -100,8 +100,5 @@ export interface BackupSource {
    * `node_mapping`: a source that records which node holds each shard in the
    * collection's metadata renames those nodes when it commits.
    */
-  prepareRestore(
-    collection: string,
-    options?: { signal?: AbortSignal; nodeMapping?: Readonly<Record<string, string>> | undefined },
-  ): Promise<RestoreTarget>;
+  prepareRestore(collection: string, options?: { signal?: AbortSignal; nodeMapping?: Readonly<Record<string, string>> | undefined }): Promise<RestoreTarget>;
 }

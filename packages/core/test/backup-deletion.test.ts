@@ -101,8 +101,7 @@ describe('deleting backups', { timeout: 120_000 }, () => {
     await seed(h);
     const api = createBackupApi(h.engine);
     expect(await backup(h, 'b1')).toBe(BackupStatus.SUCCESS);
-    const call = async (method: string, path: string, query = '') =>
-      (await api.handle({ method, path, query: new URLSearchParams(query), body: undefined }))!;
+    const call = async (method: string, path: string, query = '') => (await api.handle({ method, path, query: new URLSearchParams(query), body: undefined }))!;
     expect((await call('DELETE', '/backups/filesystem/b1')).status).toBe(422);
     expect((await call('DELETE', '/backups/filesystem/b1', 'purge=maybe')).status).toBe(422);
     expect((await call('DELETE', '/backups/filesystem/b1', 'purge=true')).status).toBe(204);

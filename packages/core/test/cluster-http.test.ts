@@ -54,7 +54,14 @@ describe('a cluster over HTTP', { timeout: 120_000 }, () => {
     expect(report).toMatchObject({ status: 'SUCCESS', error: '' });
     expect(report.sizeBytes).toBe(3 * 90_000 + 3 * 2);
     // The coordinator's progress counts every node's files, chunks and bytes (theirs came back in the polls).
-    expect(report.progress).toMatchObject({ bytesDone: report.sizeBytes, bytesTotal: report.sizeBytes, filesDone: 6, filesTotal: 6, chunksDone: 3, chunksTotal: 3 });
+    expect(report.progress).toMatchObject({
+      bytesDone: report.sizeBytes,
+      bytesTotal: report.sizeBytes,
+      filesDone: 6,
+      filesTotal: 6,
+      chunksDone: 3,
+      chunksTotal: 3,
+    });
     const files = await stored();
     for (const node of ['node1', 'node2', 'node3']) {
       expect(files).toContain(`three/${node}/backup.json`);
@@ -229,7 +236,10 @@ describe('a cluster over HTTP', { timeout: 120_000 }, () => {
     const gate = new WriteGate((key) => /^stop\/node[23]\//.test(key));
     const [node1, node2, node3] = await cluster(['node1', 'node2', 'node3'], { gates: { node2: gate, node3: gate } });
     await node1!.engine.createBackup({ backend: 'shared', id: 'stop' });
-    await waitFor('both uploading', () => gate.arrived.some((key) => key.startsWith('stop/node2/')) && gate.arrived.some((key) => key.startsWith('stop/node3/')));
+    await waitFor(
+      'both uploading',
+      () => gate.arrived.some((key) => key.startsWith('stop/node2/')) && gate.arrived.some((key) => key.startsWith('stop/node3/')),
+    );
     await node1!.engine.cancelBackup('shared', 'stop');
     expect(await node1!.engine.backupStatus('shared', 'stop')).toMatchObject({ status: 'CANCELED' });
     for (const node of [node2!, node3!]) expect(node.received).toContain('POST /internal/backups/stop/abort');
@@ -275,14 +285,17 @@ describe('a cluster over HTTP', { timeout: 120_000 }, () => {
   test('backup-filesystem on a cluster of more than one node is refused with 422', async () => {
     const [node1] = await cluster(['node1', 'node2'], { empty: true });
     node1!.providers.add(new FilesystemProvider({ path: join(dir!, 'local') }));
-    for (const [path, body] of [['/backups/filesystem', { id: 'x' }], ['/backups/filesystem/x/restore', {}]] as const) {
+    for (const [path, body] of [
+      ['/backups/filesystem', { id: 'x' }],
+      ['/backups/filesystem/x/restore', {}],
+    ] as const) {
       const response = await node1!.publicApi.handle({ method: 'POST', path, query: new URLSearchParams(), body });
       expect(response?.status).toBe(422);
       expect(JSON.stringify(response?.body)).toMatch(/single node only/);
     }
   });
 
-  test('a coordinator restarted mid-backup records it FAILED, clears every node\'s folder and tells the nodes to abort', async () => {
+  test("a coordinator restarted mid-backup records it FAILED, clears every node's folder and tells the nodes to abort", async () => {
     const gate = new WriteGate((key) => key.startsWith('crash/'));
     // The nodes' own watchdog is far away: the abort must come from the restarted coordinator.
     const [node1, node2, node3] = await cluster(['node1', 'node2', 'node3'], { gates: { node2: gate, node3: gate }, abortAfterMs: 60_000 });
@@ -304,12 +317,25 @@ describe('a cluster over HTTP', { timeout: 120_000 }, () => {
       const commit = await fetch(`${node.url}/internal/backups/crash/commit`, { method: 'POST', headers: { authorization: `Bearer ${SECRET}` } });
       expect(commit.status).toBe(202);
     }
-    await waitFor('both uploading', () => gate.arrived.some((key) => key.startsWith('crash/node2/')) && gate.arrived.some((key) => key.startsWith('crash/node3/')));
+    await waitFor(
+      'both uploading',
+      () => gate.arrived.some((key) => key.startsWith('crash/node2/')) && gate.arrived.some((key) => key.startsWith('crash/node3/')),
+    );
     await node1!.engine.close();
     await mkdir(join(node1!.stateDir, 'journal'), { recursive: true });
     await writeFile(
       join(node1!.stateDir, 'journal', 'backup--shared--crash.json'),
-      JSON.stringify({ kind: 'backup', id: 'crash', backend: 'shared', location: {}, node: 'node1', startedAt: request.startedAt, phase: 'backup', stagingDirectories: [], nodes: ['node1', 'node2', 'node3'] }),
+      JSON.stringify({
+        kind: 'backup',
+        id: 'crash',
+        backend: 'shared',
+        location: {},
+        node: 'node1',
+        startedAt: request.startedAt,
+        phase: 'backup',
+        stagingDirectories: [],
+        nodes: ['node1', 'node2', 'node3'],
+      }),
     );
     await mkdir(join(dir!, 'backups', 'crash', 'node2', 'Spread'), { recursive: true });
     await writeFile(join(dir!, 'backups', 'crash', 'node2', 'Spread', 'chunk-9'), 'left by an upload');

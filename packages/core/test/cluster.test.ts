@@ -1,16 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { FilesystemProvider } from '../../provider-filesystem/src/index.ts';
-import {
-  BackupEngine,
-  BackupError,
-  ErrorCode,
-  LocalParticipant,
-  ProviderRegistry,
-  isFinalStatus,
-  type BackupProvider,
-  type Cluster,
-} from '../src/index.ts';
+import { BackupEngine, BackupError, ErrorCode, LocalParticipant, ProviderRegistry, isFinalStatus, type BackupProvider, type Cluster } from '../src/index.ts';
 import { DirectoryBackupSource, listFiles } from './fixtures/directory-source.ts';
 import { removeDir, sampleBytes, scratchDir, treeDigest, waitFor } from './fixtures/scratch.ts';
 

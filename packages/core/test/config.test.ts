@@ -72,6 +72,12 @@ describe('plain objects for library use', () => {
     expect(fromObject.providers.names()).toEqual(['filesystem']);
     const fromList = new BackupEngine({ source, providers: [provider], stateDir: '/tmp/state' });
     expect(fromList.providers.get('backup-filesystem')).toBe(provider);
-    expect(() => new ProviderRegistry([['filesystem', provider], ['backup-filesystem', provider]])).toThrow(BackupError);
+    expect(
+      () =>
+        new ProviderRegistry([
+          ['filesystem', provider],
+          ['backup-filesystem', provider],
+        ]),
+    ).toThrow(BackupError);
   });
 });

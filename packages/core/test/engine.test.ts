@@ -38,12 +38,7 @@ describe('backup and restore through the engine', { timeout: 120_000 }, () => {
     const node = JSON.parse(await readFile(join(harness.backupRoot, 'first', 'node1', 'backup.json'), 'utf8')) as NodeDescriptor;
     expect(node.version).toBe(FORMAT_VERSION);
     const article = node.collections.find((collection) => collection.name === 'Article');
-    expect(article?.files.map((file) => file.path)).toEqual([
-      'shard0/empty',
-      'shard0/meta.json',
-      'shard0/objects/000001.bloom',
-      'shard0/objects/000001.seg',
-    ]);
+    expect(article?.files.map((file) => file.path)).toEqual(['shard0/empty', 'shard0/meta.json', 'shard0/objects/000001.bloom', 'shard0/objects/000001.seg']);
     for (const file of article?.files ?? []) expect(file.sha256).toMatch(/^[0-9a-f]{64}$/);
     for (const chunk of article?.chunks ?? []) expect(chunk.sha256).toMatch(/^[0-9a-f]{64}$/);
 
@@ -107,9 +102,7 @@ describe('choosing collections', { timeout: 120_000 }, () => {
     const unknown = await create({ include: ['Nope'] });
     expect(unknown.code).toBe(ErrorCode.INVALID_ARGUMENT);
     expect(unknown.message).toBe("class Nope doesn't exist");
-    expect((await create({ include: ['Article'], exclude: ['Author'] })).message).toBe(
-      "malformed request: 'include' and 'exclude' cannot both contain values",
-    );
+    expect((await create({ include: ['Article'], exclude: ['Author'] })).message).toBe("malformed request: 'include' and 'exclude' cannot both contain values");
     expect((await create({ include: ['Article', 'Article'] })).code).toBe(ErrorCode.INVALID_ARGUMENT);
     expect((await create({ exclude: ['*'] })).code).toBe(ErrorCode.INVALID_ARGUMENT);
     expect((await create({ id: 'Bad-Id' })).message).toBe("invalid backup id: 'Bad-Id' allowed characters are lowercase, 0-9, _, -");
@@ -283,11 +276,9 @@ describe('cancel', { timeout: 120_000 }, () => {
 describe('recovery after a crash', { timeout: 120_000 }, () => {
   async function crashDuring(h: Harness, mode: 'backup' | 'restore', id: string, ready: () => Promise<boolean>): Promise<void> {
     await h.engine.close();
-    const worker = spawn(
-      process.execPath,
-      ['--conditions=@backup/source', join(import.meta.dirname, 'fixtures', 'crash-worker.ts'), h.dir, mode, id],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const worker = spawn(process.execPath, ['--conditions=@backup/source', join(import.meta.dirname, 'fixtures', 'crash-worker.ts'), h.dir, mode, id], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const exited = new Promise((resolve) => worker.once('exit', resolve));
     await waitFor(`${mode} to be under way`, ready, 60_000);
     worker.kill('SIGKILL');
@@ -298,9 +289,7 @@ describe('recovery after a crash', { timeout: 120_000 }, () => {
     harness = await createHarness('crash-backup');
     await harness.source.createCollection({ name: 'Big', multiTenant: false, shards: [{ name: 's0', status: 'HOT' }] });
     await harness.source.writeFile('Big', 's0/a.seg', sampleBytes(48 * 1024 * 1024, 0));
-    await crashDuring(harness, 'backup', 'k1', async () =>
-      (await listFiles(join(harness.backupRoot, 'k1'))).some((path) => path.includes('chunk-')),
-    );
+    await crashDuring(harness, 'backup', 'k1', async () => (await listFiles(join(harness.backupRoot, 'k1'))).some((path) => path.includes('chunk-')));
     expect(JSON.parse(await readFile(join(harness.backupRoot, 'k1', 'backup_config.json'), 'utf8')).status).not.toBe('FAILED');
 
     const report = await (await harness.restart()).backupStatus('filesystem', 'k1');

@@ -28,7 +28,5 @@ test('every published package declares the same Node range as @backup/core, star
   // zstd arrived in node:zlib in 22.15.0 and 23.8.0; core imports it at load time.
   expect(range).toBe('^22.15.0 || >=23.8.0');
   expect(published.length).toBeGreaterThanOrEqual(9);
-  expect(Object.fromEntries(published.map((pkg) => [pkg.name, pkg.engines?.node]))).toEqual(
-    Object.fromEntries(published.map((pkg) => [pkg.name, range])),
-  );
+  expect(Object.fromEntries(published.map((pkg) => [pkg.name, pkg.engines?.node]))).toEqual(Object.fromEntries(published.map((pkg) => [pkg.name, range])));
 });

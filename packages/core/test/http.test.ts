@@ -160,7 +160,10 @@ describe('create and status', { timeout: 120_000 }, () => {
 
     const other = join(harness.dir, 'other-root');
     await call('POST', '/backups/filesystem', { id: 'moved', config: { Path: other } });
-    await waitFor('moved', async () => ((await call('GET', `/backups/filesystem/moved?path=${encodeURIComponent(other)}`)).body as { status: string }).status === 'SUCCESS');
+    await waitFor(
+      'moved',
+      async () => ((await call('GET', `/backups/filesystem/moved?path=${encodeURIComponent(other)}`)).body as { status: string }).status === 'SUCCESS',
+    );
     expect((await call('GET', '/backups/filesystem/moved')).status).toBe(404);
     expect(((await call('GET', `/backups/filesystem?path=${encodeURIComponent(other)}`)).body as unknown[]).length).toBe(1);
   });

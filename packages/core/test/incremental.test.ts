@@ -13,7 +13,14 @@ afterEach(async () => {
 const MB = 1024 * 1024;
 
 async function seed(h: Harness): Promise<void> {
-  await h.source.createCollection({ name: 'Article', multiTenant: false, shards: [{ name: 's0', status: 'HOT' }, { name: 's1', status: 'HOT' }] });
+  await h.source.createCollection({
+    name: 'Article',
+    multiTenant: false,
+    shards: [
+      { name: 's0', status: 'HOT' },
+      { name: 's1', status: 'HOT' },
+    ],
+  });
   for (let i = 1; i <= 4; i++) await h.source.writeFile('Article', `s0/objects/00000${i}.seg`, sampleBytes(MB + i * 1000, 0.3 + i / 10));
   await h.source.writeFile('Article', 's0/meta.json', '{"v":1}');
   await h.source.writeFile('Article', 's1/objects/000001.seg', sampleBytes(5 * MB, 0.4)); // split into parts (ChunkSize 2)
@@ -149,9 +156,7 @@ describe('incremental backups', { timeout: 120_000 }, () => {
     await backup(h, 'full');
     await h.source.writeFile('Article', 's0/objects/000009.seg', sampleBytes(10_000));
     await backup(h, 'incr', 'full');
-    const reused = (await nodeDescriptor(h, 'incr')).collections
-      .flatMap((collection) => collection.chunks)
-      .find((chunk) => chunk.key.startsWith('full/'));
+    const reused = (await nodeDescriptor(h, 'incr')).collections.flatMap((collection) => collection.chunks).find((chunk) => chunk.key.startsWith('full/'));
     if (!reused) throw new Error('incr reuses nothing');
     await rm(join(h.backupRoot, ...reused.key.split('/')));
     await h.source.dropCollection('Article');

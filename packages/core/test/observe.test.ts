@@ -55,7 +55,11 @@ function totalsOf(descriptor: NodeDescriptor) {
 
 describe('observing backups and restores', { timeout: 120_000 }, () => {
   test('one backup reports its events in order, bytes adding up to the recorded size', async () => {
-    harness = await createHarness('observe-events', { retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 } }, (root) => new FlakyProvider({ path: root, allowedRoots: [dirname(root)] }));
+    harness = await createHarness(
+      'observe-events',
+      { retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 } },
+      (root) => new FlakyProvider({ path: root, allowedRoots: [dirname(root)] }),
+    );
     await seed(harness);
     const events: BackupEvent[] = [];
     harness.engine.events.on((event) => events.push(event));
@@ -181,7 +185,9 @@ describe('observing backups and restores', { timeout: 120_000 }, () => {
     } finally {
       await transfers.close();
     }
-    const lifecycle = seen.filter((event) => event.type !== 'bytes').map((event) => [event.kind, event.backend, event.type, 'status' in event ? event.status : undefined]);
+    const lifecycle = seen
+      .filter((event) => event.type !== 'bytes')
+      .map((event) => [event.kind, event.backend, event.type, 'status' in event ? event.status : undefined]);
     expect(lifecycle).toEqual([
       ['copy', 'filesystem', 'started', undefined],
       ['copy', 'filesystem', 'status', 'TRANSFERRING'],
@@ -189,7 +195,9 @@ describe('observing backups and restores', { timeout: 120_000 }, () => {
       ['verify', 'copies', 'started', undefined],
       ['verify', 'copies', 'ended', 'SUCCESS'],
     ]);
-    const copied = seen.filter((event) => event.kind === 'copy' && event.type === 'bytes').reduce((sum, event) => sum + (event.type === 'bytes' ? event.bytes : 0), 0);
+    const copied = seen
+      .filter((event) => event.kind === 'copy' && event.type === 'bytes')
+      .reduce((sum, event) => sum + (event.type === 'bytes' ? event.bytes : 0), 0);
     const ended = seen.find((event) => event.kind === 'copy' && event.type === 'ended') as Extract<BackupEvent, { type: 'ended' }>;
     expect(copied).toBe(ended.bytes);
     expect(ended.bytes).toBeGreaterThan(0);

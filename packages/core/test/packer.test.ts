@@ -160,13 +160,16 @@ describe('verification', { timeout: 120_000 }, () => {
         const bytes = Buffer.from(original);
         // Golden-ratio steps spread the 60 positions over the whole chunk, the same on every run.
         const at = Math.floor(((flip * 0.6180339887498949) % 1) * bytes.byteLength);
-        bytes[at] = (bytes[at] as number) ^ (1 << flip % 8);
+        bytes[at] = (bytes[at] as number) ^ (1 << (flip % 8));
         await writeFile(path, bytes);
         const target = join(dir, `restored-${flip}`);
         // A hang is what this guards against; 30 s tells one from a slow, loaded machine.
         let timer: NodeJS.Timeout | undefined;
         const outcome = await Promise.race([
-          unpackAll(chunks, records, level, target).then(() => 'restored', (error: unknown) => error),
+          unpackAll(chunks, records, level, target).then(
+            () => 'restored',
+            (error: unknown) => error,
+          ),
           new Promise((resolve) => (timer = setTimeout(() => resolve(`hung with byte ${at} flipped`), 30_000))),
         ]);
         clearTimeout(timer);
@@ -179,7 +182,10 @@ describe('verification', { timeout: 120_000 }, () => {
     const files = await sourceFiles({ 'shard-a/x': sampleBytes(1000) });
     const { chunks, records } = await packAll(files, 2 * MB, 'NoCompression');
     const chunk = chunks[0] as ChunkRecord;
-    await writeFile(join(dir, 'store', ...chunk.key.split('/')), Buffer.concat([await readFile(join(dir, 'store', ...chunk.key.split('/'))), Buffer.alloc(512)]));
+    await writeFile(
+      join(dir, 'store', ...chunk.key.split('/')),
+      Buffer.concat([await readFile(join(dir, 'store', ...chunk.key.split('/'))), Buffer.alloc(512)]),
+    );
     const error = await unpackAll(chunks, records, 'NoCompression', join(dir, 'restored')).catch((caught: unknown) => caught);
     expect(BackupError.is(error, ErrorCode.CORRUPT)).toBe(true);
     expect((error as Error).message).toContain(chunk.key);
@@ -224,9 +230,7 @@ describe('cancellation', { timeout: 120_000 }, () => {
   // and tar-stream destroys the entry being written with it. Unheard, that
   // error was an uncaught exception: in a server, the end of the process.
   test('an upload that stops reading a chunk part way fails its encoding and throws nothing uncaught', async () => {
-    const files = await sourceFiles(
-      Object.fromEntries(Array.from({ length: 4 }, (_, i) => [`shard-a/f${i}`, sampleBytes(2 * MB + i * 4099, 0.3)])),
-    );
+    const files = await sourceFiles(Object.fromEntries(Array.from({ length: 4 }, (_, i) => [`shard-a/f${i}`, sampleBytes(2 * MB + i * 4099, 0.3)])));
     const [job] = planChunks(files, 64 * MB);
     const uncaught: unknown[] = [];
     const onUncaught = (error: unknown): void => void uncaught.push(error);

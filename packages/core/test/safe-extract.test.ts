@@ -45,10 +45,13 @@ const HOSTILE: [string, Header[]][] = [
   ['a ../ entry', [{ name: '../escaped', body: 'x' }]],
   ['a nested ../ entry', [{ name: 'a/../../escaped', body: 'x' }]],
   ['an absolute entry', [{ name: '/ABSOLUTE', body: 'x' }]],
-  ['a symlink entry, then a file through it', [
-    { name: 'link', type: 'symlink', linkname: '..' },
-    { name: 'link/escaped', body: 'x' },
-  ]],
+  [
+    'a symlink entry, then a file through it',
+    [
+      { name: 'link', type: 'symlink', linkname: '..' },
+      { name: 'link/escaped', body: 'x' },
+    ],
+  ],
   ['a symlink to an absolute path', [{ name: 'passwd', type: 'symlink', linkname: '/etc/passwd' }]],
   ['a hard link', [{ name: 'hard', type: 'link', linkname: '../../escaped' }]],
   ['a directory entry', [{ name: 'somedir', type: 'directory' }]],

@@ -124,7 +124,13 @@ describe('copyBackup', { timeout: 120_000 }, () => {
     expect(result.copied).toBe(chunks.length);
     expect(result.skipped).toBe(0);
     expect(result.bytesCopied).toBe(chunks.reduce((sum, chunk) => sum + chunk.size, 0));
-    expect(progress.at(-1)).toEqual({ objects: chunks.length + 2, objectsDone: chunks.length + 2, objectsSkipped: 0, bytes: result.bytes, bytesDone: result.bytes });
+    expect(progress.at(-1)).toEqual({
+      objects: chunks.length + 2,
+      objectsDone: chunks.length + 2,
+      objectsSkipped: 0,
+      bytes: result.bytes,
+      bytesDone: result.bytes,
+    });
 
     // Every chunk and the node descriptor are identical; the global descriptor names its new backend.
     const copied = await treeDigest(join(harness.dir, 'elsewhere', 'nightly'));
@@ -182,9 +188,7 @@ describe('copyBackup', { timeout: 120_000 }, () => {
     }
     const once = new FlakyProvider({ path: join(harness.dir, 'once') });
     closers.push(() => once.close());
-    const refused = await rejection(
-      copyBackup({ id: 'flaky', from: { provider: harness.provider }, to: { provider: once }, retry: { attempts: 1 } }),
-    );
+    const refused = await rejection(copyBackup({ id: 'flaky', from: { provider: harness.provider }, to: { provider: once }, retry: { attempts: 1 } }));
     expect(refused.code).toBe(ErrorCode.UNAVAILABLE);
 
     failed.clear();

@@ -35,7 +35,15 @@ describe('verifyBackup', { timeout: 120_000 }, () => {
     harness = await seeded('verify-ok');
     const progress: VerifyProgress[] = [];
     const report = await verifyBackup({ id: 'checked', provider: harness.provider, onProgress: (p) => progress.push(p) });
-    expect(report).toMatchObject({ id: 'checked', path: join(harness.backupRoot, 'checked'), status: 'SUCCESS', ok: true, problems: [], nodes: ['node1'], chunks: 3 });
+    expect(report).toMatchObject({
+      id: 'checked',
+      path: join(harness.backupRoot, 'checked'),
+      status: 'SUCCESS',
+      ok: true,
+      problems: [],
+      nodes: ['node1'],
+      chunks: 3,
+    });
     expect(report.bytesChecked).toBe(report.bytes);
     expect(report.bytes).toBeGreaterThan(0);
     expect(progress.at(-1)).toEqual({ chunks: 3, chunksChecked: 3, bytes: report.bytes, bytesChecked: report.bytes });

@@ -3,7 +3,10 @@ import { wildcardMatch } from '../src/engine/wildcard.ts';
 
 /** The reference semantics (exponential on hostile input, fine on short strings). */
 function byRegExp(pattern: string, name: string): boolean {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, 's').test(name);
 }
 

@@ -34,7 +34,9 @@ export async function benchmarkPaging(options: { objects: number; pageSizes: rea
     for (let written = 0; written < options.objects; ) {
       const batch = Math.min(500, options.objects - written);
       await Promise.all(
-        Array.from({ length: batch }, () => collection.put(randomUUID(), { properties: { title: 'x'.repeat(200), n: written }, ...(vector ? { vector } : {}) })),
+        Array.from({ length: batch }, () =>
+          collection.put(randomUUID(), { properties: { title: 'x'.repeat(200), n: written }, ...(vector ? { vector } : {}) }),
+        ),
       );
       written += batch;
     }
@@ -61,10 +63,20 @@ export async function benchmarkPaging(options: { objects: number; pageSizes: rea
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { values } = parseArgs({
-    options: { objects: { type: 'string', default: '5000,20000' }, pages: { type: 'string', default: '100,1000' }, shards: { type: 'string', default: '1' }, dims: { type: 'string', default: '0' } },
+    options: {
+      objects: { type: 'string', default: '5000,20000' },
+      pages: { type: 'string', default: '100,1000' },
+      shards: { type: 'string', default: '1' },
+      dims: { type: 'string', default: '0' },
+    },
   });
   for (const objects of values.objects.split(',').map(Number)) {
-    const results = await benchmarkPaging({ objects, pageSizes: values.pages.split(',').map(Number), shards: Number(values.shards), dims: Number(values.dims) });
+    const results = await benchmarkPaging({
+      objects,
+      pageSizes: values.pages.split(',').map(Number),
+      shards: Number(values.shards),
+      dims: Number(values.dims),
+    });
     for (const r of results) console.log(JSON.stringify(r));
   }
 }

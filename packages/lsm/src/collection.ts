@@ -257,7 +257,8 @@ export class Collection {
         throw ioError(error, `add tenants to ${this.name}`);
       }
       for (const tenant of added) {
-        if (tenant.activityStatus === 'HOT' && local(tenant.name)) this.#open.set(tenant.name, await Shard.open(this.#shardDir(tenant.name), this.#context.shardOptions));
+        if (tenant.activityStatus === 'HOT' && local(tenant.name))
+          this.#open.set(tenant.name, await Shard.open(this.#shardDir(tenant.name), this.#context.shardOptions));
       }
     });
   }

@@ -11,15 +11,7 @@ import { type BloomHash, BloomFilter } from './bloom.ts';
 import type { Entry } from './entry.ts';
 import { compareKeys } from './entry.ts';
 import { corrupt, ioError } from './errors.ts';
-import {
-  FOOTER_BYTES,
-  type Footer,
-  decodeBlock,
-  decodeFooter,
-  decodeIndex,
-  findInBlock,
-  withoutChecksum,
-} from './segment-format.ts';
+import { FOOTER_BYTES, type Footer, decodeBlock, decodeFooter, decodeIndex, findInBlock, withoutChecksum } from './segment-format.ts';
 
 /** A point lookup's answer: `undefined` = not in this segment; `null` = deleted here. */
 export type Lookup = Buffer | null | undefined;

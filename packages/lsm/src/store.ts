@@ -6,15 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import {
-  type BackupSource,
-  type CollectionMetadata,
-  type CollectionSnapshot,
-  type RestoreTarget,
-  BackupError,
-  ErrorCode,
-  throwIfAborted,
-} from '@backup/core';
+import { type BackupSource, type CollectionMetadata, type CollectionSnapshot, type RestoreTarget, BackupError, ErrorCode, throwIfAborted } from '@backup/core';
 import { Collection, type StoreContext } from './collection.ts';
 import {
   type CollectionDescriptor,
@@ -319,12 +311,7 @@ export class Store implements BackupSource {
     await syncDirectory(this.#layout.collections);
   }
 
-  #commitRestore(
-    name: string,
-    directory: string,
-    metadata: CollectionMetadata,
-    nodeMapping: Readonly<Record<string, string>> | undefined,
-  ): Promise<void> {
+  #commitRestore(name: string, directory: string, metadata: CollectionMetadata, nodeMapping: Readonly<Record<string, string>> | undefined): Promise<void> {
     return this.#lock.run(async () => {
       this.#assertOpen();
       this.#assertNameFree(name);

@@ -120,14 +120,17 @@ describe('crash recovery', () => {
         // The kept count (manifest plus WAL replay) agrees with the objects actually there.
         let scanned = 0;
         // biome-ignore lint/suspicious/noAssignInExpressions: page through the collection in the loop header
-        for (let after: string | undefined, page; (page = await collection.scan({ after, limit: 1000 })).length > 0; after = page.at(-1)!.id) scanned += page.length;
+        for (let after: string | undefined, page; (page = await collection.scan({ after, limit: 1000 })).length > 0; after = page.at(-1)!.id)
+          scanned += page.length;
         expect(totalObjects, `count after trial ${trial}`).toBe(scanned);
       }
       await store.close();
       totalAcknowledged += log.acknowledgedPuts.size;
       trials++;
     }
-    console.info(`crash test: ${trials} trials, ${totalAcknowledged} acknowledged puts, ${totalObjects} objects, ${tornTails} torn WAL tails tolerated, ${Date.now() - started} ms`);
+    console.info(
+      `crash test: ${trials} trials, ${totalAcknowledged} acknowledged puts, ${totalObjects} objects, ${tornTails} torn WAL tails tolerated, ${Date.now() - started} ms`,
+    );
     expect(trials).toBe(TRIALS);
     expect(totalAcknowledged).toBeGreaterThan(trials);
   });

@@ -84,7 +84,10 @@ describe('store agrees with a Map model', () => {
             }
           }
           const results = await Promise.all(writes);
-          expect(results.filter((r) => typeof r === 'boolean'), `deletes of burst ${i}`).toEqual(existed);
+          expect(
+            results.filter((r) => typeof r === 'boolean'),
+            `deletes of burst ${i}`,
+          ).toEqual(existed);
         } else if (roll < 0.83) {
           kind = 'get';
           const id = randomId(random);
@@ -100,7 +103,10 @@ describe('store agrees with a Map model', () => {
             .filter((id) => after === undefined || byteOrder(id, after) > 0)
             .slice(0, limit);
           const scanned = await collection.scan({ after, limit });
-          expect(scanned.map((o) => o.id), `scan after ${after} at op ${i}`).toEqual(expected);
+          expect(
+            scanned.map((o) => o.id),
+            `scan after ${after} at op ${i}`,
+          ).toEqual(expected);
           expect(scanned.map((o) => o.properties.value)).toEqual(expected.map((id) => model.get(id)));
           expect(scanned.map((o) => o.vector)).toEqual(expected.map((id) => vectorOf(model.get(id)!).vector));
         } else if (roll < 0.97) {
@@ -130,9 +136,7 @@ describe('store agrees with a Map model', () => {
       collection = store.getCollection('Model')!;
       expect(await collection.count()).toBe(model.size);
       await store.compact();
-      expect((await collection.scan({ limit: 10_000 })).map((o) => o.properties.value)).toEqual(
-        [...model.keys()].sort(byteOrder).map((id) => model.get(id)),
-      );
+      expect((await collection.scan({ limit: 10_000 })).map((o) => o.properties.value)).toEqual([...model.keys()].sort(byteOrder).map((id) => model.get(id)));
       await store.close();
       for (const [kind, n] of Object.entries(counts)) expect(n, `${kind} operations ran`).toBeGreaterThan(0);
     });

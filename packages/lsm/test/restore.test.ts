@@ -158,31 +158,29 @@ describe('restore', () => {
 
   // A fixed number of trials, each bounded by its own deadline: the test's time limit only
   // covers that many deadlines, so a loaded machine slows it down but cannot cut it short.
-  test(
-    `a SIGKILL at any point of commit leaves the whole collection or nothing (${KILL_TRIALS} trials)`,
-    { timeout: 120_000 + (KILL_TRIALS + 1) * TRIAL_DEADLINE_MS },
-    async () => {
-      const backup = await makeBackup('Books');
-      const clean = await runCommitter(scratchDir('restore-kill'), backup, 'Books');
-      expect(clean.committed).toBe(true);
-      const outcomes = { absent: 0, complete: 0 };
-      // Kill times evenly spread over [0, 1.5 × a clean commit]: early kills land before the
-      // switch, late ones after it, the ones in between anywhere inside it.
-      for (let trial = 0; trial < KILL_TRIALS; trial++) {
-        const path = scratchDir('restore-kill');
-        await runCommitter(path, backup, 'Books', Math.floor((trial / (KILL_TRIALS - 1)) * clean.commitMs * 1.5));
-        const store = await Store.open({ path });
-        if (await store.collectionExists('Books')) {
-          expect(await store.getCollection('Books')!.count(), `trial ${trial}`).toBe(OBJECTS);
-          outcomes.complete++;
-        } else {
-          expect(await readdir(join(path, 'collections')), `trial ${trial}`).toEqual([]);
-          outcomes.absent++;
-        }
-        expect(await readdir(join(path, 'restoring'))).toEqual([]);
-        await store.close();
+  test(`a SIGKILL at any point of commit leaves the whole collection or nothing (${KILL_TRIALS} trials)`, {
+    timeout: 120_000 + (KILL_TRIALS + 1) * TRIAL_DEADLINE_MS,
+  }, async () => {
+    const backup = await makeBackup('Books');
+    const clean = await runCommitter(scratchDir('restore-kill'), backup, 'Books');
+    expect(clean.committed).toBe(true);
+    const outcomes = { absent: 0, complete: 0 };
+    // Kill times evenly spread over [0, 1.5 × a clean commit]: early kills land before the
+    // switch, late ones after it, the ones in between anywhere inside it.
+    for (let trial = 0; trial < KILL_TRIALS; trial++) {
+      const path = scratchDir('restore-kill');
+      await runCommitter(path, backup, 'Books', Math.floor((trial / (KILL_TRIALS - 1)) * clean.commitMs * 1.5));
+      const store = await Store.open({ path });
+      if (await store.collectionExists('Books')) {
+        expect(await store.getCollection('Books')!.count(), `trial ${trial}`).toBe(OBJECTS);
+        outcomes.complete++;
+      } else {
+        expect(await readdir(join(path, 'collections')), `trial ${trial}`).toEqual([]);
+        outcomes.absent++;
       }
-      console.info(`restore kill test: commit takes ${clean.commitMs.toFixed(1)} ms; outcomes ${JSON.stringify(outcomes)}`);
-    },
-  );
+      expect(await readdir(join(path, 'restoring'))).toEqual([]);
+      await store.close();
+    }
+    console.info(`restore kill test: commit takes ${clean.commitMs.toFixed(1)} ms; outcomes ${JSON.stringify(outcomes)}`);
+  });
 });

@@ -31,7 +31,9 @@ export async function filesBelow(root: string): Promise<string[]> {
 }
 
 export async function sha256(file: string): Promise<string> {
-  return createHash('sha256').update(await readFile(file)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
 }
 
 /** A small seeded PRNG (mulberry32), so a failing run can be replayed. */

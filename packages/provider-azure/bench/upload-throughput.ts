@@ -37,8 +37,6 @@ export async function benchmarkAzureUpload(opts: { bytes: number }): Promise<Upl
   }
 }
 
-
-
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const mebibytes = Number(process.argv[2] ?? 256);
   const result = await benchmarkAzureUpload({ bytes: mebibytes * MiB });

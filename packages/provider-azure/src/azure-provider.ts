@@ -1,13 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import {
-  AnonymousCredential,
-  BlobServiceClient,
-  StorageSharedKeyCredential,
-  type BlobDownloadResponseParsed,
-  type ContainerClient,
-} from '@azure/storage-blob';
+import { AnonymousCredential, BlobServiceClient, StorageSharedKeyCredential, type BlobDownloadResponseParsed, type ContainerClient } from '@azure/storage-blob';
 import {
   AbstractBackupProvider,
   BackupError,
@@ -187,9 +181,7 @@ export class AzureProvider extends AbstractBackupProvider {
     });
     for await (const page of listing.byPage({ maxPageSize: this.capabilities.listPageSize })) {
       await Promise.all(
-        page.segment.blobItems.map((item) =>
-          container.getBlobClient(item.name).deleteIfExists({ abortSignal: options.signal, deleteSnapshots: 'include' }),
-        ),
+        page.segment.blobItems.map((item) => container.getBlobClient(item.name).deleteIfExists({ abortSignal: options.signal, deleteSnapshots: 'include' })),
       );
     }
   }
@@ -240,10 +232,7 @@ function createServiceClient(options: AzureProviderOptions): BlobServiceClient {
   }
   const { accountName, accountKey, blobEndpoint } = options;
   const endpoint = blobEndpoint ?? `https://${accountName}.blob.core.windows.net`;
-  const credential =
-    accountKey === undefined || accountKey === ''
-      ? new AnonymousCredential()
-      : new StorageSharedKeyCredential(accountName, accountKey);
+  const credential = accountKey === undefined || accountKey === '' ? new AnonymousCredential() : new StorageSharedKeyCredential(accountName, accountKey);
   return new BlobServiceClient(endpoint, credential, pipeline);
 }
 

@@ -68,10 +68,7 @@ export type AzureProviderOptions = AzureConnection & AzureStorageOptions;
 export function azureOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): AzureProviderOptions {
   const container = nonEmpty(env.BACKUP_AZURE_CONTAINER);
   if (container === undefined) {
-    throw new BackupError(
-      ErrorCode.CONFIG,
-      'BACKUP_AZURE_CONTAINER is required by backup-azure: set it to the name of the container for backups',
-    );
+    throw new BackupError(ErrorCode.CONFIG, 'BACKUP_AZURE_CONTAINER is required by backup-azure: set it to the name of the container for backups');
   }
   const storage = {
     container: checkContainer(container, 'BACKUP_AZURE_CONTAINER', ErrorCode.CONFIG),
@@ -103,10 +100,7 @@ const CONTAINER_NAME = /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 /** Returns `name` if Azure would accept it as a container name, else throws `code`. */
 export function checkContainer(name: string, what: string, code: ErrorCode = ErrorCode.INVALID_ARGUMENT): string {
   if (!CONTAINER_NAME.test(name)) {
-    throw new BackupError(
-      code,
-      `${what} ${JSON.stringify(name)} is not a valid Azure container name: 3-63 lowercase letters, digits and single hyphens`,
-    );
+    throw new BackupError(code, `${what} ${JSON.stringify(name)} is not a valid Azure container name: 3-63 lowercase letters, digits and single hyphens`);
   }
   return name;
 }

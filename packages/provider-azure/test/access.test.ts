@@ -45,7 +45,12 @@ test('a missing container: initialize and every call reject with NOT_FOUND', asy
   // stat is a HEAD: ContainerNotFound only in details.errorCode, still NOT_FOUND.
   await rejection(provider.stat('x'), ErrorCode.NOT_FOUND);
   assert.equal(await provider.exists('x'), false);
-  await rejection((async () => { for await (const _ of provider.list('')) break; })(), ErrorCode.NOT_FOUND);
+  await rejection(
+    (async () => {
+      for await (const _ of provider.list('')) break;
+    })(),
+    ErrorCode.NOT_FOUND,
+  );
   // A per-call override to a missing container fails the same way.
   const healthy = new AzureProvider({ connectionString: azurite().connectionString, container: TEST_CONTAINER, path: uniquePath('healthy') });
   await healthy.initialize();

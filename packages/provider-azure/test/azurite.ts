@@ -33,7 +33,9 @@ export function uniquePath(stem: string): string {
  */
 export async function rawBlobs(container: string, root: string): Promise<string[]> {
   const names: string[] = [];
-  const listing = adminClient().getContainerClient(container).listBlobsFlat({ prefix: `${root}/`, includeUncommitedBlobs: true });
+  const listing = adminClient()
+    .getContainerClient(container)
+    .listBlobsFlat({ prefix: `${root}/`, includeUncommitedBlobs: true });
   for await (const item of listing) names.push(item.name.slice(root.length + 1));
   return names.sort();
 }

@@ -107,9 +107,13 @@ test('a sizeHint too large for 50,000 configured blocks picks larger blocks', as
 test('an aborted write of a new blob: ABORTED, nothing listed, its staged blocks stay hidden', async () => {
   const provider = smallBlocks();
   const controller = new AbortController();
-  const write = provider.write('backup-1/chunk-1', bodyThatStagesThen(provider, 'backup-1/chunk-1', () => controller.abort()), {
-    signal: controller.signal,
-  });
+  const write = provider.write(
+    'backup-1/chunk-1',
+    bodyThatStagesThen(provider, 'backup-1/chunk-1', () => controller.abort()),
+    {
+      signal: controller.signal,
+    },
+  );
   await assert.rejects(write, (error: unknown) => BackupError.is(error, ErrorCode.ABORTED));
   assert.equal(await provider.exists('backup-1/chunk-1'), false);
   const listed: string[] = [];
@@ -187,9 +191,13 @@ test('deletePrefix removes a failed backup, the staged blocks of its aborted wri
   await provider.put('failed-backup/backup_config.json', '{}');
   await provider.put('failed-backup-2/backup_config.json', '{}');
   const controller = new AbortController();
-  const write = provider.write('failed-backup/node1/chunk-1', bodyThatStagesThen(provider, 'failed-backup/node1/chunk-1', () => controller.abort()), {
-    signal: controller.signal,
-  });
+  const write = provider.write(
+    'failed-backup/node1/chunk-1',
+    bodyThatStagesThen(provider, 'failed-backup/node1/chunk-1', () => controller.abort()),
+    {
+      signal: controller.signal,
+    },
+  );
   await assert.rejects(write, (error: unknown) => BackupError.is(error, ErrorCode.ABORTED));
   assert.ok((await stagedBlocks(provider, 'failed-backup/node1/chunk-1')) > 0, 'the aborted write should have left staged blocks');
 
@@ -203,21 +211,30 @@ test('homeDir is the container URL, the root path and the id; overrides change i
   const { blobEndpoint, connectionString } = azurite();
   const provider = new AzureProvider({ connectionString, container: TEST_CONTAINER, path: 'weaviate/backups' });
   assert.equal(provider.homeDir('backup-1'), `${blobEndpoint}/${TEST_CONTAINER}/weaviate/backups/backup-1`);
-  assert.equal(
-    provider.homeDir('backup-1', { bucket: ALTERNATE_CONTAINER, path: '/other/' }),
-    `${blobEndpoint}/${ALTERNATE_CONTAINER}/other/backup-1`,
-  );
+  assert.equal(provider.homeDir('backup-1', { bucket: ALTERNATE_CONTAINER, path: '/other/' }), `${blobEndpoint}/${ALTERNATE_CONTAINER}/other/backup-1`);
   assert.equal(provider.homeDir('backup-1', { path: '' }), `${blobEndpoint}/${TEST_CONTAINER}/backup-1`);
   const cloud = new AzureProvider({ accountName: 'acct', accountKey: 'a2V5', container: 'backups' });
   assert.equal(cloud.homeDir('b'), 'https://acct.blob.core.windows.net/backups/b');
 });
 
 test('the manifest declares Azure block limits and the configured block size and concurrency', () => {
-  const provider = new AzureProvider({ connectionString: azurite().connectionString, container: TEST_CONTAINER, blockSize: 16 * MiB, uploadConcurrency: 3, listPageSize: 100 });
+  const provider = new AzureProvider({
+    connectionString: azurite().connectionString,
+    container: TEST_CONTAINER,
+    blockSize: 16 * MiB,
+    uploadConcurrency: 3,
+    listPageSize: 100,
+  });
   assert.deepEqual(provider.capabilities.multipart, { partSize: 16 * MiB, queueSize: 3 });
   assert.equal(provider.capabilities.maxObjectSize, 16 * MiB * 50_000);
   assert.equal(provider.capabilities.listPageSize, 100);
   assert.ok(Object.isFrozen(provider.capabilities) && Object.isFrozen(provider.capabilities.multipart));
-  assert.throws(() => new AzureProvider({ connectionString: azurite().connectionString, container: TEST_CONTAINER, blockSize: 4001 * MiB }), (e: unknown) => BackupError.is(e, ErrorCode.INVALID_ARGUMENT));
-  assert.throws(() => new AzureProvider({ connectionString: azurite().connectionString, container: TEST_CONTAINER, listPageSize: 5001 }), (e: unknown) => BackupError.is(e, ErrorCode.INVALID_ARGUMENT));
+  assert.throws(
+    () => new AzureProvider({ connectionString: azurite().connectionString, container: TEST_CONTAINER, blockSize: 4001 * MiB }),
+    (e: unknown) => BackupError.is(e, ErrorCode.INVALID_ARGUMENT),
+  );
+  assert.throws(
+    () => new AzureProvider({ connectionString: azurite().connectionString, container: TEST_CONTAINER, listPageSize: 5001 }),
+    (e: unknown) => BackupError.is(e, ErrorCode.INVALID_ARGUMENT),
+  );
 });

@@ -22,8 +22,10 @@ export function isWithin(path: string, root: string): boolean {
 export function confine(path: string, allowedRoots: readonly string[]): string {
   const resolved = resolve(path);
   if (!allowedRoots.some((root) => isWithin(resolved, root))) {
-    throw refused(`${JSON.stringify(path)} is outside the allowed roots (${allowedRoots.join(', ')}); ` +
-      'the operator can allow more with BACKUP_FILESYSTEM_ALLOWED_ROOTS');
+    throw refused(
+      `${JSON.stringify(path)} is outside the allowed roots (${allowedRoots.join(', ')}); ` +
+        'the operator can allow more with BACKUP_FILESYSTEM_ALLOWED_ROOTS',
+    );
   }
   for (const segment of resolved.split(sep)) {
     if (Buffer.byteLength(segment) > MAX_NAME_BYTES) throw refused(`${JSON.stringify(path)} has a segment longer than ${MAX_NAME_BYTES} bytes`);

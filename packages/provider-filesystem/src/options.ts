@@ -22,10 +22,7 @@ export interface FilesystemProviderOptions {
 export function filesystemOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): FilesystemProviderOptions {
   const path = env.BACKUP_FILESYSTEM_PATH;
   if (path === undefined || path.trim() === '') {
-    throw new BackupError(
-      ErrorCode.CONFIG,
-      'BACKUP_FILESYSTEM_PATH is required by backup-filesystem: set it to an absolute directory for backups',
-    );
+    throw new BackupError(ErrorCode.CONFIG, 'BACKUP_FILESYSTEM_PATH is required by backup-filesystem: set it to an absolute directory for backups');
   }
   return {
     path: checkRoot(path, 'BACKUP_FILESYSTEM_PATH'),
@@ -36,13 +33,13 @@ export function filesystemOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): 
 
 /** `BACKUP_FILESYSTEM_ALLOWED_ROOTS`: absolute directories separated by `:`; CONFIG naming it otherwise. */
 function allowedRootsFromEnv(value: string | undefined): string[] {
-  const roots = (value ?? '').split(':').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const roots = (value ?? '')
+    .split(':')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
   for (const root of roots) {
     if (!isAbsolute(root)) {
-      throw new BackupError(
-        ErrorCode.CONFIG,
-        `BACKUP_FILESYSTEM_ALLOWED_ROOTS must list absolute directories separated by ':', got ${JSON.stringify(root)}`,
-      );
+      throw new BackupError(ErrorCode.CONFIG, `BACKUP_FILESYSTEM_ALLOWED_ROOTS must list absolute directories separated by ':', got ${JSON.stringify(root)}`);
     }
   }
   return roots.map((root) => resolve(root));

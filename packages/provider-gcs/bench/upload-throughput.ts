@@ -42,8 +42,6 @@ export async function benchmarkGcsUpload(opts: { bytes: number }): Promise<Uploa
   }
 }
 
-
-
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const mib = Number(process.argv[2] ?? 64);
   const result = await benchmarkGcsUpload({ bytes: mib * MiB });

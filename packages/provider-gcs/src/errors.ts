@@ -9,13 +9,21 @@ export interface GcsErrorTarget {
 
 // Connection failures, from Node's sockets, undici (fetch) or gaxios.
 const CONNECTION_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND',
-  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
 ]);
 // The SDK's own codes for a checksum that did not match (uploads and downloads).
-const INTEGRITY_CODES = new Set([
-  'CONTENT_DOWNLOAD_MISMATCH', 'FILE_NO_UPLOAD', 'FILE_NO_UPLOAD_DELETE', 'UPLOAD_MISMATCH', 'UPLOAD_MISMATCH_DELETE_FAIL',
-]);
+const INTEGRITY_CODES = new Set(['CONTENT_DOWNLOAD_MISMATCH', 'FILE_NO_UPLOAD', 'FILE_NO_UPLOAD_DELETE', 'UPLOAD_MISMATCH', 'UPLOAD_MISMATCH_DELETE_FAIL']);
 // A file that cannot be opened: for this provider, only ever the credentials file.
 const LOCAL_FILE_CODES = new Set(['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR']);
 // Operations where a 404 can only mean the bucket: they do not need the object to exist.
@@ -42,10 +50,7 @@ export function mapGcsError(error: unknown, context: ErrorContext, target: GcsEr
   }
   if (LOCAL_FILE_CODES.has(stringCode(error) ?? '')) {
     // This provider reads no local file but the credentials file.
-    return make(
-      ErrorCode.ACCESS_DENIED,
-      `${what}: the credentials file cannot be read (GOOGLE_APPLICATION_CREDENTIALS or keyFilename): ${detail}`,
-    );
+    return make(ErrorCode.ACCESS_DENIED, `${what}: the credentials file cannot be read (GOOGLE_APPLICATION_CREDENTIALS or keyFilename): ${detail}`);
   }
   if (statusCode === ErrorCode.ACCESS_DENIED || isCredentialsError(detail)) {
     return make(

@@ -22,14 +22,7 @@ import {
 } from '@backup/core';
 import { createStorage } from './client.ts';
 import { mapGcsError } from './errors.ts';
-import {
-  CHUNK_GRANULARITY,
-  DEFAULT_CHUNK_SIZE,
-  DEFAULT_LIST_PAGE_SIZE,
-  checkChunkSize,
-  checkListPageSize,
-  type GcsProviderOptions,
-} from './options.ts';
+import { CHUNK_GRANULARITY, DEFAULT_CHUNK_SIZE, DEFAULT_LIST_PAGE_SIZE, checkChunkSize, checkListPageSize, type GcsProviderOptions } from './options.ts';
 import { openDownload, readWhole } from './download.ts';
 import { resumableUpload } from './resumable-upload.ts';
 

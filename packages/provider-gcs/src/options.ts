@@ -72,10 +72,7 @@ export interface GcsProviderOptions extends GcsConnectionOptions {
 export function gcsOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): GcsProviderOptions {
   const bucket = nonEmpty(env.BACKUP_GCS_BUCKET);
   if (bucket === undefined) {
-    throw new BackupError(
-      ErrorCode.CONFIG,
-      'BACKUP_GCS_BUCKET is required by backup-gcs: set it to the name of the bucket for backups',
-    );
+    throw new BackupError(ErrorCode.CONFIG, 'BACKUP_GCS_BUCKET is required by backup-gcs: set it to the name of the bucket for backups');
   }
   const useAuth = parseBoolean(env.BACKUP_GCS_USE_AUTH, 'BACKUP_GCS_USE_AUTH', true);
   const emulatorHost = nonEmpty(env.STORAGE_EMULATOR_HOST);
@@ -88,9 +85,7 @@ export function gcsOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): GcsProv
     // process.env by themselves. Only a file named by another environment
     // must be passed on (as keyFilename, which Google's library calls deprecated).
     keyFilename:
-      useAuth && credentialsFile !== undefined && credentialsFile !== nonEmpty(process.env.GOOGLE_APPLICATION_CREDENTIALS)
-        ? credentialsFile
-        : undefined,
+      useAuth && credentialsFile !== undefined && credentialsFile !== nonEmpty(process.env.GOOGLE_APPLICATION_CREDENTIALS) ? credentialsFile : undefined,
     projectId: nonEmpty(env.GCP_PROJECT) ?? nonEmpty(env.GOOGLE_CLOUD_PROJECT),
     apiEndpoint: emulatorHost === undefined ? undefined : normalizeEndpoint(emulatorHost),
     progressTimeoutMs: progressTimeoutFromEnv(env, 'BACKUP_GCS_PROGRESS_TIMEOUT_MS'),

@@ -115,7 +115,10 @@ describe('credentials', () => {
       const provider = backupModule.fromEnv(env) as GcsProvider;
       await roundTrip(provider);
       assert.ok(proxy.requests.length >= 6, 'the calls went through the recording proxy');
-      assert.deepEqual(proxy.requests.filter((request) => request.authorization !== undefined), []);
+      assert.deepEqual(
+        proxy.requests.filter((request) => request.authorization !== undefined),
+        [],
+      );
       // Not even for a real GCS endpoint: the client has nothing to sign with.
       const headers = await provider.storage.authClient.getRequestHeaders('https://storage.googleapis.com/storage/v1/b');
       assert.equal(headers.get('authorization'), null);
@@ -179,8 +182,9 @@ describe('options', () => {
     assert.equal(new GcsProvider({ bucket: 'b', useAuth: false }).capabilities.listPageSize, 1000);
     assert.equal(new GcsProvider({ bucket: 'b', useAuth: false, chunkSize: 0 }).capabilities.multipart, null);
     for (const bad of [{ chunkSize: 1000 }, { chunkSize: -262144 }, { listPageSize: 0 }, { listPageSize: 1001 }, { bucket: '' }]) {
-      assert.throws(() => new GcsProvider({ bucket: 'b', useAuth: false, ...bad }), (error: unknown) =>
-        BackupError.is(error, ErrorCode.INVALID_ARGUMENT),
+      assert.throws(
+        () => new GcsProvider({ bucket: 'b', useAuth: false, ...bad }),
+        (error: unknown) => BackupError.is(error, ErrorCode.INVALID_ARGUMENT),
       );
     }
   });

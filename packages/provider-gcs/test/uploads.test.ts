@@ -112,7 +112,11 @@ test.each([CHUNK, 0])('an aborted write (chunkSize %i) cancels its upload sessio
     const provider = emulatorProvider({ apiEndpoint: proxy.endpoint, chunkSize });
     await provider.put('kept', 'previous');
     const controller = new AbortController();
-    const write = provider.write('kept', stalling(1024 * 1024, () => controller.abort()), { signal: controller.signal });
+    const write = provider.write(
+      'kept',
+      stalling(1024 * 1024, () => controller.abort()),
+      { signal: controller.signal },
+    );
     const error = await write.then(
       () => assert.fail('the write should have been aborted'),
       (reason: unknown) => reason,
@@ -150,7 +154,10 @@ test('a write whose body fails cancels its session and reports the body error', 
     );
     assert.ok(BackupError.is(error) && error.code !== ErrorCode.ABORTED, `expected a BackupError, got ${String(error)}`);
     assert.equal(error.cause, failure);
-    assert.ok(sessionRequests(proxy.requests).some((request) => request.method === 'PUT'), 'chunks had gone up');
+    assert.ok(
+      sessionRequests(proxy.requests).some((request) => request.method === 'PUT'),
+      'chunks had gone up',
+    );
     assert.ok(proxy.requests.some((request) => request.method === 'DELETE' && request.status === 499));
     assert.ok(await allEnded(proxy.requests));
     assert.equal(await provider.exists('broken'), false);

@@ -62,8 +62,6 @@ export async function benchmarkS3Upload(opts: { bytes: number }): Promise<Upload
   }
 }
 
-
-
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const mebibytes = Number(process.argv[2] ?? 256);
   const result = await benchmarkS3Upload({ bytes: mebibytes * MiB });

@@ -7,9 +7,7 @@ export function createS3Client(options: ResolvedS3Options, progressTimeoutMs = 0
     // The socket-level twin of the provider's progress deadline: the SDK gives up a silent
     // connection itself, so requests the provider does not sign (multipart completion and
     // abort) cannot hang either.
-    ...(progressTimeoutMs > 0
-      ? { requestHandler: { connectionTimeout: progressTimeoutMs, requestTimeout: progressTimeoutMs } }
-      : {}),
+    ...(progressTimeoutMs > 0 ? { requestHandler: { connectionTimeout: progressTimeoutMs, requestTimeout: progressTimeoutMs } } : {}),
     region: options.region,
     ...(options.endpoint === undefined ? {} : { endpoint: describeEndpoint(options) }),
     forcePathStyle: options.forcePathStyle,

@@ -75,8 +75,7 @@ export function mapS3Error(error: unknown, context: ErrorContext, scope: S3Error
   const bucket = context.location?.bucket ?? scope.bucket;
   const what = `${context.operation}${context.key === undefined ? '' : ` ${JSON.stringify(context.key)}`} in s3://${bucket}`;
 
-  const fail = (code: ErrorCode, reason: string): BackupError =>
-    new BackupError(code, `s3: ${what} failed: ${reason}`, { cause: error });
+  const fail = (code: ErrorCode, reason: string): BackupError => new BackupError(code, `s3: ${what} failed: ${reason}`, { cause: error });
 
   if (name === 'NoSuchBucket') {
     return fail(ErrorCode.NOT_FOUND, `bucket "${bucket}" does not exist at ${scope.endpoint}; create it, or fix BACKUP_S3_BUCKET`);
@@ -92,10 +91,7 @@ export function mapS3Error(error: unknown, context: ErrorContext, scope: S3Error
     return fail(ErrorCode.ACCESS_DENIED, `access denied: the credentials lack permission for this on bucket "${bucket}" (${detail})`);
   }
   if (systemCode !== undefined && UNREACHABLE_CODES.has(systemCode)) {
-    return fail(
-      ErrorCode.UNAVAILABLE,
-      `cannot reach ${scope.endpoint} (${systemCode}${retried(attempts)}); check BACKUP_S3_ENDPOINT and BACKUP_S3_USE_SSL`,
-    );
+    return fail(ErrorCode.UNAVAILABLE, `cannot reach ${scope.endpoint} (${systemCode}${retried(attempts)}); check BACKUP_S3_ENDPOINT and BACKUP_S3_USE_SSL`);
   }
   if (systemCode !== undefined && TLS_CODES.test(systemCode)) {
     return fail(

@@ -6,12 +6,7 @@ import { AbortMultipartUploadCommand, ListMultipartUploadsCommand, type S3Client
  * Lists all of the bucket's uploads and filters here, because MinIO treats
  * `Prefix` on ListMultipartUploads as an exact key.
  */
-export async function abortLeftoverUploads(
-  client: S3Client,
-  bucket: string,
-  keyPrefix: string,
-  signal: AbortSignal | undefined,
-): Promise<void> {
+export async function abortLeftoverUploads(client: S3Client, bucket: string, keyPrefix: string, signal: AbortSignal | undefined): Promise<void> {
   let KeyMarker: string | undefined;
   let UploadIdMarker: string | undefined;
   do {

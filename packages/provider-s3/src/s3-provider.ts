@@ -1,12 +1,5 @@
 import { Readable } from 'node:stream';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   AbstractBackupProvider,
   BackupError,
@@ -89,10 +82,9 @@ export class S3Provider extends AbstractBackupProvider {
   }
 
   protected async _put(key: string, data: Buffer, options: InternalCallOptions): Promise<void> {
-    await this.clientFor(options.location).send(
-      new PutObjectCommand({ ...this.address(key, options.location), Body: data, ContentLength: data.byteLength }),
-      { abortSignal: options.signal },
-    );
+    await this.clientFor(options.location).send(new PutObjectCommand({ ...this.address(key, options.location), Body: data, ContentLength: data.byteLength }), {
+      abortSignal: options.signal,
+    });
   }
 
   protected async _get(key: string, options: InternalCallOptions): Promise<Buffer> {

@@ -1,10 +1,5 @@
 import { PassThrough, type Readable } from 'node:stream';
-import {
-  AbortMultipartUploadCommand,
-  PutObjectCommand,
-  UploadPartCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { S3_LIMITS } from './options.ts';
 
@@ -104,8 +99,7 @@ function withSignal(client: S3Client, signal: AbortSignal): S3Client {
   const scoped = Object.create(client) as S3Client;
   const send = client.send.bind(client) as (command: unknown, options?: object) => Promise<unknown>;
   Object.defineProperty(scoped, 'send', {
-    value: (command: unknown, options?: object) =>
-      send(command, isTransfer(command) ? { ...options, abortSignal: signal } : options),
+    value: (command: unknown, options?: object) => send(command, isTransfer(command) ? { ...options, abortSignal: signal } : options),
   });
   return scoped;
 }

@@ -40,9 +40,7 @@ runFaultConformance({
   },
   leftovers: async (provider, prefix) => {
     const s3 = provider as S3Provider;
-    const answer = await s3.client.send(
-      new ListMultipartUploadsCommand({ Bucket: s3.options.bucket, Prefix: `${s3.options.path}/${prefix}` }),
-    );
+    const answer = await s3.client.send(new ListMultipartUploadsCommand({ Bucket: s3.options.bucket, Prefix: `${s3.options.path}/${prefix}` }));
     return (answer.Uploads ?? []).map((upload) => upload.Key ?? '');
   },
   // A byte damaged on the way up is refused by the backend and the upload retried: never stored, never a failed backup.

@@ -19,9 +19,7 @@ test('backupModule is named s3 and builds an S3Provider from BACKUP_S3_* and AWS
     expect((await provider.get('backup-1/backup_config.json')).toString()).toBe('{"status":"SUCCESS"}');
     expect(provider.homeDir('backup-1')).toBe(`s3://${connection().bucket}/${env.BACKUP_S3_PATH}/backup-1`);
     // Stored under BACKUP_S3_PATH in BACKUP_S3_BUCKET, and nothing else (the probe is gone).
-    expect(await rawEntries(client, connection().bucket, `${env.BACKUP_S3_PATH}/`)).toEqual([
-      `${env.BACKUP_S3_PATH}/backup-1/backup_config.json`,
-    ]);
+    expect(await rawEntries(client, connection().bucket, `${env.BACKUP_S3_PATH}/`)).toEqual([`${env.BACKUP_S3_PATH}/backup-1/backup_config.json`]);
   } finally {
     await provider.close();
   }

@@ -2,13 +2,7 @@
 // write that is aborted or whose body fails leaves no upload or part behind.
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  CreateMultipartUploadCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  ListPartsCommand,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListPartsCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, test } from 'vitest';
 import { BackupError, ErrorCode, joinKey } from '@backup/core';
 import type { S3Provider } from '../src/index.ts';
@@ -108,7 +102,10 @@ describe('multipart', () => {
       const release = new Promise<never>((_, reject) => (stop = reject));
       release.catch(() => {});
       const write = provider.write('aborted/chunk-1', stalling(3 * PART, release), { signal: controller.signal });
-      const outcome = write.then(() => undefined, (error: unknown) => error);
+      const outcome = write.then(
+        () => undefined,
+        (error: unknown) => error,
+      );
       await partsStored(provider, 'aborted/chunk-1', 2);
       controller.abort();
       const error = await outcome;

@@ -27,7 +27,8 @@ export function sftpOptionsFromEnv(env: NodeJS.ProcessEnv): SftpProviderOptions 
   };
   const keyFile = env.BACKUP_SFTP_PRIVATE_KEY_FILE;
   const port = env.BACKUP_SFTP_PORT === undefined || env.BACKUP_SFTP_PORT === '' ? 22 : Number(env.BACKUP_SFTP_PORT);
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new BackupError(ErrorCode.CONFIG, `sftp: BACKUP_SFTP_PORT must be a port, got ${env.BACKUP_SFTP_PORT}`);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535)
+    throw new BackupError(ErrorCode.CONFIG, `sftp: BACKUP_SFTP_PORT must be a port, got ${env.BACKUP_SFTP_PORT}`);
   return {
     host: required('BACKUP_SFTP_HOST'),
     port,

@@ -65,16 +65,24 @@ export class SftpProvider extends AbstractBackupProvider {
     const what = `sftp: ${context.operation}${context.key === undefined ? '' : ` ${JSON.stringify(context.key)}`} on ${this.#options.host}`;
     if (NOT_FOUND_CODES.has(code) || /No such file/i.test(detail)) return new BackupError(ErrorCode.NOT_FOUND, `${what}: not found`, { cause: error });
     if (DENIED_CODES.has(code) || /permission denied|authentication/i.test(detail)) {
-      return new BackupError(ErrorCode.ACCESS_DENIED, `${what}: denied; check BACKUP_SFTP_USERNAME, the key and the path's permissions (${detail})`, { cause: error });
+      return new BackupError(ErrorCode.ACCESS_DENIED, `${what}: denied; check BACKUP_SFTP_USERNAME, the key and the path's permissions (${detail})`, {
+        cause: error,
+      });
     }
     if (UNREACHABLE_CODES.has(code)) {
-      return new BackupError(ErrorCode.UNAVAILABLE, `${what}: cannot reach the server; check BACKUP_SFTP_HOST and BACKUP_SFTP_PORT (${detail})`, { cause: error });
+      return new BackupError(ErrorCode.UNAVAILABLE, `${what}: cannot reach the server; check BACKUP_SFTP_HOST and BACKUP_SFTP_PORT (${detail})`, {
+        cause: error,
+      });
     }
     return new BackupError(ErrorCode.IO, `${what} failed: ${detail}`, { cause: error });
   }
 
   protected async _put(key: string, data: Buffer, options: InternalCallOptions): Promise<void> {
-    await this._write(key, Readable.from([data]), { location: options.location, signal: options.signal ?? new AbortController().signal, sizeHint: data.length });
+    await this._write(key, Readable.from([data]), {
+      location: options.location,
+      signal: options.signal ?? new AbortController().signal,
+      sizeHint: data.length,
+    });
   }
 
   protected async _get(key: string, options: InternalCallOptions): Promise<Buffer> {

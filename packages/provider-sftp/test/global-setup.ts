@@ -35,14 +35,19 @@ async function freePort(): Promise<number> {
 }
 
 async function listening(port: number): Promise<boolean> {
-  return await new Promise((resolve) => connect(port, '127.0.0.1').once('connect', function (this: import('node:net').Socket) {
-    this.destroy();
-    resolve(true);
-  }).once('error', () => resolve(false)));
+  return await new Promise((resolve) =>
+    connect(port, '127.0.0.1')
+      .once('connect', function (this: import('node:net').Socket) {
+        this.destroy();
+        resolve(true);
+      })
+      .once('error', () => resolve(false)),
+  );
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  if (SSHD === undefined) throw new Error('provider-sftp tests need OpenSSH sshd (apt-get install -y openssh-server); scripts/emulators/install.sh installs it');
+  if (SSHD === undefined)
+    throw new Error('provider-sftp tests need OpenSSH sshd (apt-get install -y openssh-server); scripts/emulators/install.sh installs it');
   const dir = await mkdtemp('/dev/shm/emulator-sshd-');
   try {
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'host_key')]);
@@ -54,9 +59,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await mkdir('/run/sshd', { recursive: true }).catch(() => {}); // privilege separation directory
   const port = await freePort();
   const config = [
-    `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${join(dir, 'host_key')}`, `PidFile ${join(dir, 'sshd.pid')}`,
-    `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`, 'PasswordAuthentication no', 'KbdInteractiveAuthentication no',
-    'UsePAM no', 'StrictModes no', 'PermitRootLogin prohibit-password', 'MaxSessions 100', 'MaxStartups 100', 'Subsystem sftp internal-sftp',
+    `Port ${port}`,
+    'ListenAddress 127.0.0.1',
+    `HostKey ${join(dir, 'host_key')}`,
+    `PidFile ${join(dir, 'sshd.pid')}`,
+    `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'UsePAM no',
+    'StrictModes no',
+    'PermitRootLogin prohibit-password',
+    'MaxSessions 100',
+    'MaxStartups 100',
+    'Subsystem sftp internal-sftp',
   ];
   await writeFile(join(dir, 'sshd_config'), `${config.join('\n')}\n`);
   const sshd = spawn(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -48,8 +48,7 @@ export function resolveConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides
   const port = overrides.port ?? parsePort(env.PORT, 'PORT') ?? 8080;
   const dataPath = resolve(overrides.dataPath ?? nonEmpty(env.PERSISTENCE_DATA_PATH) ?? './data');
   const nodeName = overrides.nodeName ?? nonEmpty(env.CLUSTER_HOSTNAME) ?? 'node1';
-  const maxBodyBytes =
-    overrides.maxBodyBytes ?? parsePositiveInt(env.MAX_REQUEST_BODY_BYTES, 'MAX_REQUEST_BODY_BYTES') ?? DEFAULT_MAX_BODY_BYTES;
+  const maxBodyBytes = overrides.maxBodyBytes ?? parsePositiveInt(env.MAX_REQUEST_BODY_BYTES, 'MAX_REQUEST_BODY_BYTES') ?? DEFAULT_MAX_BODY_BYTES;
   // A server on a free port (tests, several servers on a machine) takes a free gRPC port too unless told otherwise.
   const grpcPort = overrides.grpcPort ?? parsePort(env.GRPC_PORT, 'GRPC_PORT') ?? (port === 0 ? 0 : 50051);
   return {
@@ -101,10 +100,7 @@ function resolveAuth(env: NodeJS.ProcessEnv): AuthConfig {
   }
   const apiKeys = parseList(env.AUTHENTICATION_APIKEY_ALLOWED_KEYS);
   if (apiKeys.length === 0) {
-    throw new BackupError(
-      ErrorCode.CONFIG,
-      'AUTHENTICATION_APIKEY_ALLOWED_KEYS must list at least one key when AUTHENTICATION_APIKEY_ENABLED=true',
-    );
+    throw new BackupError(ErrorCode.CONFIG, 'AUTHENTICATION_APIKEY_ALLOWED_KEYS must list at least one key when AUTHENTICATION_APIKEY_ENABLED=true');
   }
   // With keys configured, anonymous access is off unless explicitly turned on.
   return { apiKeys, anonymousAccess: anonymous ?? false };

@@ -201,9 +201,7 @@ function httpCluster(cluster: ClusterConfig, participant: LocalParticipant) {
     // Status polls are tiny: polling often keeps the coordination time of a backup or restore well under a second.
     pollIntervalMs: POLL_INTERVAL_MS,
     // Each request gets at most half of it (within 1-5 s), so a silent node is given up in about that time.
-    ...(timeout !== undefined
-      ? { unreachableAfterMs: timeout, requestTimeoutMs: Math.max(1_000, Math.min(5_000, Math.floor(timeout / 2))) }
-      : {}),
+    ...(timeout !== undefined ? { unreachableAfterMs: timeout, requestTimeoutMs: Math.max(1_000, Math.min(5_000, Math.floor(timeout / 2))) } : {}),
   });
 }
 

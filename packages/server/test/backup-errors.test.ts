@@ -33,8 +33,13 @@ describe('create refusals (422)', { timeout: 60_000 }, () => {
     const path = '/backups/filesystem';
     await expectError('POST', path, { id: 'Not-Lower' }, 422, "invalid backup id: 'Not-Lower' allowed characters are lowercase, 0-9, _, -");
     await expectError('POST', path, { id: 'a b' }, 422, "invalid backup id: 'a b' allowed characters are lowercase, 0-9, _, -");
-    await expectError('POST', path, { id: 'x', include: ['Article'], exclude: ['Author'] }, 422,
-      "malformed request: 'include' and 'exclude' cannot both contain values");
+    await expectError(
+      'POST',
+      path,
+      { id: 'x', include: ['Article'], exclude: ['Author'] },
+      422,
+      "malformed request: 'include' and 'exclude' cannot both contain values",
+    );
     await expectError('POST', path, { id: 'x', include: ['Article', 'Article'] }, 422, /'Article' appears more than once/);
     await expectError('POST', path, { id: 'x', include: ['Missing'] }, 422, "class Missing doesn't exist");
     await expectError('POST', path, { id: 'x', exclude: ['*'] }, 422, /nothing to back up/);
@@ -90,8 +95,13 @@ describe('restore refusals (422), all before anything is downloaded', { timeout:
 
   test('a class not in the backup; include with exclude; an unknown node', async () => {
     await expectError('POST', '/backups/filesystem/done/restore', { include: ['Book'] }, 422, 'class Book is not in backup done');
-    await expectError('POST', '/backups/filesystem/done/restore', { include: ['Article'], exclude: ['Author'] }, 422,
-      "malformed request: 'include' and 'exclude' cannot both contain values");
+    await expectError(
+      'POST',
+      '/backups/filesystem/done/restore',
+      { include: ['Article'], exclude: ['Author'] },
+      422,
+      "malformed request: 'include' and 'exclude' cannot both contain values",
+    );
     await expectError('POST', '/backups/filesystem/done/restore', { node_mapping: { node1: 'elsewhere' } }, 422, /node_mapping.*node1/);
   });
 
@@ -135,4 +145,3 @@ describe('cancel refusals (422) and list', { timeout: 60_000 }, () => {
     expect(asc.body[0].id).toBe('done');
   });
 });
-

@@ -42,7 +42,15 @@ describe('integrity and multi-tenancy', { timeout: 300_000 }, () => {
     const { url, call } = server;
     await createClass(url, 'Tenanted', { multiTenancyConfig: { enabled: true } });
     const tenants = ['hot', 'cold', 'frozen'];
-    expect((await call('POST', '/schema/Tenanted/tenants', tenants.map((name) => ({ name, activityStatus: 'HOT' })))).status).toBe(200);
+    expect(
+      (
+        await call(
+          'POST',
+          '/schema/Tenanted/tenants',
+          tenants.map((name) => ({ name, activityStatus: 'HOT' })),
+        )
+      ).status,
+    ).toBe(200);
     const data: Record<string, Map<string, unknown>> = {};
     for (const tenant of tenants) data[tenant] = await fill(url, 'Tenanted', 25, 500, tenant);
     const update = await call('PUT', '/schema/Tenanted/tenants', [

@@ -47,7 +47,9 @@ export async function filesBelow(dir: string): Promise<string[]> {
 
 /** Incompressible text of `bytes` characters. */
 export function noise(bytes: number): string {
-  return randomBytes(Math.ceil((bytes * 3) / 4)).toString('base64').slice(0, bytes);
+  return randomBytes(Math.ceil((bytes * 3) / 4))
+    .toString('base64')
+    .slice(0, bytes);
 }
 
 export async function createClass(url: string, name: string, extra: Record<string, unknown> = {}): Promise<void> {
@@ -63,13 +65,7 @@ export async function createClass(url: string, name: string, extra: Record<strin
 }
 
 /** Adds `count` objects of about `size` bytes in batches; returns their ids and properties. */
-export async function fill(
-  url: string,
-  className: string,
-  count: number,
-  size: number,
-  tenant?: string,
-): Promise<Map<string, { n: number; text: string }>> {
+export async function fill(url: string, className: string, count: number, size: number, tenant?: string): Promise<Map<string, { n: number; text: string }>> {
   const stored = new Map<string, { n: number; text: string }>();
   const batchBytes = 1024 * 1024;
   const perBatch = Math.max(1, Math.floor(batchBytes / Math.max(size, 1)));

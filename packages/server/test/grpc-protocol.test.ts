@@ -50,7 +50,13 @@ describe('gRPC protocol', () => {
     await expect(unary(weaviateClient, 'BatchDelete', {})).rejects.toMatchObject({ code: grpc.status.UNIMPLEMENTED });
     await expect(unary(weaviateClient, 'TenantsGet', {})).rejects.toMatchObject({ code: grpc.status.UNIMPLEMENTED });
     const unknown = await new Promise<grpc.ServiceError>((resolve) =>
-      weaviateClient.makeUnaryRequest('/weaviate.v1.Weaviate/NoSuchMethod', () => Buffer.alloc(0), (bytes) => bytes, {}, (error) => resolve(error!)),
+      weaviateClient.makeUnaryRequest(
+        '/weaviate.v1.Weaviate/NoSuchMethod',
+        () => Buffer.alloc(0),
+        (bytes) => bytes,
+        {},
+        (error) => resolve(error!),
+      ),
     );
     expect(unknown.code).toBe(grpc.status.UNIMPLEMENTED);
   });
@@ -60,7 +66,9 @@ describe('gRPC protocol', () => {
     await expect(unary(weaviateClient, 'Search', { collection: 'Thing', bm25_search: {} })).rejects.toMatchObject({ code: grpc.status.UNIMPLEMENTED });
     const byName = { operator: 'OPERATOR_EQUAL', target: { property: 'name' }, value_text: 'x' };
     await expect(unary(weaviateClient, 'Search', { collection: 'Thing', filters: byName })).rejects.toMatchObject({ code: grpc.status.UNIMPLEMENTED });
-    await expect(unary(weaviateClient, 'Aggregate', { collection: 'Thing', objects_count: true, filters: byName })).rejects.toMatchObject({ code: grpc.status.UNIMPLEMENTED });
+    await expect(unary(weaviateClient, 'Aggregate', { collection: 'Thing', objects_count: true, filters: byName })).rejects.toMatchObject({
+      code: grpc.status.UNIMPLEMENTED,
+    });
     await expect(unary(weaviateClient, 'Search', { collection: 'Nothing' })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
     expect(await unary(weaviateClient, 'Aggregate', { collection: 'Thing', objects_count: true })).toMatchObject({ single_result: { objects_count: 0 } });
   });
@@ -88,7 +96,9 @@ test('with API keys, the data methods need a key and the health check stays open
     await expect(unary(weaviateClient, 'Aggregate', { collection: 'Thing', objects_count: true })).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
     const withKey = new grpc.Metadata();
     withKey.set('authorization', 'Bearer secret-key');
-    await expect(unary(weaviateClient, 'Aggregate', { collection: 'Thing', objects_count: true }, withKey)).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+    await expect(unary(weaviateClient, 'Aggregate', { collection: 'Thing', objects_count: true }, withKey)).rejects.toMatchObject({
+      code: grpc.status.NOT_FOUND,
+    });
   } finally {
     weaviateClient.close();
     healthClient.close();
@@ -112,7 +122,9 @@ test('after close, the gRPC port no longer answers', async () => {
     const deadline = new grpc.Metadata();
     await expect(
       new Promise((resolve, reject) =>
-        (healthClient as unknown as Message).Check({}, deadline, { deadline: Date.now() + 2000 }, (error: unknown, reply: unknown) => (error ? reject(error) : resolve(reply))),
+        (healthClient as unknown as Message).Check({}, deadline, { deadline: Date.now() + 2000 }, (error: unknown, reply: unknown) =>
+          error ? reject(error) : resolve(reply),
+        ),
       ),
     ).rejects.toMatchObject({ code: expect.any(Number) });
   } finally {

@@ -76,13 +76,23 @@ describe('weaviate-client v3 over gRPC', () => {
   });
 
   test('config.get() parses the collection shape, the same after backup, delete and restore', async () => {
-    await client.collections.create({ name: 'Shape', properties: [{ name: 'body', dataType: 'text' }, { name: 'n', dataType: 'int' }] });
+    await client.collections.create({
+      name: 'Shape',
+      properties: [
+        { name: 'body', dataType: 'text' },
+        { name: 'n', dataType: 'int' },
+      ],
+    });
     const config = await client.collections.get('Shape').config.get();
     expect(config.name).toBe('Shape');
     expect(config.invertedIndex.bm25).toEqual({ b: 0.75, k1: 1.2 });
     expect(config.sharding.desiredCount).toBe(1);
     expect(config.replication.factor).toBe(1);
-    expect(config.properties.find((property) => property.name === 'body')).toMatchObject({ indexFilterable: true, indexSearchable: true, tokenization: 'word' });
+    expect(config.properties.find((property) => property.name === 'body')).toMatchObject({
+      indexFilterable: true,
+      indexSearchable: true,
+      tokenization: 'word',
+    });
     expect(config.properties.find((property) => property.name === 'n')).toMatchObject({ indexFilterable: true, indexSearchable: false });
 
     const before = (await server.call('GET', '/schema/Shape')).body;

@@ -47,13 +47,7 @@ export async function startTestServer(env: NodeJS.ProcessEnv = {}, options: Part
   };
 }
 
-export async function call(
-  baseUrl: string,
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<ApiAnswer> {
+export async function call(baseUrl: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer> {
   const response = await fetch(`${baseUrl}/v1${path}`, {
     method,
     headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },

@@ -99,7 +99,16 @@ describe('no secret in a log line, a status or an error', { timeout: 120_000 }, 
     const dir = scratch('secrets');
     mkdirSync(dir, { recursive: true });
     const keyFile = join(dir, 'service-account.json');
-    writeFileSync(keyFile, JSON.stringify({ type: 'service_account', project_id: 'p', private_key_id: 'abc123def456', private_key: PEM, client_email: 'b@p.iam.gserviceaccount.com' }));
+    writeFileSync(
+      keyFile,
+      JSON.stringify({
+        type: 'service_account',
+        project_id: 'p',
+        private_key_id: 'abc123def456',
+        private_key: PEM,
+        client_email: 'b@p.iam.gserviceaccount.com',
+      }),
+    );
     const lines: string[] = [];
     server = await startTestServer(
       {

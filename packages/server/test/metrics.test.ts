@@ -59,7 +59,14 @@ describe('Prometheus metrics', { timeout: 120_000 }, () => {
     const { pollStatus } = await import('./backup-support.ts');
     const cancelled = await pollStatus(server.url, '/backups/filesystem/stopped');
     const final = await scrape(server.metricsUrl!);
-    expect(valueOf(final, 'backup_operations_total', { kind: 'backup', ...node, status: cancelled.status as string, error_code: cancelled.status === 'SUCCESS' ? '' : 'ABORTED' })).toBe(1);
+    expect(
+      valueOf(final, 'backup_operations_total', {
+        kind: 'backup',
+        ...node,
+        status: cancelled.status as string,
+        error_code: cancelled.status === 'SUCCESS' ? '' : 'ABORTED',
+      }),
+    ).toBe(1);
     expect(valueOf(final, 'backup_operations_in_flight', { kind: 'backup', ...node })).toBe(0);
   });
 

@@ -47,9 +47,7 @@ export async function scrape(url: string): Promise<Sample[]> {
 /** The value of the one sample named `name` whose labels include `labels`; 0 when there is none. */
 // biome-ignore lint/suspicious/noShadowRestrictedNames: `valueOf` reads one metric's value; never used as Object.prototype.valueOf
 export function valueOf(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number {
-  const found = samples.filter(
-    (sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value),
-  );
+  const found = samples.filter((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value));
   if (found.length > 1) throw new Error(`${found.length} samples of ${name} match ${JSON.stringify(labels)}`);
   return found[0]?.value ?? 0;
 }

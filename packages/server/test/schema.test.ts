@@ -60,7 +60,16 @@ describe('collections (/v1/schema)', () => {
     ['a property without dataType', { class: 'NoType', properties: [{ name: 'x' }] }],
     ['an unknown dataType', { class: 'BadType', properties: [{ name: 'x', dataType: ['texty'] }] }],
     ['a bad property name', { class: 'BadProp', properties: [{ name: '1x', dataType: ['text'] }] }],
-    ['duplicate properties', { class: 'Twice', properties: [{ name: 'a', dataType: ['text'] }, { name: 'A', dataType: ['int'] }] }],
+    [
+      'duplicate properties',
+      {
+        class: 'Twice',
+        properties: [
+          { name: 'a', dataType: ['text'] },
+          { name: 'A', dataType: ['int'] },
+        ],
+      },
+    ],
     ['a non-boolean multiTenancyConfig.enabled', { class: 'Mt', multiTenancyConfig: { enabled: 'yes' } }],
     ['a zero desiredCount', { class: 'Zero', shardingConfig: { desiredCount: 0 } }],
     ['a vectorizer module that is not there', { class: 'Vec', vectorizer: 'text2vec-openai' }],

@@ -98,12 +98,7 @@ describe('weaviate-ts-client v2', { timeout: 30_000 }, () => {
       .do();
     expect(backup.status).toBe('SUCCESS');
     await client.schema.classDeleter().withClassName('Book').do();
-    const restore = await client.backup
-      .restorer()
-      .withBackend('filesystem')
-      .withBackupId('client-backup')
-      .withWaitForCompletion(true)
-      .do();
+    const restore = await client.backup.restorer().withBackend('filesystem').withBackupId('client-backup').withWaitForCompletion(true).do();
     expect(restore.status).toBe('SUCCESS');
     expect((await client.data.getter().withClassName('Book').withLimit(100).do()).objects).toHaveLength(30);
     // The status answers carry an extra `progress` object; the client's status getters pass it through untouched.

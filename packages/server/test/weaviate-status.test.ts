@@ -34,7 +34,12 @@ test('a missing object is 404 with an empty body for GET, HEAD, DELETE, PUT and 
 test('an existing object answers HEAD 204, and a batch naming a missing class fails that entry only', async () => {
   const created = await server.call('POST', '/objects', { class: 'Article', properties: { title: 'x' } });
   expect((await fetch(`${server.url}/v1/objects/Article/${created.body.id}`, { method: 'HEAD' })).status).toBe(204);
-  const batch = await server.call('POST', '/batch/objects', { objects: [{ class: 'Missing', properties: {} }, { class: 'Article', properties: { title: 'y' } }] });
+  const batch = await server.call('POST', '/batch/objects', {
+    objects: [
+      { class: 'Missing', properties: {} },
+      { class: 'Article', properties: { title: 'y' } },
+    ],
+  });
   expect(batch.status).toBe(200);
   expect(batch.body[0].result.errors.error[0].message).toEqual(expect.any(String));
   expect(batch.body[1].result).toEqual({});

@@ -67,9 +67,7 @@ function describeAccount(blobEndpoint: string, accountName: string) {
     accountName,
     accountKey: AZURITE_ACCOUNT_KEY,
     blobEndpoint,
-    connectionString:
-      `DefaultEndpointsProtocol=http;AccountName=${accountName};AccountKey=${AZURITE_ACCOUNT_KEY};` +
-      `BlobEndpoint=${blobEndpoint};`,
+    connectionString: `DefaultEndpointsProtocol=http;AccountName=${accountName};AccountKey=${AZURITE_ACCOUNT_KEY};` + `BlobEndpoint=${blobEndpoint};`,
   };
 }
 

@@ -20,7 +20,9 @@ function header(headers: RequestHeaders | undefined, name: string): string | und
 export function hasClusterSecret(headers: RequestHeaders | undefined, secret: string): boolean {
   const value = header(headers, 'authorization');
   const match = value === undefined ? null : /^Bearer (.+)$/i.exec(value.trim());
-  const given = createHash('sha256').update(match?.[1] ?? '').digest();
+  const given = createHash('sha256')
+    .update(match?.[1] ?? '')
+    .digest();
   const expected = createHash('sha256').update(secret).digest();
   // A missing header still runs the comparison, so absence is not faster to detect.
   return timingSafeEqual(given, expected) && match !== null;

@@ -219,13 +219,7 @@ export class HttpParticipant implements Participant {
     }
   }
 
-  async #request(
-    kind: OperationKind,
-    id: string,
-    action: BackupAction | RestoreAction,
-    body: unknown,
-    signal: AbortSignal | undefined,
-  ): Promise<unknown> {
+  async #request(kind: OperationKind, id: string, action: BackupAction | RestoreAction, body: unknown, signal: AbortSignal | undefined): Promise<unknown> {
     const timeout = AbortSignal.timeout(this.#requestTimeoutMs);
     const url = `${this.url}${participantPath(kind, id, action)}`;
     let response: Response;

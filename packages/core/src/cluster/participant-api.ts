@@ -270,14 +270,12 @@ export function createParticipantApi(participant: LocalParticipant, options: Par
         const entry = known(restores, id, 'restore');
         if (entry.phase === 'ACCEPTED') {
           entry.phase = 'TRANSFERRING';
-          entry.work = participant
-            .stageRestore(entry.request, { signal: entry.controller.signal, ...counting(entry) })
-            .then(
-              () => {
-                if (entry.phase === 'TRANSFERRING') entry.phase = 'TRANSFERRED';
-              },
-              (error: unknown) => fail(entry, error),
-            );
+          entry.work = participant.stageRestore(entry.request, { signal: entry.controller.signal, ...counting(entry) }).then(
+            () => {
+              if (entry.phase === 'TRANSFERRING') entry.phase = 'TRANSFERRED';
+            },
+            (error: unknown) => fail(entry, error),
+          );
         }
         return { status: 202, body: status(entry) };
       }
@@ -327,7 +325,8 @@ export function createParticipantApi(participant: LocalParticipant, options: Par
         if (!route) throw new BackupError(ErrorCode.NOT_FOUND, `no internal endpoint ${request.path}`);
         const method = request.method.toUpperCase();
         const expected = route.action === 'status' ? 'GET' : 'POST';
-        if (method !== expected) return { status: 405, body: wireErrorBody(new BackupError(ErrorCode.INVALID_ARGUMENT, `use ${expected} for ${route.action}`)) };
+        if (method !== expected)
+          return { status: 405, body: wireErrorBody(new BackupError(ErrorCode.INVALID_ARGUMENT, `use ${expected} for ${route.action}`)) };
         return route.kind === 'backups' ? await backupAction(route, request.body) : await restoreAction(route, request.body);
       } catch (error) {
         return { status: httpStatusFor(error), body: wireErrorBody(error) };

@@ -116,11 +116,7 @@ export function fromWireError(node: string, wire: unknown, fallback: { status: n
   const value = (wire ?? {}) as { code?: unknown; message?: unknown; error?: { message?: unknown }[] };
   const code = typeof value.code === 'string' && CODES.has(value.code) ? (value.code as ErrorCode) : codeForStatus(fallback.status);
   const message =
-    typeof value.message === 'string'
-      ? value.message
-      : typeof value.error?.[0]?.message === 'string'
-        ? value.error[0].message
-        : `HTTP ${fallback.status}`;
+    typeof value.message === 'string' ? value.message : typeof value.error?.[0]?.message === 'string' ? value.error[0].message : `HTTP ${fallback.status}`;
   return new BackupError(code, nodeMessage(node, message));
 }
 
@@ -195,9 +191,7 @@ export function decodeNodeBackupRequest(body: unknown, pathId: string): NodeBack
     compression: { codec, level: number(compression, 'level'), name: compression.name },
     cpuPercentage: number(value, 'cpuPercentage'),
     startedAt: string(value, 'startedAt'),
-    ...(value.incrementalBaseBackupId !== undefined
-      ? { incrementalBaseBackupId: validateBackupId(string(value, 'incrementalBaseBackupId')) }
-      : {}),
+    ...(value.incrementalBaseBackupId !== undefined ? { incrementalBaseBackupId: validateBackupId(string(value, 'incrementalBaseBackupId')) } : {}),
   };
 }
 

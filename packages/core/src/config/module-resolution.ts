@@ -20,5 +20,12 @@ export function candidatePackages(moduleName: string): string[] {
 /** The entries of a comma-separated `ENABLE_MODULES`, trimmed, without empties or repeats. */
 export function parseModuleList(value: string | undefined): string[] {
   if (value === undefined) return [];
-  return [...new Set(value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== ''))];
+  return [
+    ...new Set(
+      value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== ''),
+    ),
+  ];
 }

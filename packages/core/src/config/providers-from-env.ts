@@ -24,10 +24,7 @@ export interface ProvidersFromEnvOptions {
  * reads that provider's variables. A missing required variable rejects with
  * CONFIG naming it; a module that cannot be found rejects with CONFIG too.
  */
-export async function providersFromEnv(
-  env: NodeJS.ProcessEnv = process.env,
-  options: ProvidersFromEnvOptions = {},
-): Promise<ProviderRegistry> {
+export async function providersFromEnv(env: NodeJS.ProcessEnv = process.env, options: ProvidersFromEnvOptions = {}): Promise<ProviderRegistry> {
   const importModule = options.importModule ?? ((specifier: string) => import(specifier));
   const registry = new ProviderRegistry();
   for (const entry of parseModuleList(env.ENABLE_MODULES)) {
@@ -39,10 +36,7 @@ export async function providersFromEnv(
   return registry;
 }
 
-async function loadModule(
-  entry: string,
-  importModule: (specifier: string) => Promise<unknown>,
-): Promise<ProviderModule | undefined> {
+async function loadModule(entry: string, importModule: (specifier: string) => Promise<unknown>): Promise<ProviderModule | undefined> {
   const candidates = candidatePackages(entry);
   if (candidates.length === 0) return undefined;
   const failures: string[] = [];
@@ -63,10 +57,7 @@ async function loadModule(
     }
     return module;
   }
-  throw new BackupError(
-    ErrorCode.CONFIG,
-    `${entry} is enabled in ENABLE_MODULES but no package provides it (tried ${failures.join(', ')}): install one`,
-  );
+  throw new BackupError(ErrorCode.CONFIG, `${entry} is enabled in ENABLE_MODULES but no package provides it (tried ${failures.join(', ')}): install one`);
 }
 
 function isModuleNotFound(error: unknown, specifier: string): boolean {

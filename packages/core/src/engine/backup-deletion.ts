@@ -23,14 +23,7 @@
 import { BackupError, ErrorCode, throwIfAborted } from '../errors.ts';
 import { joinKey } from '../keys.ts';
 import type { BackupProvider, Location } from '../provider.ts';
-import {
-  backupIdOfKey,
-  decodeGlobalDescriptor,
-  decodeNodeDescriptor,
-  globalDescriptorKey,
-  nodeDescriptorKey,
-  type GlobalDescriptor,
-} from './descriptors.ts';
+import { backupIdOfKey, decodeGlobalDescriptor, decodeNodeDescriptor, globalDescriptorKey, nodeDescriptorKey, type GlobalDescriptor } from './descriptors.ts';
 import { BackupStatus, isFinalStatus } from './status.ts';
 
 /** `<id>/deleted.json`: the backup is being (or was) deleted; its remaining objects are kept only for others. */
@@ -70,12 +63,7 @@ async function readGlobalOrUndefined(provider: BackupProvider, id: string, locat
  * unfinished deletion of it; CONFLICT if it is not finished, or a running
  * backup is being built on it.
  */
-export async function deleteBackupFromStorage(
-  provider: BackupProvider,
-  id: string,
-  location: Location,
-  signal?: AbortSignal,
-): Promise<DeletionReport> {
+export async function deleteBackupFromStorage(provider: BackupProvider, id: string, location: Location, signal?: AbortSignal): Promise<DeletionReport> {
   const global = await readGlobalOrUndefined(provider, id, location, signal);
   const marked = await hasDeletionMark(provider, id, location, signal);
   if (!global && !marked) {

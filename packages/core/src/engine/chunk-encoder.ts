@@ -91,13 +91,7 @@ export function encodeChunk(planned: PlannedChunk, options: EncodeOptions): Chun
   return { output: digest, done, stop };
 }
 
-async function addEntry(
-  pack: tar.Pack,
-  entry: PlannedEntry,
-  root: string,
-  signal: AbortSignal,
-  options: EncodeOptions,
-): Promise<ChunkEntryRecord> {
+async function addEntry(pack: tar.Pack, entry: PlannedEntry, root: string, signal: AbortSignal, options: EncodeOptions): Promise<ChunkEntryRecord> {
   const { file, offset, length } = entry;
   const source =
     length === 0
@@ -111,9 +105,7 @@ async function addEntry(
   let size = 0;
   let sink: ReturnType<tar.Pack['entry']> | undefined;
   const finished = new Promise<void>((resolve, reject) => {
-    sink = pack.entry({ name: file.path, size: length, mode: 0o644, mtime: EPOCH, type: 'file' }, (error) =>
-      error ? reject(error) : resolve(),
-    );
+    sink = pack.entry({ name: file.path, size: length, mode: 0o644, mtime: EPOCH, type: 'file' }, (error) => (error ? reject(error) : resolve()));
     // A destroyed archive destroys the entry being written with the archive's
     // error (e.g. the AbortError Node's iterator makes when an upload stops
     // reading the output), and a streamx 'error' nobody listens for is an

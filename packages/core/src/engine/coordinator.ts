@@ -71,10 +71,7 @@ async function abortRestoreEverywhere(participants: readonly Participant[], id: 
 async function withTimeout<T>(promise: Promise<T>, ms: number, node: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new BackupError(ErrorCode.UNAVAILABLE, `node ${node} did not answer within ${ms} ms`)),
-      ms,
-    );
+    timer = setTimeout(() => reject(new BackupError(ErrorCode.UNAVAILABLE, `node ${node} did not answer within ${ms} ms`)), ms);
   });
   try {
     return await Promise.race([promise, timeout]);
@@ -188,9 +185,7 @@ export async function runRestore(
     throw error;
   }
   await hooks.onStatus(BackupStatus.FINALIZING);
-  const results = await Promise.allSettled(
-    participants.map((participant) => participant.finalizeRestore(requestId(requests, participant))),
-  );
+  const results = await Promise.allSettled(participants.map((participant) => participant.finalizeRestore(requestId(requests, participant))));
   const failure = results.find((result) => result.status === 'rejected');
   if (failure) throw failure.reason;
 }

@@ -7,14 +7,7 @@ import { BackupEvents } from './events.ts';
 import type { BackupProvider, Location } from '../provider.ts';
 import type { BackupSource } from '../source.ts';
 import { selectCollections } from './collection-selection.ts';
-import {
-  abortBackupEverywhere,
-  canCommitBackup,
-  canRestore,
-  commitBackup,
-  runRestore,
-  DEFAULT_CAN_COMMIT_TIMEOUT_MS,
-} from './coordinator.ts';
+import { abortBackupEverywhere, canCommitBackup, canRestore, commitBackup, runRestore, DEFAULT_CAN_COMMIT_TIMEOUT_MS } from './coordinator.ts';
 import {
   FORMAT_VERSION,
   decodeGlobalDescriptor,
@@ -269,7 +262,14 @@ export class BackupEngine {
       const participants = this.#backupParticipants();
       await canCommitBackup(participants, nodeRequest, operation.controller.signal, this.#canCommitTimeoutMs);
       try {
-        await this.#journal.record(this.#journalEntry(operation, 'backup', [], participants.map((participant) => participant.node)));
+        await this.#journal.record(
+          this.#journalEntry(
+            operation,
+            'backup',
+            [],
+            participants.map((participant) => participant.node),
+          ),
+        );
         try {
           await this.#storeGlobal(provider, operation, config, {});
         } catch (error) {
@@ -450,10 +450,7 @@ export class BackupEngine {
     await checkRequestLocation(provider, location);
     const descriptor = await this.#readGlobal(provider, id, location);
     if (descriptor.status !== BackupStatus.SUCCESS) {
-      throw new BackupError(
-        ErrorCode.CONFLICT,
-        `backup ${id} has status ${descriptor.status}: only a backup with status SUCCESS can be restored`,
-      );
+      throw new BackupError(ErrorCode.CONFLICT, `backup ${id} has status ${descriptor.status}: only a backup with status SUCCESS can be restored`);
     }
     const classes = selectCollections(descriptor.classes, request.include, request.exclude, {
       unknown: (name) => `class ${name} is not in backup ${id}`,
@@ -476,9 +473,7 @@ export class BackupEngine {
       this.#operations.set(Operation.key('restore', backend, id, location), operation);
       operation.nodeCount = requests.size;
       this.#observe(operation);
-      operation.done = this.#runRestore(operation, provider, requests, nodeMapping, slot).catch((error: unknown) =>
-        this.#lastResort(operation, slot, error),
-      );
+      operation.done = this.#runRestore(operation, provider, requests, nodeMapping, slot).catch((error: unknown) => this.#lastResort(operation, slot, error));
       return { id, backend, classes, path: operation.path, status: BackupStatus.STARTED, error: '' };
     } catch (error) {
       slot.release();
@@ -591,7 +586,12 @@ export class BackupEngine {
       operation.completedAt = new Date();
       try {
         await withRetries(`cleaning up backup ${operation.id}`, this.#retry, () =>
-          removeBackupObjects(provider, operation.id, operation.location, participants.map((participant) => participant.node)),
+          removeBackupObjects(
+            provider,
+            operation.id,
+            operation.location,
+            participants.map((participant) => participant.node),
+          ),
         );
       } catch (cleanupError) {
         // The journal entry stays, so the next start finishes the cleanup.
@@ -627,9 +627,7 @@ export class BackupEngine {
             operation.finishing = true;
             await this.#journal.record(this.#journalEntry(operation, status, staging));
           }
-          await this.#recordProgress(operation, () =>
-            this.#storeRestore(provider, operation, nodeMapping, status, operation.finishing ? undefined : signal),
-          );
+          await this.#recordProgress(operation, () => this.#storeRestore(provider, operation, nodeMapping, status, operation.finishing ? undefined : signal));
         },
         ...this.#counting(operation),
         onStaging: async (directories) => {
@@ -646,9 +644,7 @@ export class BackupEngine {
     // As for backups: recorded first, shown once the slot is free.
     operation.completedAt = new Date();
     const final = outcome;
-    const recorded = await this.#recordFinal(operation, provider, final, () =>
-      this.#storeRestore(provider, operation, nodeMapping, final),
-    );
+    const recorded = await this.#recordFinal(operation, provider, final, () => this.#storeRestore(provider, operation, nodeMapping, final));
     await this.#settleJournal(operation, final, recorded);
     operation.status = outcome;
     slot.release();
@@ -746,12 +742,7 @@ export class BackupEngine {
    */
   async waitFor(kind: 'backup', backend: string, id: string, options?: WaitForOptions): Promise<BackupStatusReport>;
   async waitFor(kind: 'restore', backend: string, id: string, options?: WaitForOptions): Promise<RestoreStatusReport>;
-  async waitFor(
-    kind: 'backup' | 'restore',
-    backend: string,
-    id: string,
-    options: WaitForOptions = {},
-  ): Promise<BackupStatusReport | RestoreStatusReport> {
+  async waitFor(kind: 'backup' | 'restore', backend: string, id: string, options: WaitForOptions = {}): Promise<BackupStatusReport | RestoreStatusReport> {
     const { signal, location = {} } = options;
     const intervalMs = options.intervalMs ?? 500;
     const name = backendName(backend);
@@ -911,11 +902,9 @@ export class BackupEngine {
       base = await this.#readGlobal(provider, baseId, location);
     } catch (error) {
       if (!BackupError.is(error, ErrorCode.NOT_FOUND)) throw error;
-      throw new BackupError(
-        ErrorCode.INVALID_ARGUMENT,
-        `incremental base backup "${baseId}" does not exist at "${provider.homeDir(baseId, location)}"`,
-        { cause: error },
-      );
+      throw new BackupError(ErrorCode.INVALID_ARGUMENT, `incremental base backup "${baseId}" does not exist at "${provider.homeDir(baseId, location)}"`, {
+        cause: error,
+      });
     }
     if (base.status !== BackupStatus.SUCCESS) {
       throw new BackupError(
@@ -1053,7 +1042,7 @@ export class BackupEngine {
 
 function validateBaseId(baseId: unknown, id: string): string {
   if (typeof baseId !== 'string' || baseId === '') {
-    throw new BackupError(ErrorCode.INVALID_ARGUMENT, "invalid incremental_base_backup_id: must be a backup id");
+    throw new BackupError(ErrorCode.INVALID_ARGUMENT, 'invalid incremental_base_backup_id: must be a backup id');
   }
   try {
     validateBackupId(baseId);

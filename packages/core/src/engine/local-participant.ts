@@ -91,12 +91,7 @@ export class LocalParticipant implements Participant {
     }
   }
 
-  async #commit(
-    request: NodeBackupRequest,
-    provider: BackupProvider,
-    signal: AbortSignal,
-    progress: BackupProgress,
-  ): Promise<NodeDescriptor> {
+  async #commit(request: NodeBackupRequest, provider: BackupProvider, signal: AbortSignal, progress: BackupProgress): Promise<NodeDescriptor> {
     try {
       return await backupNode(
         request,

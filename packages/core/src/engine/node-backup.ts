@@ -49,11 +49,7 @@ interface CollectionWork {
  * pipelines, releasing each snapshot as soon as its last chunk is stored, and
  * finally write `<id>/<node>/backup.json`. Snapshots are released on every path.
  */
-export async function backupNode(
-  request: NodeBackupRequest,
-  context: NodeBackupContext,
-  progress: BackupProgress = {},
-): Promise<NodeDescriptor> {
+export async function backupNode(request: NodeBackupRequest, context: NodeBackupContext, progress: BackupProgress = {}): Promise<NodeDescriptor> {
   const { source, provider, node, signal } = context;
   const location = request.location;
   const work: CollectionWork[] = [];
@@ -65,9 +61,7 @@ export async function backupNode(
     }
     throwIfAborted(signal, `backup ${request.id}`);
     progress.onTransferring?.();
-    const base = request.incrementalBaseBackupId
-      ? await readBaseDescriptor(provider, request.incrementalBaseBackupId, node, location, signal)
-      : undefined;
+    const base = request.incrementalBaseBackupId ? await readBaseDescriptor(provider, request.incrementalBaseBackupId, node, location, signal) : undefined;
 
     const encryption = context.encryptionKey ? newDataKey(context.encryptionKey) : undefined;
     const jobs: { work: CollectionWork; job: PackJob }[] = [];

@@ -1,14 +1,7 @@
 import { BackupError, ErrorCode, throwIfAborted } from '../errors.ts';
 import type { BackupProvider } from '../provider.ts';
 import type { BackupSource, RestoreTarget } from '../source.ts';
-import {
-  backupIdOfKey,
-  decodeNodeDescriptor,
-  isReusedChunk,
-  nodeDescriptorKey,
-  type CollectionRecord,
-  type NodeDescriptor,
-} from './descriptors.ts';
+import { backupIdOfKey, decodeNodeDescriptor, isReusedChunk, nodeDescriptorKey, type CollectionRecord, type NodeDescriptor } from './descriptors.ts';
 import { forEachParallel } from './parallel.ts';
 import { unwrapDataKey } from './chunk-cipher.ts';
 import type { ChunkEvents, RetryPolicy } from './retry.ts';
@@ -17,11 +10,7 @@ import { BackupStatus } from './status.ts';
 import { planUnpack, unpackJob, type UnpackJob } from './unpacker.ts';
 
 /** Reads and checks `<id>/<sourceNode>/backup.json`: present, readable, supported version, SUCCESS. */
-export async function readNodeDescriptor(
-  provider: BackupProvider,
-  request: NodeRestoreRequest,
-  signal: AbortSignal,
-): Promise<NodeDescriptor> {
+export async function readNodeDescriptor(provider: BackupProvider, request: NodeRestoreRequest, signal: AbortSignal): Promise<NodeDescriptor> {
   const key = nodeDescriptorKey(request.id, request.sourceNode);
   let bytes: Buffer;
   try {
@@ -76,11 +65,7 @@ export async function checkReusedChunks(
  * with ENCRYPTION_KEY (no key, or not the backup's) before anything is
  * downloaded or prepared.
  */
-export function dataKeysFor(
-  descriptor: NodeDescriptor,
-  records: readonly CollectionRecord[],
-  userKey: Buffer | undefined,
-): Map<string, Buffer> {
+export function dataKeysFor(descriptor: NodeDescriptor, records: readonly CollectionRecord[], userKey: Buffer | undefined): Map<string, Buffer> {
   const keys = new Map<string, Buffer>();
   for (const record of records) {
     for (const chunk of record.chunks) {

@@ -72,9 +72,7 @@ async function recoverBackup(provider: BackupProvider, entry: JournalEntry): Pro
   const failed: GlobalDescriptor = {
     ...(previous ?? emptyGlobal(entry)),
     status: entry.outcome?.status === BackupStatus.CANCELED ? BackupStatus.CANCELED : BackupStatus.FAILED,
-    error:
-      entry.outcome?.error ??
-      `interrupted: node ${entry.node} stopped while the backup was running; its partial data was removed at the next start`,
+    error: entry.outcome?.error ?? `interrupted: node ${entry.node} stopped while the backup was running; its partial data was removed at the next start`,
     completedAt: new Date().toISOString(),
   };
   await provider.put(key, encodeDescriptor(failed), { location: entry.location });

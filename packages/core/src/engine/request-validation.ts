@@ -70,11 +70,7 @@ export interface LocationFieldNames {
  * provider: strings, no control characters (a NUL reached `open` as a 500),
  * bounded length. INVALID_ARGUMENT naming the field. Empty means absent.
  */
-export function validateLocation(
-  bucket: unknown,
-  path: unknown,
-  names: LocationFieldNames = { bucket: 'Bucket', path: 'Path' },
-): Location {
+export function validateLocation(bucket: unknown, path: unknown, names: LocationFieldNames = { bucket: 'Bucket', path: 'Path' }): Location {
   const check = (value: unknown, name: string, max: number): string | undefined => {
     if (value === undefined || value === null || value === '') return undefined;
     if (typeof value !== 'string') throw invalid(`invalid ${name}: must be a string`);
@@ -91,7 +87,10 @@ export function validateLocation(
 
 /** Checks that at most one of include and exclude has values, and that include has no duplicates. */
 export function validateSelection(include: readonly string[] | undefined, exclude: readonly string[] | undefined): void {
-  for (const [name, list] of [['include', include], ['exclude', exclude]] as const) {
+  for (const [name, list] of [
+    ['include', include],
+    ['exclude', exclude],
+  ] as const) {
     if (list === undefined) continue;
     if (!Array.isArray(list) || list.some((entry) => typeof entry !== 'string' || entry === '')) {
       throw invalid(`malformed request: '${name}' must be a list of collection names`);
@@ -110,9 +109,7 @@ export function validateSelection(include: readonly string[] | undefined, exclud
 function cpuPercentage(value: number | undefined): number {
   if (value === undefined || value === 0) return DEFAULT_CPU_PERCENTAGE;
   if (!Number.isInteger(value) || value < MIN_CPU_PERCENTAGE || value > MAX_CPU_PERCENTAGE) {
-    throw invalid(
-      `invalid CPUPercentage ${String(value)}: must be between ${MIN_CPU_PERCENTAGE} and ${MAX_CPU_PERCENTAGE}`,
-    );
+    throw invalid(`invalid CPUPercentage ${String(value)}: must be between ${MIN_CPU_PERCENTAGE} and ${MAX_CPU_PERCENTAGE}`);
   }
   return value;
 }
@@ -130,15 +127,11 @@ function location(bucket: string | undefined, path: string | undefined, endpoint
 export function resolveBackupConfig(config: BackupConfig | undefined = {}): ResolvedBackupConfig {
   const chunkSizeMb = config.chunkSizeMb === undefined || config.chunkSizeMb === 0 ? DEFAULT_CHUNK_SIZE_MB : config.chunkSizeMb;
   if (!Number.isInteger(chunkSizeMb) || chunkSizeMb < MIN_CHUNK_SIZE_MB || chunkSizeMb > MAX_CHUNK_SIZE_MB) {
-    throw invalid(
-      `invalid ChunkSize ${String(config.chunkSizeMb)}: must be between ${MIN_CHUNK_SIZE_MB} and ${MAX_CHUNK_SIZE_MB} (MB)`,
-    );
+    throw invalid(`invalid ChunkSize ${String(config.chunkSizeMb)}: must be between ${MIN_CHUNK_SIZE_MB} and ${MAX_CHUNK_SIZE_MB} (MB)`);
   }
   const level = config.compressionLevel ?? CompressionLevel.DefaultCompression;
   if (!isCompressionLevel(level)) {
-    throw invalid(
-      `invalid CompressionLevel ${JSON.stringify(level)}: use one of ${Object.keys(CompressionLevel).join(', ')}`,
-    );
+    throw invalid(`invalid CompressionLevel ${JSON.stringify(level)}: use one of ${Object.keys(CompressionLevel).join(', ')}`);
   }
   return {
     cpuPercentage: cpuPercentage(config.cpuPercentage),
@@ -156,9 +149,7 @@ export function resolveBackupConfig(config: BackupConfig | undefined = {}): Reso
  */
 export function checkChunkSizeFits(chunkSizeBytes: number, backend: string, capabilities: ProviderCapabilities): void {
   if (chunkSizeBytes > capabilities.maxObjectSize) {
-    throw invalid(
-      `invalid ChunkSize ${chunkSizeBytes / MB}: backend "${backend}" stores objects of at most ${Math.floor(capabilities.maxObjectSize / MB)} MB`,
-    );
+    throw invalid(`invalid ChunkSize ${chunkSizeBytes / MB}: backend "${backend}" stores objects of at most ${Math.floor(capabilities.maxObjectSize / MB)} MB`);
   }
 }
 

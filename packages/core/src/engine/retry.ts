@@ -95,12 +95,7 @@ export async function withChunkRetries<T>(
  * says how many attempts were made, e.g. "upload of x: 4 attempts failed,
  * last: s3: ... ECONNRESET".
  */
-export async function withRetries<T>(
-  what: string,
-  policy: RetryPolicy,
-  task: (attempt: number) => Promise<T>,
-  options: RetryOptions = {},
-): Promise<T> {
+export async function withRetries<T>(what: string, policy: RetryPolicy, task: (attempt: number) => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const { signal } = options;
   const retryable = options.retryable ?? isTransient;
   for (let attempt = 1; ; attempt++) {

@@ -9,7 +9,6 @@ import * as tar from 'tar-stream';
 import { BackupError, ErrorCode } from '../errors.ts';
 import { waitForDrain } from './backpressure.ts';
 
-
 /** What the caller expects of the next entry; the extractor checks the header against it. */
 export interface ExpectedEntry {
   readonly path: string;
@@ -129,9 +128,7 @@ export async function extractTar(
       const target = safeEntryPath(directory, name);
       await mkdir(dirname(target), { recursive: true });
       const flags =
-        expected.offset === 0
-          ? constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW
-          : constants.O_WRONLY | constants.O_NOFOLLOW;
+        expected.offset === 0 ? constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW : constants.O_WRONLY | constants.O_NOFOLLOW;
       const handle = await open(target, flags, 0o644);
       const hash = createHash('sha256');
       let written = 0;

@@ -9,12 +9,7 @@ import { globalDescriptorKey, nodeDescriptorKey, restoreDescriptorKey } from './
  * when a backup fails, is cancelled, or was interrupted by a crash. `nodes`
  * are folders to clear even if nothing visible is left in them.
  */
-export async function removeBackupObjects(
-  provider: BackupProvider,
-  id: string,
-  location: Location,
-  nodes: readonly string[] = [],
-): Promise<void> {
+export async function removeBackupObjects(provider: BackupProvider, id: string, location: Location, nodes: readonly string[] = []): Promise<void> {
   const keep = new Set([globalDescriptorKey(id), restoreDescriptorKey(id)]);
   const folders = new Set(nodes);
   const strays: string[] = [];

@@ -82,7 +82,10 @@ function checkRbacOption(value: unknown, name: string): void {
     throw malformed(`'${name}' must be "noRestore" or "all"`);
   }
   if (option === 'all') {
-    throw new BackupError(ErrorCode.NOT_SUPPORTED, `'${name}' "all" is not supported: this server keeps no roles or users, so a backup carries none to restore`);
+    throw new BackupError(
+      ErrorCode.NOT_SUPPORTED,
+      `'${name}' "all" is not supported: this server keeps no roles or users, so a backup carries none to restore`,
+    );
   }
 }
 

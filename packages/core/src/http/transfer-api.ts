@@ -163,9 +163,7 @@ export function createTransferApi(transfers: BackupTransfers): {
       const method = request.method.toUpperCase();
       try {
         validateBackupId(target.id);
-        return target.kind === 'copy'
-          ? await copy(transfers, target, request, method)
-          : await verify(transfers, target, request, method);
+        return target.kind === 'copy' ? await copy(transfers, target, request, method) : await verify(transfers, target, request, method);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         return { status: httpStatusFor(error), body: errorBody(message) };

@@ -95,10 +95,7 @@ export async function readCompleteBackup(endpoint: BackupEndpoint, id: string, s
   const global = decodeGlobalDescriptor(bytes, globalKey);
   if (global.id !== id) throw new BackupError(ErrorCode.CORRUPT, `${globalKey} belongs to backup "${global.id}"`);
   if (global.status !== BackupStatus.SUCCESS) {
-    throw new BackupError(
-      ErrorCode.CONFLICT,
-      `backup ${id} has status ${global.status}: only a backup with status SUCCESS can be copied`,
-    );
+    throw new BackupError(ErrorCode.CONFLICT, `backup ${id} has status ${global.status}: only a backup with status SUCCESS can be copied`);
   }
   const names = Object.keys(global.nodes);
   if (names.length === 0) throw new BackupError(ErrorCode.CORRUPT, `${globalKey} records no node`);

@@ -86,10 +86,7 @@ export class BackupTransfers {
    * `events`: where jobs report started, status changes and their end (see `BackupEvent`), as `node`.
    * `retry`: how copies retry transient failures (default `DEFAULT_RETRY_POLICY`), e.g. the engine's.
    */
-  constructor(
-    providers: ProvidersInput,
-    options: { readonly events?: BackupEvents; readonly node?: string; readonly retry?: RetryPolicy } = {},
-  ) {
+  constructor(providers: ProvidersInput, options: { readonly events?: BackupEvents; readonly node?: string; readonly retry?: RetryPolicy } = {}) {
     this.#providers = ProviderRegistry.from(providers);
     this.#events = options.events;
     this.#node = options.node ?? '';
@@ -107,7 +104,17 @@ export class BackupTransfers {
       status: status.status,
       bytes,
       durationMs: (status.completedAt ?? new Date()).getTime() - status.startedAt.getTime(),
-      ...(status.status === BackupStatus.SUCCESS ? {} : { errorCode: BackupError.is(error) ? error.code : status.status === BackupStatus.CANCELED ? ErrorCode.ABORTED : error === undefined ? ErrorCode.CORRUPT : ErrorCode.IO }),
+      ...(status.status === BackupStatus.SUCCESS
+        ? {}
+        : {
+            errorCode: BackupError.is(error)
+              ? error.code
+              : status.status === BackupStatus.CANCELED
+                ? ErrorCode.ABORTED
+                : error === undefined
+                  ? ErrorCode.CORRUPT
+                  : ErrorCode.IO,
+          }),
       error: status.error,
     });
   }

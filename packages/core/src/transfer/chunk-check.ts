@@ -15,11 +15,7 @@ export function corruptChunk(chunk: ChunkRecord, where: string, why: string): Ba
  * sha256 differs: always before the generator returns, so an atomic write fed
  * by it fails instead of committing a damaged object.
  */
-export async function* verifiedChunkBytes(
-  input: AsyncIterable<Uint8Array>,
-  chunk: ChunkRecord,
-  where: string,
-): AsyncGenerator<Uint8Array> {
+export async function* verifiedChunkBytes(input: AsyncIterable<Uint8Array>, chunk: ChunkRecord, where: string): AsyncGenerator<Uint8Array> {
   const hash = createHash('sha256');
   let size = 0;
   for await (const bytes of input) {

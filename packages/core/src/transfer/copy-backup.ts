@@ -1,12 +1,7 @@
 import type { Readable } from 'node:stream';
 import { backendName } from '../config/provider-registry.ts';
 import { BackupError, ErrorCode, throwIfAborted } from '../errors.ts';
-import {
-  decodeGlobalDescriptor,
-  encodeDescriptor,
-  globalDescriptorKey,
-  type ChunkRecord,
-} from '../engine/descriptors.ts';
+import { decodeGlobalDescriptor, encodeDescriptor, globalDescriptorKey, type ChunkRecord } from '../engine/descriptors.ts';
 import { forEachParallel } from '../engine/parallel.ts';
 import { DEFAULT_RETRY_POLICY, isTransient, resolveRetryPolicy, withRetries, type RetryPolicy } from '../engine/retry.ts';
 import { validateBackupId } from '../engine/request-validation.ts';
@@ -205,10 +200,15 @@ async function runCopy(
 
   // One listing instead of a stat per chunk: what an interrupted copy left.
   const present = new Map<string, number>();
-  await withRetries(`listing ${toHome}`, retry, async () => {
-    present.clear();
-    for await (const object of to.provider.list(`${id}/`, { location: toLocation, signal })) present.set(object.key, object.size);
-  }, { signal });
+  await withRetries(
+    `listing ${toHome}`,
+    retry,
+    async () => {
+      present.clear();
+      for await (const object of to.provider.list(`${id}/`, { location: toLocation, signal })) present.set(object.key, object.size);
+    },
+    { signal },
+  );
 
   /** One attempt; the bytes a failed attempt counted are taken back from the progress. */
   const copyChunkOnce = async (chunk: ChunkRecord, jobSignal: AbortSignal): Promise<void> => {

@@ -1,11 +1,5 @@
 import { BackupError, ErrorCode, throwIfAborted } from '../errors.ts';
-import {
-  decodeGlobalDescriptor,
-  decodeNodeDescriptor,
-  nodeDescriptorKey,
-  type ChunkRecord,
-  type GlobalDescriptor,
-} from '../engine/descriptors.ts';
+import { decodeGlobalDescriptor, decodeNodeDescriptor, nodeDescriptorKey, type ChunkRecord, type GlobalDescriptor } from '../engine/descriptors.ts';
 import { forEachParallel } from '../engine/parallel.ts';
 import { validateBackupId } from '../engine/request-validation.ts';
 import { BackupStatus } from '../engine/status.ts';
@@ -183,33 +177,38 @@ async function runVerify(
   const progress = { chunks: chunks.length, chunksChecked: 0, bytes: sumSizes(chunks), bytesChecked: 0 };
   options.onProgress?.({ ...progress });
   const findings = new Map<ChunkRecord, VerifyProblem>();
-  await forEachParallel(chunks, Math.max(1, Math.min(64, Math.floor(options.concurrency ?? 4))), signal ?? new AbortController().signal, async (chunk, jobSignal) => {
-    const found = await checkStoredChunk(endpoint, chunk, {
-      hash: true,
-      signal: jobSignal,
-      onBytes: (read) => {
-        progress.bytesChecked += read;
-        options.onProgress?.({ ...progress });
-      },
-    });
-    progress.chunksChecked++;
-    options.onProgress?.({ ...progress });
-    if (found.state === 'missing') {
-      findings.set(chunk, { kind: VerifyProblemKind.CHUNK_MISSING, key: chunk.key, message: `chunk ${chunk.key} is missing` });
-    } else if (found.state === 'size') {
-      findings.set(chunk, {
-        kind: VerifyProblemKind.SIZE_MISMATCH,
-        key: chunk.key,
-        message: `chunk ${chunk.key} has ${found.actual} bytes, recorded ${chunk.size}`,
+  await forEachParallel(
+    chunks,
+    Math.max(1, Math.min(64, Math.floor(options.concurrency ?? 4))),
+    signal ?? new AbortController().signal,
+    async (chunk, jobSignal) => {
+      const found = await checkStoredChunk(endpoint, chunk, {
+        hash: true,
+        signal: jobSignal,
+        onBytes: (read) => {
+          progress.bytesChecked += read;
+          options.onProgress?.({ ...progress });
+        },
       });
-    } else if (found.state === 'sha256') {
-      findings.set(chunk, {
-        kind: VerifyProblemKind.SHA256_MISMATCH,
-        key: chunk.key,
-        message: `chunk ${chunk.key} failed verification: sha256 does not match the recorded one`,
-      });
-    }
-  });
+      progress.chunksChecked++;
+      options.onProgress?.({ ...progress });
+      if (found.state === 'missing') {
+        findings.set(chunk, { kind: VerifyProblemKind.CHUNK_MISSING, key: chunk.key, message: `chunk ${chunk.key} is missing` });
+      } else if (found.state === 'size') {
+        findings.set(chunk, {
+          kind: VerifyProblemKind.SIZE_MISMATCH,
+          key: chunk.key,
+          message: `chunk ${chunk.key} has ${found.actual} bytes, recorded ${chunk.size}`,
+        });
+      } else if (found.state === 'sha256') {
+        findings.set(chunk, {
+          kind: VerifyProblemKind.SHA256_MISMATCH,
+          key: chunk.key,
+          message: `chunk ${chunk.key} failed verification: sha256 does not match the recorded one`,
+        });
+      }
+    },
+  );
   // In descriptor order, whatever order the parallel checks finished in.
   for (const chunk of chunks) {
     const finding = findings.get(chunk);

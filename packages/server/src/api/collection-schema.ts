@@ -26,7 +26,9 @@ export function parseCollectionSchema(body: unknown, defaultShardCount = 1): Col
     for (const [name, vector] of Object.entries(input.vectorConfig)) {
       const modules = isJsonObject(vector) && isJsonObject(vector.vectorizer) ? Object.keys(vector.vectorizer) : ['none'];
       if (modules.some((module) => module !== 'none')) {
-        throw unprocessable(`${where}: vector '${name}' names vectorizer '${modules.join(', ')}', which is not available; this server stores vectors you supply ('none')`);
+        throw unprocessable(
+          `${where}: vector '${name}' names vectorizer '${modules.join(', ')}', which is not available; this server stores vectors you supply ('none')`,
+        );
       }
     }
   }

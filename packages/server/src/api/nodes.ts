@@ -37,9 +37,7 @@ export function registerNodeRoutes(router: Router, context: ApiContext): void {
     return { status: 200, body: { nodes: [node] } };
   };
 
-  router.add('GET', '/nodes', async ({ query }) =>
-    answer(await context.store.listCollections(), query.get('output') === 'minimal'),
-  );
+  router.add('GET', '/nodes', async ({ query }) => answer(await context.store.listCollections(), query.get('output') === 'minimal'));
 
   router.add('GET', '/nodes/{class}', async ({ params, query }) => {
     const name = requireCollection(context, checkClassName(params.class)).name;

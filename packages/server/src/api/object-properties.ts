@@ -20,9 +20,7 @@ export async function checkObjectProperties(
     if (property === undefined) {
       if (value === null) continue;
       if (!context.autoSchema) {
-        throw unprocessable(
-          `invalid object: no such prop with name '${name}' found in class '${collection.name}' in the schema`,
-        );
+        throw unprocessable(`invalid object: no such prop with name '${name}' found in class '${collection.name}' in the schema`);
       }
       property = await addInferredProperty(collection, name, value);
       await context.propertyAdded?.(collection.name, property);
@@ -77,7 +75,5 @@ function inferDataType(className: string, name: string, value: unknown): string 
       return 'object';
     }
   }
-  throw unprocessable(
-    `cannot infer the type of property '${name}' on class '${className}' from ${JSON.stringify(value)}: add it to the schema first`,
-  );
+  throw unprocessable(`cannot infer the type of property '${name}' on class '${className}' from ${JSON.stringify(value)}: add it to the schema first`);
 }

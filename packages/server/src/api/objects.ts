@@ -3,15 +3,7 @@ import { type HttpError, missingResource, unprocessable } from '../http/errors.t
 import type { RouteRequest, Router } from '../http/router.ts';
 import { requireCollection, type ApiContext } from './context.ts';
 import { checkObjectProperties } from './object-properties.ts';
-import {
-  includesVector,
-  objectJson,
-  parseObjectWrite,
-  putObject,
-  tenantErrors,
-  tenantOption,
-  writeObject,
-} from './object-write.ts';
+import { includesVector, objectJson, parseObjectWrite, putObject, tenantErrors, tenantOption, writeObject } from './object-write.ts';
 import { checkClassName, checkUuid, integerParam, requireObjectBody } from './validation.ts';
 
 /** Weaviate's QUERY_DEFAULTS_LIMIT and QUERY_MAXIMUM_RESULTS. */

@@ -42,9 +42,7 @@ export function checkPropertyValue(className: string, property: PropertySchema, 
   if (value === null) return;
   const type = property.dataType[0] ?? '';
   const fail = (expected: string): never => {
-    throw unprocessable(
-      `invalid ${expected} property '${property.name}' on class '${className}': got ${JSON.stringify(value)}`,
-    );
+    throw unprocessable(`invalid ${expected} property '${property.name}' on class '${className}': got ${JSON.stringify(value)}`);
   };
   if (type.endsWith('[]')) {
     if (!Array.isArray(value)) fail(`${type}`);

@@ -19,9 +19,7 @@ const STATUS_BY_NAME: Readonly<Record<string, TenantStatus>> = {
 export function parseTenantStatus(value: unknown, tenant: string): TenantStatus {
   const status = typeof value === 'string' ? STATUS_BY_NAME[value.toUpperCase()] : undefined;
   if (status === undefined) {
-    throw unprocessable(
-      `tenant '${tenant}': activityStatus '${String(value)}' is not one of HOT/ACTIVE, COLD/INACTIVE, FROZEN/OFFLOADED`,
-    );
+    throw unprocessable(`tenant '${tenant}': activityStatus '${String(value)}' is not one of HOT/ACTIVE, COLD/INACTIVE, FROZEN/OFFLOADED`);
   }
   return status;
 }

@@ -28,9 +28,7 @@ export function requireArrayBody(body: unknown, what: string): unknown[] {
 export function checkClassName(name: unknown): string {
   if (typeof name !== 'string' || name === '') throw unprocessable('class name is required');
   if (!CLASS_NAME.test(name) || name.length > 255) {
-    throw unprocessable(
-      `'${name}' is not a valid class name: it must start with an upper-case letter and contain only letters, digits and _`,
-    );
+    throw unprocessable(`'${name}' is not a valid class name: it must start with an upper-case letter and contain only letters, digits and _`);
   }
   return name;
 }

@@ -32,7 +32,10 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
  */
 export function resolveClusterConfig(env: NodeJS.ProcessEnv, self: string, apiKeys: readonly string[]): ClusterConfig {
   const peers: Member[] = [];
-  for (const entry of (env.CLUSTER_JOIN ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '')) {
+  for (const entry of (env.CLUSTER_JOIN ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '')) {
     const match = /^([^=\s]+)=(\S+)$/.exec(entry);
     if (!match) throw config(`CLUSTER_JOIN entries are name=http://host:port, got ${JSON.stringify(entry)}`);
     const [, name, url] = match as unknown as [string, string, string];

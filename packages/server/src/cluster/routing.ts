@@ -97,7 +97,8 @@ async function onEveryNode(cluster: ClusterRouting, request: RouteRequest): Prom
   );
   results.forEach((result, index) => {
     const node = cluster.peers.names[index]!;
-    if (result.status === 'rejected') throw new HttpError(503, `the schema change was applied here but not on node ${node}: ${(result.reason as Error).message}`);
+    if (result.status === 'rejected')
+      throw new HttpError(503, `the schema change was applied here but not on node ${node}: ${(result.reason as Error).message}`);
     if (result.value.status >= 300) {
       throw new HttpError(503, `the schema change was applied here but node ${node} refused it (${result.value.status}): ${messageOf(result.value.body)}`);
     }
@@ -144,7 +145,7 @@ async function listObjects(cluster: ClusterRouting, request: RouteRequest): Prom
   const failed = pages.find(({ answer }) => answer.status !== 200);
   if (failed !== undefined) return failed.answer;
   const objects = pages
-    .flatMap(({ answer }) => ((answer.body as { objects?: JsonObject[] }).objects ?? []))
+    .flatMap(({ answer }) => (answer.body as { objects?: JsonObject[] }).objects ?? [])
     .sort((a, b) => compare(String(a.class), String(b.class)) || compare(String(a.id), String(b.id)))
     .slice(offset, offset + limit);
   return { status: 200, body: { objects, totalResults: objects.length, deprecations: null } };

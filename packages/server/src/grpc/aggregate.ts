@@ -6,8 +6,20 @@ import { unimplemented } from './status.ts';
 type Message = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const UNSUPPORTED = [
-  'group_by', 'filters', 'hybrid', 'near_vector', 'near_object', 'near_text', 'near_image', 'near_audio',
-  'near_video', 'near_depth', 'near_thermal', 'near_imu', 'object_limit', 'limit',
+  'group_by',
+  'filters',
+  'hybrid',
+  'near_vector',
+  'near_object',
+  'near_text',
+  'near_image',
+  'near_audio',
+  'near_video',
+  'near_depth',
+  'near_thermal',
+  'near_imu',
+  'object_limit',
+  'limit',
 ] as const;
 
 /**
@@ -22,7 +34,8 @@ export async function aggregate(context: ApiContext, request: Message): Promise<
       throw unimplemented(`Aggregate: '${field}' is not supported by this server; it counts the objects of a whole collection`);
     }
   }
-  if ((request.aggregations ?? []).length > 0) throw unimplemented('Aggregate: property aggregations are not supported by this server; only the object count is');
+  if ((request.aggregations ?? []).length > 0)
+    throw unimplemented('Aggregate: property aggregations are not supported by this server; only the object count is');
   const collection = requireCollection(context, checkClassName(request.collection));
   const tenant = request.tenant === '' ? undefined : (request.tenant as string | undefined);
   const count = request.objects_count === true ? await tenantErrors(() => collection.count(tenantOption(tenant))) : undefined;

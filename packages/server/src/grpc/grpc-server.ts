@@ -55,21 +55,21 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   });
 
   server.addService(loaded.grpc.health.v1.Health.service, {
-    Check: (_call: unknown, callback: grpc.sendUnaryData<Message>) =>
-      callback(null, { status: options.isServing() ? 'SERVING' : 'NOT_SERVING' }),
+    Check: (_call: unknown, callback: grpc.sendUnaryData<Message>) => callback(null, { status: options.isServing() ? 'SERVING' : 'NOT_SERVING' }),
     Watch: (call: grpc.ServerWritableStream<Message, Message>) =>
       call.destroy(Object.assign(new Error('Health/Watch is not supported by this server; call Health/Check'), { code: grpc.status.UNIMPLEMENTED })),
   });
 
-  const data = (method: string, run: (request: Message) => Promise<Message>) =>
-    (call: grpc.ServerUnaryCall<Message, Message>, callback: grpc.sendUnaryData<Message>) => {
+  const data =
+    (method: string, run: (request: Message) => Promise<Message>) => (call: grpc.ServerUnaryCall<Message, Message>, callback: grpc.sendUnaryData<Message>) => {
       void (async () => {
         try {
           authenticate(options.auth, call.metadata.get('authorization')[0]?.toString());
           if (options.clustered) throw unimplemented(`${method} is served by single-node servers only; on a cluster use the REST API`);
           callback(null, await run(call.request));
         } catch (error) {
-          if (grpcStatusFor(error) === grpc.status.INTERNAL) options.logError(`gRPC ${method} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+          if (grpcStatusFor(error) === grpc.status.INTERNAL)
+            options.logError(`gRPC ${method} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
           callback(serviceError(error));
         }
       })();

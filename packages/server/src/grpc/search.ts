@@ -13,8 +13,21 @@ const SKIP_PAGE = 1000;
 
 /** Searches this server cannot run: answered UNIMPLEMENTED, never run as a plain fetch. */
 const SEARCH_KINDS = [
-  'group_by', 'hybrid_search', 'bm25_search', 'near_vector', 'near_object', 'near_text', 'near_image',
-  'near_audio', 'near_video', 'near_depth', 'near_thermal', 'near_imu', 'generative', 'rerank', 'boost',
+  'group_by',
+  'hybrid_search',
+  'bm25_search',
+  'near_vector',
+  'near_object',
+  'near_text',
+  'near_image',
+  'near_audio',
+  'near_video',
+  'near_depth',
+  'near_thermal',
+  'near_imu',
+  'generative',
+  'rerank',
+  'boost',
 ] as const;
 
 /**
@@ -49,9 +62,7 @@ export async function search(context: ApiContext, request: Message): Promise<Mes
 
   const ids = request.filters === undefined || request.filters === null ? undefined : idsOfFilter(request.filters);
   const objects =
-    ids !== undefined
-      ? await fetchByIds(collection, ids, tenant, offset, limit)
-      : await fetchPage(collection, tenant, offset, limit, after, wantsVector);
+    ids !== undefined ? await fetchByIds(collection, ids, tenant, offset, limit) : await fetchPage(collection, tenant, offset, limit, after, wantsVector);
 
   const pick = propertyPicker(request.properties);
   const schemas = schemasByName(collection.schema.properties);
@@ -96,7 +107,9 @@ async function fetchPage(
   let cursor = after === undefined ? undefined : checkUuid(after, 'after').toLowerCase();
   let skip = offset;
   while (skip > 0) {
-    const page = await tenantErrors(() => collection.scan({ ...options, limit: Math.min(skip, SKIP_PAGE), ...(cursor !== undefined ? { after: cursor } : {}) }));
+    const page = await tenantErrors(() =>
+      collection.scan({ ...options, limit: Math.min(skip, SKIP_PAGE), ...(cursor !== undefined ? { after: cursor } : {}) }),
+    );
     if (page.length === 0) return [];
     cursor = page[page.length - 1]!.id;
     skip -= page.length;

@@ -7,12 +7,7 @@ import type { Router, RouteResponse } from './router.ts';
 
 /** The framework-neutral shape of `@backup/core`'s backup REST handler. */
 export interface BackupApiHandler {
-  handle(request: {
-    method: string;
-    path: string;
-    query: URLSearchParams;
-    body: unknown;
-  }): Promise<RouteResponse | undefined> | RouteResponse | undefined;
+  handle(request: { method: string; path: string; query: URLSearchParams; body: unknown }): Promise<RouteResponse | undefined> | RouteResponse | undefined;
 }
 
 export interface RequestHandlerOptions {
