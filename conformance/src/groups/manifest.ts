@@ -4,6 +4,8 @@ import { assertSameBytes, providerTest, readAll, rejectsWithCode } from '../help
 import { resolveOptions, type ProviderConformanceOptions } from '../options.ts';
 
 const FIELDS = ['abortCleansUp', 'listPageSize', 'maxObjectSize', 'multipart', 'rangedReads'];
+/** Fields a provider may leave out (they default to false). */
+const OPTIONAL_FIELDS = ['endpointOverride'];
 const MULTIPART_FIELDS = ['partSize', 'queueSize'];
 
 function positiveInteger(value: unknown, what: string): void {
@@ -20,7 +22,16 @@ export function manifestTests(input: ProviderConformanceOptions, declared: Provi
 
   providerTest(options, 'manifest: has exactly the documented fields, each well-formed, as declared', async (provider) => {
     const manifest = provider.capabilities;
-    assert.deepEqual(Object.keys(manifest).sort(), FIELDS);
+    assert.deepEqual(
+      Object.keys(manifest)
+        .filter((field) => !OPTIONAL_FIELDS.includes(field))
+        .sort(),
+      FIELDS,
+    );
+    for (const field of OPTIONAL_FIELDS) {
+      const value = (manifest as unknown as Record<string, unknown>)[field];
+      assert.ok(value === undefined || typeof value === 'boolean', `${field} must be a boolean when declared`);
+    }
     assert.equal(typeof manifest.rangedReads, 'boolean');
     assert.equal(typeof manifest.abortCleansUp, 'boolean');
     positiveInteger(manifest.maxObjectSize, 'maxObjectSize');
