@@ -50,6 +50,12 @@ export function commandOf(name: string): string[] {
   return command;
 }
 
+/** Another program in a client's folder, run by the interpreter of its backup program (the Python venvs). */
+export function startScript(name: string, script: string, args: readonly string[], env: NodeJS.ProcessEnv): ChildProcessWithoutNullStreams {
+  const [interpreter] = commandOf(name);
+  return spawn(interpreter!, [`${HERE}${name}/${script}`, ...args], { cwd: HERE, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
+}
+
 export function startStep(client: Client, server: MatrixServer, step: string, backupId: string): ChildProcessWithoutNullStreams {
   const [command, ...args] = commandOf(client.name);
   return spawn(command!, [...args, step], {
