@@ -98,7 +98,6 @@ describe('backup commands against a running server', { timeout: 120_000 }, () =>
   test('create --wait --json: one JSON line per poll, ending SUCCESS with totals; status, list', async () => {
     const created = await cli(['create', 'first', '--wait', '--json', '--interval', '20', '--chunk-size', '2']);
     expect(created.code, created.stderr).toBe(0);
-    // biome-ignore lint/suspicious/noExplicitAny: parsed JSON of many shapes, read by tests
     const polls = created.stdout
       .trim()
       .split('\n')

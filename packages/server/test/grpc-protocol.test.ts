@@ -6,7 +6,6 @@ import { resolveConfig } from '../src/config.ts';
 import { startTestServer, type TestServer } from './helpers.ts';
 
 // The gRPC surface itself, with a plain grpc-js client: health, refusals, authentication, the port setting.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Message = Record<string, any>;
 
 const definition = protoLoader.loadSync(['weaviate.proto', 'health.proto'], {

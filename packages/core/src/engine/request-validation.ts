@@ -75,7 +75,6 @@ export function validateLocation(bucket: unknown, path: unknown, names: Location
     if (value === undefined || value === null || value === '') return undefined;
     if (typeof value !== 'string') throw invalid(`invalid ${name}: must be a string`);
     if (value.length > max) throw invalid(`invalid ${name}: ${value.length} characters, at most ${max} are allowed`);
-    // eslint-disable-next-line no-control-regex
     // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
     if (/[\u0000-\u001f\u007f]/.test(value)) throw invalid(`invalid ${name}: ${JSON.stringify(value)} contains a control character`);
     return value;

@@ -2,8 +2,7 @@ import { requireCollection, type ApiContext } from '../api/context.ts';
 import { tenantErrors, tenantOption } from '../api/object-write.ts';
 import { checkClassName } from '../api/validation.ts';
 import { unimplemented } from './status.ts';
-
-type Message = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+import type { Message } from './message.ts';
 
 const UNSUPPORTED = [
   'group_by',

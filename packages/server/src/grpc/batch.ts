@@ -1,8 +1,7 @@
 import type { ApiContext } from '../api/context.ts';
 import { parseObjectWrite, writeObject } from '../api/object-write.ts';
 import { batchPropertiesToJson, float32s } from './values.ts';
-
-type Message = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+import type { Message } from './message.ts';
 
 /** Objects of one batch written at once, as the REST batch does. */
 const BATCH_CONCURRENCY = 32;

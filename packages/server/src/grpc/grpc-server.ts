@@ -7,8 +7,7 @@ import { aggregate } from './aggregate.ts';
 import { batchObjects } from './batch.ts';
 import { search } from './search.ts';
 import { grpcStatusFor, serviceError, unimplemented } from './status.ts';
-
-type Message = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+import type { Message } from './message.ts';
 
 /** The `.proto` files, shipped with the package (`proto/`, next to `src/` and `dist/`). */
 const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));

@@ -5,8 +5,7 @@ import { DEFAULT_LIST_LIMIT, MAX_LIST_RESULTS } from '../api/objects.ts';
 import { checkClassName, checkUuid } from '../api/validation.ts';
 import { invalidArgument, unimplemented } from './status.ts';
 import { float32Bytes, propertiesMessage, schemasByName } from './values.ts';
-
-type Message = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+import type { Message } from './message.ts';
 
 /** Page size used to skip `offset` objects without holding them all. */
 const SKIP_PAGE = 1000;

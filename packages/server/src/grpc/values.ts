@@ -1,5 +1,6 @@
 import type { PropertySchema } from '@backup/lsm';
 import type { JsonObject } from '../api/validation.ts';
+import type { Message } from './message.ts';
 
 /**
  * Conversions between the JSON properties the store keeps and Weaviate's
@@ -7,8 +8,6 @@ import type { JsonObject } from '../api/validation.ts';
  * (BatchObjects), the typed `Properties`/`Value` map on the way out (Search).
  * Messages are the plain objects @grpc/proto-loader decodes to (keepCase, oneofs).
  */
-
-type Message = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** A `google.protobuf.Value` as JSON. */
 function structValueToJson(value: Message | undefined): unknown {
