@@ -35,6 +35,14 @@ export interface SnapshotFile {
   readonly size: number;
   /** The shard the file belongs to; files of one shard share chunks. */
   readonly shard: string;
+  /**
+   * True when the store never changes this file's bytes while it exists (an
+   * LSM segment; not a WAL or a manifest). An incremental backup then knows an
+   * unchanged file by its path, size and place on disk (device, inode,
+   * modification time) instead of reading it again. Leave it unset when unsure:
+   * the file is then hashed, which is always correct.
+   */
+  readonly immutable?: boolean | undefined;
 }
 
 export interface ShardSnapshotReport {

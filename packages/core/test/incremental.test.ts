@@ -1,4 +1,5 @@
-import { readFile, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { BackupError, ErrorCode, type NodeDescriptor } from '../src/index.ts';
@@ -127,6 +128,38 @@ describe('incremental backups', { timeout: 120_000 }, () => {
     expect(same.bytesReused).toBe(base.bytesUploaded);
     const before = await state(h);
     expect(await restoreAndRead(h, 'same')).toEqual(before);
+  });
+
+  test('an immutable file with the identity the base recorded is reused without being read; a mutable one is read', async () => {
+    harness = await createHarness('incr-identity');
+    const h = harness;
+    await seed(h);
+    await backup(h, 'full');
+    const atFull = await state(h);
+    const files = (await nodeDescriptor(h, 'full')).collections.flatMap((collection) => collection.files);
+    expect(files.find((file) => file.path === 's0/objects/000001.seg')?.identity).toMatch(/^\d+:\d+:\d+$/);
+    expect(files.find((file) => file.path === 's0/meta.json')?.identity).toBeUndefined();
+
+    // Break the source's promise on purpose: other bytes of the same length in
+    // the same inode, the modification time put back to the nanosecond.
+    const article = h.source.collectionDir('Article');
+    for (const [path, bytes] of [
+      ['s0/objects/000001.seg', sampleBytes(MB + 1000, 0.95)],
+      ['s0/meta.json', Buffer.from('{"v":9}')],
+    ] as const) {
+      const file = join(article, ...path.split('/'));
+      const reference = `${file}.mtime`;
+      execFileSync('touch', ['-r', file, reference]);
+      await writeFile(file, bytes, { flag: 'r+' });
+      execFileSync('touch', ['-r', reference, file]);
+      await rm(reference);
+    }
+    await backup(h, 'incr', 'full');
+    const restored = await restoreAndRead(h, 'incr');
+    // The segment was taken from the base, unread: a restore gives the bytes the base read.
+    expect(restored.Article?.['s0/objects/000001.seg']).toBe(atFull.Article?.['s0/objects/000001.seg']);
+    // The metadata file has no identity, so it was hashed, found changed and uploaded again.
+    expect(restored.Article?.['s0/meta.json']).not.toBe(atFull.Article?.['s0/meta.json']);
   });
 
   test('a base that does not exist or did not succeed is refused (422 codes) before anything is written', async () => {

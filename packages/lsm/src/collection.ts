@@ -14,7 +14,7 @@ import { alreadyExists, conflict, invalid, ioError, notFound } from './errors.ts
 import { exists, listDirectory, remove, syncDirectory } from './fs-util.ts';
 import type { Layout } from './layout.ts';
 import { COLLECTION_FILE } from './layout.ts';
-import { EMPTY_MANIFEST, writeManifest } from './manifest.ts';
+import { EMPTY_MANIFEST, isSegmentFileName, writeManifest } from './manifest.ts';
 import { compareKeys } from './entry.ts';
 import { mergeEntries } from './merge.ts';
 import { Mutex } from './mutex.ts';
@@ -343,7 +343,9 @@ export class Collection {
           const freeze = freezes.get(name);
           const shardFiles = freeze !== undefined ? await freeze.finish(target) : await freezeClosedShard(this.#shardDir(name), target);
           freeze?.resume();
-          for (const file of shardFiles) files.push({ path: `${name}/${file.path}`, size: file.size, shard: name });
+          for (const file of shardFiles) {
+            files.push({ path: `${name}/${file.path}`, size: file.size, shard: name, immutable: isSegmentFileName(path.posix.basename(file.path)) });
+          }
           shards.push({ shard: name, status, writerStallMs: freeze !== undefined ? writerStallMs : 0 });
         }
       } finally {

@@ -75,3 +75,8 @@ export async function writeManifest(dir: string, state: ManifestState): Promise<
 export function segmentFileName(fileNumber: number): string {
   return `${String(fileNumber).padStart(6, '0')}.seg`;
 }
+
+/** Whether `name` (a file name, no folder) is a segment's: written once, never changed, only deleted. */
+export function isSegmentFileName(name: string): boolean {
+  return /^\d{6,}\.seg$/.test(name);
+}

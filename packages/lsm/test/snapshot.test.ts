@@ -76,6 +76,8 @@ describe('snapshot', () => {
     for (const report of snapshot.shards) expect(report.writerStallMs).toBeLessThan(20);
     expect(snapshot.files.some((f) => f.path.endsWith('.seg'))).toBe(true);
     expect(snapshot.files.filter((f) => f.path.endsWith('/MANIFEST')).map((f) => f.shard)).toEqual(['shard-0', 'shard-1']);
+    // Segments are written once and only deleted, so an incremental backup may know them by identity; the manifest changes.
+    for (const file of snapshot.files) expect(file.immutable, file.path).toBe(file.path.endsWith('.seg'));
     for (const file of snapshot.files) {
       expect(file.path.startsWith(`${file.shard}/`)).toBe(true);
       expect(file.path).not.toMatch(/wal-/); // after the flush no WAL is needed
@@ -140,6 +142,8 @@ describe('snapshot', () => {
     ]);
     expect(snapshot.skipped.map((s) => s.shard)).toEqual(['frozen']);
     expect(new Set(snapshot.files.map((f) => f.shard))).toEqual(new Set(['hot', 'cold']));
+    // A COLD tenant's WAL files (writes never flushed) are not immutable: they grow once it opens again.
+    for (const file of snapshot.files) expect(file.immutable, file.path).toBe(file.path.endsWith('.seg'));
     expect((snapshot.metadata as { tenants: unknown }).tenants).toEqual([
       { name: 'hot', activityStatus: 'HOT' },
       { name: 'cold', activityStatus: 'COLD' },

@@ -10,7 +10,7 @@ import { isBackupStatus, type BackupStatus } from './status.ts';
  * own or an older major, and refuses a newer major (it could not know what
  * changed). Bump MINOR for additive fields, MAJOR for anything else.
  */
-export const FORMAT_VERSION = '2.1';
+export const FORMAT_VERSION = '2.2';
 const SUPPORTED_MAJOR = 2;
 
 /** `<id>/backup_config.json`: written first (STARTED), on every status change, and last. */
@@ -83,6 +83,12 @@ export interface FileRecord {
   readonly shard: string;
   readonly size: number;
   readonly sha256: string;
+  /**
+   * Where an immutable file lived on disk (`<dev>:<ino>:<mtimeNs>`, format 2.2):
+   * a later incremental backup reuses a file with the same path, size and
+   * identity without reading it (see engine/file-identity.ts).
+   */
+  readonly identity?: string | undefined;
   /** Keys of the chunks holding it; more than one when it was split into parts. */
   readonly chunks: readonly string[];
 }

@@ -3,8 +3,9 @@
  * instead of uploading them. See docs/DESIGN.md, "Incremental backups".
  *
  * A file is reused when the base node descriptor records the same path, size
- * and sha256 (the snapshot's file is hashed to know; hashing costs a small
- * fraction of compressing and uploading). Reuse is per chunk object: the new
+ * and sha256. The snapshot's file is hashed to know, unless it is immutable and
+ * the base recorded the same identity on disk (file-identity.ts): then it is
+ * the very file the base read, and is not read again. Reuse is per chunk object: the new
  * backup lists the base's chunk record (its key stays in the folder of the
  * backup that uploaded it) and marks the entries it does not need `unused`.
  * A chunk is referenced only when at least half of its bytes are live, so a
@@ -49,7 +50,8 @@ export function baseCollection(base: NodeDescriptor | undefined, name: string): 
 
 /**
  * Plans one collection: hashes every file whose path and size the base
- * records (`pipelines` at a time), then picks the base chunks to reference.
+ * records and whose identity it does not (`pipelines` at a time), then picks
+ * the base chunks to reference.
  */
 export async function planReuse(
   files: readonly SnapshotFile[],
@@ -57,13 +59,25 @@ export async function planReuse(
   base: CollectionRecord | undefined,
   baseCodec: Codec,
   baseEncryption: EncryptionRecord | undefined,
-  options: { readonly pipelines: number; readonly signal: AbortSignal },
+  options: {
+    readonly pipelines: number;
+    readonly signal: AbortSignal;
+    /** Identities of this snapshot's immutable files, by path (`identifyImmutableFiles`). */
+    readonly identities?: ReadonlyMap<string, string> | undefined;
+  },
 ): Promise<ReusePlan> {
   if (!base) return { chunks: [], files: [], toPack: [...files], reusedBytes: 0 };
   const baseFiles = new Map(base.files.map((file) => [file.path, file]));
   const sameSize = files.filter((file) => baseFiles.get(file.path)?.size === file.size);
   const unchanged = new Map<string, { file: SnapshotFile; record: FileRecord }>();
-  await forEachParallel(sameSize, options.pipelines, options.signal, async (file, signal) => {
+  const toHash: SnapshotFile[] = [];
+  for (const file of sameSize) {
+    const record = baseFiles.get(file.path) as FileRecord;
+    const identity = options.identities?.get(file.path);
+    if (identity !== undefined && identity === record.identity) unchanged.set(file.path, { file, record });
+    else toHash.push(file);
+  }
+  await forEachParallel(toHash, options.pipelines, options.signal, async (file, signal) => {
     const record = baseFiles.get(file.path) as FileRecord;
     if ((await hashSnapshotFile(root, file, signal)) === record.sha256) unchanged.set(file.path, { file, record });
   });

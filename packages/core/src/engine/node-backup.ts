@@ -13,6 +13,7 @@ import {
   type FileRecord,
   type NodeDescriptor,
 } from './descriptors.ts';
+import { identifyImmutableFiles } from './file-identity.ts';
 import { baseCollection, planReuse } from './incremental-plan.ts';
 import { packJob } from './packer.ts';
 import { newDataKey } from './chunk-cipher.ts';
@@ -41,6 +42,8 @@ interface CollectionWork {
   /** Chunk records taken from the base backup (incremental), listed before this backup's own. */
   reusedChunks: ChunkRecord[];
   remainingJobs: number;
+  /** Identities of the snapshot's immutable files, recorded with their file records. */
+  identities: ReadonlyMap<string, string>;
 }
 
 /**
@@ -57,7 +60,7 @@ export async function backupNode(request: NodeBackupRequest, context: NodeBackup
     for (const collection of request.collections) {
       throwIfAborted(signal, `backup ${request.id}`);
       const snapshot = await source.snapshot(collection, { signal });
-      work.push({ snapshot, chunks: [], files: [], reusedChunks: [], remainingJobs: 0 });
+      work.push({ snapshot, chunks: [], files: [], reusedChunks: [], remainingJobs: 0, identities: new Map() });
     }
     throwIfAborted(signal, `backup ${request.id}`);
     progress.onTransferring?.();
@@ -67,13 +70,14 @@ export async function backupNode(request: NodeBackupRequest, context: NodeBackup
     const jobs: { work: CollectionWork; job: PackJob }[] = [];
     let reusedBytes = 0;
     for (const item of work) {
+      item.identities = await identifyImmutableFiles(item.snapshot.files, item.snapshot.root, { pipelines: context.pipelines, signal });
       const reuse = await planReuse(
         item.snapshot.files,
         item.snapshot.root,
         baseCollection(base, item.snapshot.collection),
         base?.compression.codec ?? request.compression.codec,
         base?.encryption,
-        { pipelines: context.pipelines, signal },
+        { pipelines: context.pipelines, signal, identities: item.identities },
       );
       item.reusedChunks = reuse.chunks;
       item.files.push(...reuse.files);
@@ -188,7 +192,12 @@ function collectionRecord(item: CollectionWork): CollectionRecord {
   const { snapshot } = item;
   const own = [...item.chunks].sort((a, b) => chunkIndex(a.key) - chunkIndex(b.key));
   const chunks = [...item.reusedChunks, ...own];
-  const files = [...item.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const files = [...item.files]
+    .map((file) => {
+      const identity = item.identities.get(file.path);
+      return identity === undefined ? file : { ...file, identity };
+    })
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return {
     name: snapshot.collection,
     metadata: snapshot.metadata,
