@@ -22,12 +22,14 @@ export interface CopyFaultScenario {
   readonly fault: Omit<FaultRule, keyof RequestMatcher>;
   /** `DONE`: the copy completes (a transient fault retried); `FAILED`: it rejects; `CORRUPT`: it rejects CORRUPT naming a chunk. */
   readonly expect: 'DONE' | 'FAILED' | 'CORRUPT';
+  /** With `rangedReads`, the broken read goes on from where it broke: a ranged read from past byte 0 follows the fault. */
+  readonly resumes?: true | undefined;
 }
 
 export const COPY_FAULT_SCENARIOS: readonly CopyFaultScenario[] = [
   { name: 'copy: a source chunk read resets', stage: 'sourceChunkRead', fault: { fault: 'reset' }, expect: 'DONE' },
   { name: 'copy: a source chunk read stalls', stage: 'sourceChunkRead', fault: { fault: 'stall' }, expect: 'DONE' },
-  { name: 'copy: a source chunk read is truncated', stage: 'sourceChunkRead', fault: { fault: 'truncate' }, expect: 'DONE' },
+  { name: 'copy: a source chunk read is truncated', stage: 'sourceChunkRead', fault: { fault: 'truncate' }, expect: 'DONE', resumes: true },
   { name: 'copy: a source chunk read answers 503', stage: 'sourceChunkRead', fault: { fault: 'status' }, expect: 'DONE' },
   { name: 'copy: a source chunk read has a flipped byte', stage: 'sourceChunkRead', fault: { fault: 'flip' }, expect: 'DONE' },
   { name: 'copy: every source chunk read has a flipped byte', stage: 'sourceChunkRead', fault: { fault: 'flip', times: ALWAYS }, expect: 'CORRUPT' },
@@ -80,6 +82,12 @@ function matcherOf(stage: CopyFaultStage, requests: CopyStageRequests): RequestM
     case 'destinationGlobalDescriptorWrite':
       return requests.globalDescriptorWrite;
   }
+}
+
+/** The first byte of a `bytes=<start>-[<end>]` range; 0 without one. */
+function rangeStart(range: string | undefined): number {
+  const match = range === undefined ? null : /^bytes=(\d+)-/.exec(range);
+  return match ? Number(match[1]) : 0;
 }
 
 /** Keys and sizes below `<id>/`, sorted. */
@@ -151,6 +159,11 @@ export async function runCopyFaultScenario(context: CopyScenarioContext, scenari
     assert.ok(hits > 0, `${scenario.name}: the fault hit no request`);
     assert.equal(status, scenario.expect, `${scenario.name}: the copy ended ${status} (${error})`);
     assert.ok(elapsedMs <= context.boundMs, `${scenario.name}: took ${elapsedMs} ms, the bound is ${context.boundMs} ms`);
+    if (scenario.resumes && faulted.capabilities.rangedReads) {
+      const faultAt = proxy.requests.findIndex((request) => request.fault !== undefined);
+      const resumed = proxy.requests.slice(faultAt + 1).some((request) => rangeStart(request.range) > 0);
+      assert.ok(resumed, `${scenario.name}: the broken read started over instead of going on from where it broke (no ranged read followed)`);
+    }
 
     if (failure !== undefined) {
       assert.ok(BackupError.is(failure), `${scenario.name}: not a BackupError: ${error}`);

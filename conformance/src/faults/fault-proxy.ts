@@ -43,6 +43,8 @@ export interface ProxiedRequest {
   readonly url: string;
   /** The fault injected, if any. */
   readonly fault: FaultKind | undefined;
+  /** The byte range asked for (`Range`, or Azure's `x-ms-range`), e.g. `bytes=1024-`. */
+  readonly range: string | undefined;
 }
 
 export interface FaultProxy {
@@ -108,7 +110,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const url = decode(request.url ?? '/');
     const rule = pick(request, url);
-    requests.push({ method: request.method ?? 'GET', url, fault: rule?.fault });
+    const range = request.headers.range ?? request.headers['x-ms-range'];
+    requests.push({ method: request.method ?? 'GET', url, fault: rule?.fault, range: typeof range === 'string' ? range : undefined });
     if (rule) injected += 1;
     const socket = request.socket;
 

@@ -8,8 +8,10 @@
  */
 export interface ProviderCapabilities {
   /**
-   * `read` honours `range`. The engine itself always reads whole objects, so
-   * this only decides whether the conformance suite checks ranges.
+   * `read` honours `range`. The engine then resumes a whole-object read that
+   * broke midway from the first byte not yet seen (`engine/resuming-read.ts`);
+   * without it, such a read starts over. The conformance suite checks ranges
+   * only where this is true.
    */
   readonly rangedReads: boolean;
   /**

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { BackupError, ErrorCode } from '../errors.ts';
 import type { ChunkRecord } from '../engine/descriptors.ts';
+import { openResumingRead } from '../engine/resuming-read.ts';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../engine/retry.ts';
 import { locationOf, type BackupEndpoint } from './endpoint.ts';
 
 /** The CORRUPT error for a chunk whose stored bytes differ from its record. */
@@ -44,7 +46,13 @@ export type ChunkState =
 export async function checkStoredChunk(
   endpoint: BackupEndpoint,
   chunk: ChunkRecord,
-  options: { readonly hash: boolean; readonly signal?: AbortSignal | undefined; readonly onBytes?: ((bytes: number) => void) | undefined },
+  options: {
+    readonly hash: boolean;
+    readonly signal?: AbortSignal | undefined;
+    readonly onBytes?: ((bytes: number) => void) | undefined;
+    /** How a read that breaks midway is resumed (default `DEFAULT_RETRY_POLICY`). */
+    readonly retry?: RetryPolicy | undefined;
+  },
 ): Promise<ChunkState> {
   const location = locationOf(endpoint);
   const { signal } = options;
@@ -60,15 +68,15 @@ export async function checkStoredChunk(
 
   const hash = createHash('sha256');
   let read = 0;
-  let stream;
+  let stream: AsyncIterable<Buffer>;
   try {
-    stream = await endpoint.provider.read(chunk.key, { location, signal });
+    // A read that breaks midway goes on from where it broke (ranged reads), not from byte 0.
+    stream = await openResumingRead(endpoint.provider, chunk.key, { location, signal, retry: options.retry ?? DEFAULT_RETRY_POLICY });
   } catch (error) {
     if (BackupError.is(error, ErrorCode.NOT_FOUND)) return { state: 'missing' };
     throw error;
   }
-  stream.on('error', () => {}); // surfaced by the loop below; never as an uncaught 'error' event
-  for await (const bytes of stream as AsyncIterable<Buffer>) {
+  for await (const bytes of stream) {
     read += bytes.byteLength;
     hash.update(bytes);
     options.onBytes?.(bytes.byteLength);

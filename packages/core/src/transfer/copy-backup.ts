@@ -1,8 +1,8 @@
-import type { Readable } from 'node:stream';
 import { backendName } from '../config/provider-registry.ts';
 import { BackupError, ErrorCode, throwIfAborted } from '../errors.ts';
 import { decodeGlobalDescriptor, encodeDescriptor, globalDescriptorKey, type ChunkRecord } from '../engine/descriptors.ts';
 import { forEachParallel } from '../engine/parallel.ts';
+import { openResumingRead } from '../engine/resuming-read.ts';
 import { DEFAULT_RETRY_POLICY, isTransient, resolveRetryPolicy, withRetries, type RetryPolicy } from '../engine/retry.ts';
 import { validateBackupId } from '../engine/request-validation.ts';
 import { BackupStatus } from '../engine/status.ts';
@@ -212,21 +212,23 @@ async function runCopy(
 
   /** One attempt; the bytes a failed attempt counted are taken back from the progress. */
   const copyChunkOnce = async (chunk: ChunkRecord, jobSignal: AbortSignal): Promise<void> => {
-    let input: Readable;
+    // Ends the source read once the write stops pulling (done, failed or aborted), even mid-stall.
+    const reading = new AbortController();
+    const readSignal = AbortSignal.any([jobSignal, reading.signal]);
+    let input: AsyncIterable<Buffer>;
     try {
-      input = await from.provider.read(chunk.key, { location: fromLocation, signal: jobSignal });
+      // A source read that breaks midway goes on from where it broke (ranged reads), not from byte 0.
+      input = await openResumingRead(from.provider, chunk.key, { location: fromLocation, signal: readSignal, retry });
     } catch (error) {
       if (BackupError.is(error, ErrorCode.NOT_FOUND)) {
         throw new BackupError(ErrorCode.CORRUPT, `chunk ${chunk.key} is missing from the backup at ${fromHome}`, { cause: error });
       }
       throw error;
     }
-    // An abort destroys the stream with an error, maybe before the write
-    // pulls from it; the write reports that error, the stream must not throw it.
-    input.on('error', () => {});
+    const bytes = verifiedChunkBytes(input, chunk, fromHome);
     let written = 0;
     try {
-      await to.provider.write(chunk.key, verifiedChunkBytes(input, chunk, fromHome), {
+      await to.provider.write(chunk.key, bytes, {
         location: toLocation,
         signal: jobSignal,
         sizeHint: chunk.size,
@@ -243,13 +245,13 @@ async function runCopy(
       report();
       throw error;
     } finally {
-      input.destroy();
+      reading.abort();
     }
   };
 
   const copyChunk = async (chunk: ChunkRecord, jobSignal: AbortSignal): Promise<void> => {
     if (present.get(chunk.key) === chunk.size) {
-      const kept = !options.verifyExisting || (await checkStoredChunk(to, chunk, { hash: true, signal: jobSignal })).state === 'ok';
+      const kept = !options.verifyExisting || (await checkStoredChunk(to, chunk, { hash: true, signal: jobSignal, retry })).state === 'ok';
       if (kept) {
         progress.objectsDone++;
         progress.objectsSkipped++;
