@@ -9,6 +9,7 @@ export { abortTests } from './groups/abort.ts';
 export { concurrencyTests } from './groups/concurrency.ts';
 export { keyTests } from './groups/keys.ts';
 export { locationTests } from './groups/locations.ts';
+export { copyTests } from './groups/copy.ts';
 export { isolationTests } from './groups/isolation.ts';
 export { progressTests } from './groups/progress.ts';
 export { initializeTests } from './groups/initialize.ts';

@@ -1,6 +1,7 @@
 import type { ProviderCapabilities } from '@backup/core';
 import { abortTests } from './groups/abort.ts';
 import { concurrencyTests } from './groups/concurrency.ts';
+import { copyTests } from './groups/copy.ts';
 import { deletionTests } from './groups/deletion.ts';
 import { initializeTests } from './groups/initialize.ts';
 import { isolationTests } from './groups/isolation.ts';
@@ -51,6 +52,7 @@ export function runProviderConformance(options: RunProviderConformanceOptions): 
   concurrencyTests(checked);
   keyTests(checked);
   locationTests(checked);
+  copyTests(checked, capabilities);
   isolationTests(checked);
   progressTests(checked);
   initializeTests(checked);

@@ -5,7 +5,7 @@ import { resolveOptions, type ProviderConformanceOptions } from '../options.ts';
 
 const FIELDS = ['abortCleansUp', 'listPageSize', 'maxObjectSize', 'multipart', 'rangedReads'];
 /** Fields a provider may leave out (they default to false). */
-const OPTIONAL_FIELDS = ['endpointOverride'];
+const OPTIONAL_FIELDS = ['endpointOverride', 'serverSideCopy'];
 const MULTIPART_FIELDS = ['partSize', 'queueSize'];
 
 function positiveInteger(value: unknown, what: string): void {

@@ -19,6 +19,7 @@ export async function copyCommand(argv: readonly string[], io: CliIo): Promise<n
       'to-path': { type: 'string' },
       concurrency: { type: 'string' },
       'verify-existing': { type: 'boolean' },
+      'server-side': { type: 'boolean' },
       verify: { type: 'boolean' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
@@ -50,6 +51,7 @@ export async function copyCommand(argv: readonly string[], io: CliIo): Promise<n
       signal: io.signal,
       concurrency,
       verifyExisting: values['verify-existing'] === true,
+      serverSideCopy: values['server-side'] === true,
       onProgress: quiet ? undefined : progress,
     });
     const report = values.verify ? await verifyBackup({ id, ...to, signal: io.signal, concurrency }) : undefined;
@@ -58,6 +60,7 @@ export async function copyCommand(argv: readonly string[], io: CliIo): Promise<n
     } else {
       io.out(
         `copied backup ${id} from ${result.from} to ${result.to}: ${result.copied} chunks, ${formatBytes(result.bytesCopied)}` +
+          (result.copiedServerSide > 0 ? ` (${result.copiedServerSide} copied by the backend itself)` : '') +
           (result.skipped > 0 ? ` (${result.skipped} chunks were already there)` : '') +
           ` in ${formatDuration(result.durationMs)}`,
       );

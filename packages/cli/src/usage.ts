@@ -129,6 +129,9 @@ Options:
   --to-path <path>       root path at the destination
   --concurrency <n>      chunks copied at once (default 4)
   --verify-existing      re-hash chunks an interrupted copy left, instead of trusting their size
+  --server-side          between two buckets or paths of one backend (s3, gcs, azure, filesystem), let the
+                         backend copy each chunk itself: nothing streams through here, but chunks are
+                         checked by size only (add --verify to re-hash the copy)
   --verify               afterwards, read the copy back and verify it at the destination
   --json                 print the result as JSON on stdout
   -q, --quiet            no progress lines on stderr

@@ -41,6 +41,13 @@ describe('backup copy / verify between two filesystem roots', () => {
     expect(json.stderr).toBe('');
     expect(JSON.parse(json.stdout)).toMatchObject({ id: 'nightly', ok: true, problems: [], status: 'SUCCESS', nodes: ['node1'] });
 
+    // --server-side: the backend copies each chunk itself, and says so.
+    const c = `${b}-inside`;
+    const inside = await runBin(['copy', 'nightly', '--from', 'filesystem', '--to', 'filesystem', '--to-path', c, '--server-side', '-q'], env);
+    expect(inside.code, inside.stderr).toBe(0);
+    expect(inside.stdout).toMatch(/: (\d+) chunks, .+ \(\1 copied by the backend itself\) in /);
+    expect((await runBin(['verify', 'nightly', '--backend', 'filesystem', '--path', c, '-q'], env)).code).toBe(0);
+
     const again = await runBin(['copy', 'nightly', '--from', 'filesystem', '--to', 'filesystem', '--to-path', b, '-q'], env);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already exists.*\(ALREADY_EXISTS\)/);

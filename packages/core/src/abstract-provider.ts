@@ -7,6 +7,7 @@ import type {
   BackupProvider,
   ByteRange,
   CallOptions,
+  CopyOptions,
   ListOptions,
   Location,
   ObjectInfo,
@@ -32,9 +33,14 @@ export interface InternalReadOptions extends InternalCallOptions {
   readonly range: ByteRange | undefined;
 }
 
+export interface InternalCopyOptions extends InternalCallOptions {
+  /** The source's location; `location` is the destination's. */
+  readonly from: Location | undefined;
+}
+
 /** The operation an error happened in, for messages and for `mapError`. */
 export interface ErrorContext {
-  readonly operation: 'initialize' | 'put' | 'get' | 'write' | 'read' | 'stat' | 'exists' | 'list' | 'listFolders' | 'delete' | 'close';
+  readonly operation: 'initialize' | 'put' | 'get' | 'write' | 'read' | 'stat' | 'exists' | 'list' | 'listFolders' | 'delete' | 'copy' | 'close';
   readonly key?: string | undefined;
   readonly location?: Location | undefined;
 }
@@ -163,6 +169,18 @@ export abstract class AbstractBackupProvider implements BackupProvider {
       }
       throw error;
     }
+  }
+
+  /**
+   * Optional, with `capabilities.serverSideCopy` (default: NOT_SUPPORTED).
+   * Copy `key` at `options.from` to `key` at `options.location` inside the
+   * backend, atomically, replacing what is there; reject (NOT_FOUND) if the
+   * source is missing. Reject with NOT_SUPPORTED for a pair of locations or
+   * an object the backend cannot copy in one operation (e.g. two endpoints):
+   * the caller then streams the object instead.
+   */
+  protected async _copy(key: string, _options: InternalCopyOptions): Promise<void> {
+    throw new BackupError(ErrorCode.NOT_SUPPORTED, `${this.name}: server-side copy of ${JSON.stringify(key)} is not supported`);
   }
 
   /** Optional (default: nothing). Release clients, sockets and connections; called once by `close`. */
@@ -358,6 +376,16 @@ export abstract class AbstractBackupProvider implements BackupProvider {
       const slash = key.indexOf('/', folder.length);
       if (slash > folder.length) yield key.slice(folder.length, slash);
     }
+  }
+
+  async copy(key: string, options: CopyOptions): Promise<void> {
+    const canonical = normalizeKey(key);
+    const { location, from, signal } = options;
+    throwIfAborted(signal);
+    if (this.capabilities.serverSideCopy !== true) {
+      throw new BackupError(ErrorCode.NOT_SUPPORTED, `${this.name}: this provider does not declare serverSideCopy`);
+    }
+    await this.callWithDeadline({ operation: 'copy', key: canonical, location }, signal, (guard) => this._copy(canonical, { location, from, signal: guard }));
   }
 
   async delete(key: string, options: CallOptions = {}): Promise<void> {

@@ -31,6 +31,13 @@ export interface ProviderCapabilities {
   readonly listPageSize: number;
   /** Honours `location.endpoint` (a per-request service endpoint). Default false: such a request is refused. */
   readonly endpointOverride?: boolean;
+  /**
+   * `copy` copies an object between two locations of this provider inside the
+   * backend (S3 CopyObject, GCS rewrite, Azure Copy Blob, a file copy).
+   * `copyBackup` then moves a backup between buckets or paths of one provider
+   * without streaming it through the node. Default false.
+   */
+  readonly serverSideCopy?: boolean;
 }
 
 /** How a provider buffers one write: up to `partSize × queueSize` bytes in memory. */

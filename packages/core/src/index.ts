@@ -9,6 +9,7 @@ export type {
   CallOptions,
   WriteOptions,
   ReadOptions,
+  CopyOptions,
   ListOptions,
   ByteRange,
   ObjectInfo,
@@ -17,7 +18,7 @@ export type {
   ProviderModule,
 } from './provider.ts';
 export { AbstractBackupProvider } from './abstract-provider.ts';
-export type { InternalCallOptions, InternalReadOptions, InternalWriteOptions, ErrorContext } from './abstract-provider.ts';
+export type { InternalCallOptions, InternalCopyOptions, InternalReadOptions, InternalWriteOptions, ErrorContext } from './abstract-provider.ts';
 export { ProgressDeadline, DEFAULT_PROGRESS_TIMEOUT_MS, checkProgressTimeout, progressTimeoutFromEnv } from './progress-deadline.ts';
 export type {
   BackupSource,

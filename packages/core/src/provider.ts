@@ -44,6 +44,11 @@ export interface ReadOptions extends CallOptions {
 
 export interface ListOptions extends CallOptions {}
 
+export interface CopyOptions extends CallOptions {
+  /** Where the object is copied from (default: the configured location); `location` is where it goes. */
+  readonly from?: Location | undefined;
+}
+
 export interface ObjectInfo {
   /** The key as it was written, relative to the location's root. */
   readonly key: string;
@@ -130,6 +135,18 @@ export interface BackupProvider {
 
   /** Size and time of one object. Rejects with `NOT_FOUND` if it is missing. */
   stat(key: string, options?: CallOptions): Promise<ObjectInfo>;
+
+  /**
+   * Copies the object `key` from `options.from` to the same key at
+   * `options.location`, inside the backend: no byte passes through this
+   * process. Atomic like `write`; replaces an object already there. Rejects
+   * with `NOT_FOUND` if the source is missing, and with `NOT_SUPPORTED`
+   * unless `capabilities.serverSideCopy`, or when the backend cannot copy
+   * this object between these locations in one operation (another endpoint,
+   * an object above the backend's copy limit): the caller then streams it.
+   * Optional: a provider without it is used as if it refused every copy.
+   */
+  copy?(key: string, options: CopyOptions): Promise<void>;
 
   /** Whether the object exists. */
   exists(key: string, options?: CallOptions): Promise<boolean>;

@@ -228,6 +228,49 @@ describe('copyBackup', { timeout: 120_000 }, () => {
     expect(missing.message).toContain(second.key);
   });
 
+  test('asked to, between two paths of one provider that declares serverSideCopy, the backend copies every chunk; the copy verifies and restores', async () => {
+    harness = await createHarness('copy-inside');
+    await seed(harness);
+    await backUp(harness, 'inside');
+    const expected = await digests(harness.source);
+    const chunks = (await nodeDescriptor(harness.backupRoot, 'inside')).collections.flatMap((c) => c.chunks);
+    const elsewhere = { provider: harness.provider, location: { path: join(harness.dir, 'same-provider') } };
+
+    const result = await copyBackup({ id: 'inside', from: { provider: harness.provider }, to: elsewhere, serverSideCopy: true });
+    expect(result.copied).toBe(chunks.length);
+    expect(result.copiedServerSide).toBe(chunks.length);
+    expect(result.bytesCopied).toBe(result.bytes);
+    expect((await verifyBackup({ id: 'inside', ...elsewhere })).problems).toEqual([]);
+    const moved = new FilesystemProvider({ path: join(harness.dir, 'same-provider') });
+    closers.push(() => moved.close());
+    expect(await restoreElsewhere(harness, moved, 'inside')).toEqual(expected);
+
+    // Unless asked, it streams every chunk through the process and checks its sha256, as between two providers.
+    const streamed = await copyBackup({
+      id: 'inside',
+      from: { provider: harness.provider },
+      to: { provider: harness.provider, location: { path: join(harness.dir, 'streamed') } },
+    });
+    expect(streamed.copied).toBe(chunks.length);
+    expect(streamed.copiedServerSide).toBe(0);
+  });
+
+  test('a source chunk cut short is CORRUPT in a server-side copy too, and is not kept at the destination', async () => {
+    harness = await createHarness('copy-inside-cut');
+    await seed(harness);
+    await backUp(harness, 'cut');
+    const chunk = (await nodeDescriptor(harness.backupRoot, 'cut')).collections.flatMap((c) => c.chunks)[0]!;
+    const path = join(harness.backupRoot, ...chunk.key.split('/'));
+    await writeFile(path, (await readFile(path)).subarray(0, chunk.size - 1));
+    const elsewhere = { provider: harness.provider, location: { path: join(harness.dir, 'same-provider') } };
+    const error = await rejection(copyBackup({ id: 'cut', from: { provider: harness.provider }, to: elsewhere, concurrency: 1, serverSideCopy: true }));
+    expect(error.code).toBe(ErrorCode.CORRUPT);
+    expect(error.message).toContain(chunk.key);
+    const left = await listFiles(join(harness.dir, 'same-provider'));
+    expect(left).not.toContain(chunk.key);
+    expect(left.filter((key) => key.endsWith('.json'))).toEqual([]);
+  });
+
   test('an aborted copy leaves no descriptor and no partial chunk; running it again resumes and completes', async () => {
     harness = await createHarness('copy-resume');
     await seed(harness);

@@ -13,6 +13,7 @@ import {
   resolveRoot,
   type ErrorContext,
   type InternalCallOptions,
+  type InternalCopyOptions,
   type InternalReadOptions,
   type InternalWriteOptions,
   type Location,
@@ -76,6 +77,8 @@ export class AzureProvider extends AbstractBackupProvider {
       },
       maxObjectSize: this.blockSize * AZURE_MAX_BLOCKS,
       listPageSize,
+      // Copy Blob inside the account; anonymous access cannot authorise one.
+      serverSideCopy: !this.anonymous,
     });
   }
 
@@ -158,6 +161,18 @@ export class AzureProvider extends AbstractBackupProvider {
         if (name !== undefined) yield name;
       }
     }
+  }
+
+  /**
+   * Copy Blob between containers of the account, authorised by the
+   * destination request's shared key. Inside one account Azure completes it
+   * before answering; the poller covers a copy that is still pending.
+   */
+  protected override async _copy(key: string, options: InternalCopyOptions): Promise<void> {
+    const source = this.containerFor(options.from).getBlobClient(this.blobName(key, options.from));
+    const target = this.containerFor(options.location).getBlobClient(this.blobName(key, options.location));
+    const poller = await target.beginCopyFromURL(source.url, { abortSignal: options.signal });
+    await poller.pollUntilDone();
   }
 
   protected async _delete(key: string, options: InternalCallOptions): Promise<void> {

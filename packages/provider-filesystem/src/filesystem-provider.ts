@@ -1,5 +1,5 @@
 import { constants, createWriteStream } from 'node:fs';
-import { open, opendir, readFile, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { copyFile, open, opendir, readFile, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -8,6 +8,7 @@ import {
   defineCapabilities,
   type ErrorContext,
   type InternalCallOptions,
+  type InternalCopyOptions,
   type InternalReadOptions,
   type InternalWriteOptions,
   type CallOptions,
@@ -45,6 +46,7 @@ export class FilesystemProvider extends AbstractBackupProvider {
       multipart: null,
       maxObjectSize: Number.MAX_SAFE_INTEGER,
       listPageSize: options.listPageSize ?? 32,
+      serverSideCopy: true,
     });
   }
 
@@ -99,6 +101,16 @@ export class FilesystemProvider extends AbstractBackupProvider {
       await handle.close();
       throw error;
     }
+  }
+
+  /** The kernel copies (a reflink where the filesystem has them), into a temp file renamed into place like a write. */
+  protected override async _copy(key: string, options: InternalCopyOptions): Promise<void> {
+    const source = this.pathFor(key, options.from);
+    const info = await stat(source);
+    if (!info.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
+    await this.writeAtomically(this.pathFor(key, options.location), async (_handle, temp) => {
+      await copyFile(source, temp, constants.COPYFILE_FICLONE);
+    });
   }
 
   protected async _stat(key: string, options: InternalCallOptions): Promise<ObjectInfo> {
@@ -206,14 +218,14 @@ export class FilesystemProvider extends AbstractBackupProvider {
     return join(this.rootFor(location), ...key.split('/'));
   }
 
-  /** Writes through `fill` into a temp file, syncs it and renames it over `path`. */
-  private async writeAtomically(path: string, fill: (handle: FileHandle) => Promise<void>): Promise<void> {
+  /** Writes through `fill` into a temp file (open as `handle`, at `temp`), syncs it and renames it over `path`. */
+  private async writeAtomically(path: string, fill: (handle: FileHandle, temp: string) => Promise<void>): Promise<void> {
     const directory = dirname(path);
     const temp = tempPathFor(path);
     const handle = await openCreatingParents(temp);
     let renamed = false;
     try {
-      await fill(handle);
+      await fill(handle, temp);
       await handle.sync();
       await handle.close();
       await rename(temp, path);

@@ -13,6 +13,7 @@ import {
   throwIfAborted,
   type ErrorContext,
   type InternalCallOptions,
+  type InternalCopyOptions,
   type InternalReadOptions,
   type InternalWriteOptions,
   type Location,
@@ -72,6 +73,7 @@ export class GcsProvider extends AbstractBackupProvider {
             },
       maxObjectSize: MAX_OBJECT_SIZE,
       listPageSize: checkListPageSize(options.listPageSize ?? DEFAULT_LIST_PAGE_SIZE),
+      serverSideCopy: true,
     });
   }
 
@@ -164,6 +166,11 @@ export class GcsProvider extends AbstractBackupProvider {
       }
       pageToken = page.pageToken;
     } while (pageToken !== undefined);
+  }
+
+  /** objects.rewrite (the SDK follows its rewrite tokens): any size, between any buckets of the project. */
+  protected override async _copy(key: string, options: InternalCopyOptions): Promise<void> {
+    await this.file(key, options.from).copy(this.file(key, options.location));
   }
 
   protected async _delete(key: string, options: InternalCallOptions): Promise<void> {

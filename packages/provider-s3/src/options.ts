@@ -9,6 +9,8 @@ export const S3_LIMITS = Object.freeze({
   maxPartSize: 5 * 1024 * MiB,
   maxParts: 10_000,
   maxObjectSize: 5 * 1024 * 1024 * MiB,
+  /** Largest source one CopyObject copies. */
+  maxCopySize: 5 * 1024 * MiB,
   maxListPageSize: 1000,
 });
 

@@ -1,5 +1,13 @@
 import { Readable } from 'node:stream';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import {
   AbstractBackupProvider,
   BackupError,
@@ -13,6 +21,7 @@ import {
   type ByteRange,
   type ErrorContext,
   type InternalCallOptions,
+  type InternalCopyOptions,
   type InternalReadOptions,
   type InternalWriteOptions,
   type Location,
@@ -64,6 +73,7 @@ export class S3Provider extends AbstractBackupProvider {
       maxObjectSize: Math.min(partSize * S3_LIMITS.maxParts, S3_LIMITS.maxObjectSize),
       listPageSize,
       endpointOverride: true,
+      serverSideCopy: true,
     });
   }
 
@@ -169,6 +179,22 @@ export class S3Provider extends AbstractBackupProvider {
       }
       ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (ContinuationToken !== undefined);
+  }
+
+  /** CopyObject: one request, up to 5 GiB, between buckets of one endpoint. */
+  protected override async _copy(key: string, options: InternalCopyOptions): Promise<void> {
+    if (this.clientFor(options.from) !== this.clientFor(options.location)) {
+      throw new BackupError(ErrorCode.NOT_SUPPORTED, `s3: ${JSON.stringify(key)} cannot be copied between two endpoints inside the service`);
+    }
+    const source = this.address(key, options.from);
+    const { size } = await this._stat(key, { location: options.from, signal: options.signal });
+    if (size > S3_LIMITS.maxCopySize) {
+      throw new BackupError(ErrorCode.NOT_SUPPORTED, `s3: ${JSON.stringify(key)} (${size} bytes) is larger than one CopyObject copies`);
+    }
+    const copySource = `${source.Bucket}/${source.Key.split('/').map(encodeURIComponent).join('/')}`;
+    await this.clientFor(options.location).send(new CopyObjectCommand({ ...this.address(key, options.location), CopySource: copySource }), {
+      abortSignal: options.signal,
+    });
   }
 
   protected async _delete(key: string, options: InternalCallOptions): Promise<void> {

@@ -7,7 +7,7 @@ import { DEFAULT_RETRY_POLICY, isTransient, resolveRetryPolicy, withRetries, typ
 import { validateBackupId } from '../engine/request-validation.ts';
 import { BackupStatus } from '../engine/status.ts';
 import { readCompleteBackup, type BackupManifest } from './backup-manifest.ts';
-import { checkStoredChunk, verifiedChunkBytes } from './chunk-check.ts';
+import { checkStoredChunk, corruptChunk, verifiedChunkBytes } from './chunk-check.ts';
 import { homeOf, locationOf, type BackupEndpoint } from './endpoint.ts';
 
 /** Objects copied at once unless told otherwise. */
@@ -45,6 +45,18 @@ export interface CopyBackupOptions {
    * transit); if they still do not match, the copy fails CORRUPT.
    */
   readonly retry?: Partial<RetryPolicy> | undefined;
+  /**
+   * Opt-in (default false). When source and destination are one provider
+   * instance that declares `serverSideCopy` (two buckets or paths of one
+   * backend), the backend copies each chunk inside itself: no byte passes
+   * through this process, which makes a large copy much cheaper, but each
+   * chunk is then checked against its recorded size only, so a chunk damaged
+   * at the source in place is copied as it is (`verifyBackup` at the
+   * destination re-hashes every chunk). By default every chunk streams
+   * through here with its sha256 checked on the way, and a damaged one is
+   * never copied.
+   */
+  readonly serverSideCopy?: boolean | undefined;
 }
 
 export interface CopyProgress {
@@ -67,6 +79,8 @@ export interface CopyResult {
   readonly objects: number;
   /** Chunks written by this call. */
   readonly copied: number;
+  /** Of `copied`, chunks the backend copied inside itself (`serverSideCopy`). */
+  readonly copiedServerSide: number;
   /** Chunks an earlier, interrupted copy had already stored. */
   readonly skipped: number;
   /** Stored bytes of the backup's chunks, and how many of them this call moved. */
@@ -142,7 +156,9 @@ export async function planCopy(options: CopyBackupOptions): Promise<CopyPlan> {
  * are written last (each node's `backup.json`, then `backup_config.json`), so
  * a copy that stops midway never looks like a complete backup there. Running
  * the same copy again resumes: chunks already at the destination with the
- * recorded size (and sha256, with `verifyExisting`) are kept.
+ * recorded size (and sha256, with `verifyExisting`) are kept. Between two
+ * locations of one provider that declares `serverSideCopy`, the backend can
+ * copy the chunks itself (opt-in: `CopyBackupOptions.serverSideCopy`).
  *
  * Refusals are those of `planCopy`. A copy cannot overwrite a backup at the
  * destination; delete it there first.
@@ -195,7 +211,9 @@ async function runCopy(
     bytesDone: 0,
   };
   let bytesCopied = 0;
+  let copiedServerSide = 0;
   const report = (): void => options.onProgress?.({ ...progress });
+  const inside = options.serverSideCopy === true && from.provider === to.provider && from.provider.capabilities.serverSideCopy === true;
   report();
 
   // One listing instead of a stat per chunk: what an interrupted copy left.
@@ -249,6 +267,35 @@ async function runCopy(
     }
   };
 
+  /**
+   * The backend copies the chunk inside itself; false when it cannot copy this
+   * one (NOT_SUPPORTED: e.g. above its copy limit), which is then streamed.
+   */
+  const copyChunkInside = async (chunk: ChunkRecord, jobSignal: AbortSignal): Promise<boolean> => {
+    const provider = to.provider;
+    if (provider.copy === undefined) return false;
+    try {
+      await provider.copy(chunk.key, { from: fromLocation, location: toLocation, signal: jobSignal });
+    } catch (error) {
+      if (BackupError.is(error, ErrorCode.NOT_SUPPORTED)) return false;
+      if (BackupError.is(error, ErrorCode.NOT_FOUND)) {
+        throw new BackupError(ErrorCode.CORRUPT, `chunk ${chunk.key} is missing from the backup at ${fromHome}`, { cause: error });
+      }
+      throw error;
+    }
+    const { size } = await provider.stat(chunk.key, { location: toLocation, signal: jobSignal });
+    if (size !== chunk.size) {
+      // The source object itself has the wrong size: the copy must not keep it.
+      await provider.delete(chunk.key, { location: toLocation, signal: jobSignal });
+      throw corruptChunk(chunk, fromHome, `size ${size} bytes, recorded ${chunk.size}`);
+    }
+    progress.bytesDone += chunk.size;
+    bytesCopied += chunk.size;
+    copiedServerSide++;
+    report();
+    return true;
+  };
+
   const copyChunk = async (chunk: ChunkRecord, jobSignal: AbortSignal): Promise<void> => {
     if (present.get(chunk.key) === chunk.size) {
       const kept = !options.verifyExisting || (await checkStoredChunk(to, chunk, { hash: true, signal: jobSignal, retry })).state === 'ok';
@@ -261,7 +308,13 @@ async function runCopy(
       }
     }
     let corruptReads = 0;
-    await withRetries(`copying chunk ${chunk.key}`, retry, () => copyChunkOnce(chunk, jobSignal), {
+    let streamed = !inside;
+    const attempt = async (): Promise<void> => {
+      if (!streamed && (await copyChunkInside(chunk, jobSignal))) return;
+      streamed = true; // the backend cannot copy this one: stream it, now and in every retry
+      await copyChunkOnce(chunk, jobSignal);
+    };
+    await withRetries(`copying chunk ${chunk.key}`, retry, attempt, {
       signal: jobSignal,
       retryable: (error) => isTransient(error) || (BackupError.is(error, ErrorCode.CORRUPT) && corruptReads++ === 0),
     });
@@ -295,6 +348,7 @@ async function runCopy(
     to: toHome,
     objects: progress.objects,
     copied: manifest.chunks.length - skipped,
+    copiedServerSide,
     skipped,
     bytes: manifest.storedBytes,
     bytesCopied,
