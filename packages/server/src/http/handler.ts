@@ -84,7 +84,7 @@ async function dispatch(options: RequestHandlerOptions, request: IncomingMessage
 }
 
 function wellKnown(options: RequestHandlerOptions, method: string, path: string): ApiResponse {
-  if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, `method ${method} is not allowed on /v1${path}`);
+  if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, methodNotAllowedMessage(method, `/v1${path}`, ['GET', 'HEAD']));
   if (path === '/.well-known/live') return { status: 200 };
   if (path === '/.well-known/ready') {
     if (!options.isReady()) throw new HttpError(503, 'the node is not ready');
