@@ -1,4 +1,4 @@
-import { providersFromEnv, type BackupProvider, type Location } from '@backup/core';
+import { compactLocation, providersFromEnv, type BackupProvider, type Location } from '@backup/core';
 import type { CliIo } from './io.ts';
 
 /** Runs `work` with the providers `ENABLE_MODULES` enables, closing them afterwards. */
@@ -14,9 +14,9 @@ export async function withProviders<T>(io: CliIo, work: (provider: (backend: str
   }
 }
 
-/** A location from `--bucket`/`--path` style options; absent ones keep the configured values. */
+/** A location from `--bucket`/`--path` style options; absent or empty ones keep the configured values. */
 export function location(bucket: string | undefined, path: string | undefined): Location {
-  return { ...(bucket ? { bucket } : {}), ...(path ? { path } : {}) };
+  return compactLocation({ bucket, path });
 }
 
 /** `--concurrency`: a whole number from 1 to 64. */

@@ -6,7 +6,7 @@ import type { CliIo } from './io.ts';
 import { ProgressDisplay, type ProgressSample } from './progress-bar.ts';
 import { UsageError } from './providers.ts';
 import { RestClient } from './rest-client.ts';
-import { planRetention } from '@backup/core';
+import { compactLocation, planRetention } from '@backup/core';
 
 const FINAL = new Set(['SUCCESS', 'FAILED', 'CANCELED']);
 const GIB = 1024 ** 3;
@@ -57,7 +57,7 @@ function parse<const O extends ParseArgsConfig['options']>(argv: readonly string
   if (!Number.isInteger(interval) || interval < 10 || interval > 60_000) throw new UsageError('--interval must be a number of ms between 10 and 60000');
   const bucket = v.bucket as string | undefined;
   const path = v.path as string | undefined;
-  const params = new URLSearchParams({ ...(bucket ? { bucket } : {}), ...(path ? { path } : {}) }).toString();
+  const params = new URLSearchParams(compactLocation({ bucket, path }) as Record<string, string>).toString();
   const context: Context = {
     client: new RestClient({ url, apiKey, signal: io.signal }),
     backend,
@@ -312,9 +312,9 @@ export async function remoteCopyCommand(argv: readonly string[], io: CliIo): Pro
   if (typeof values.to !== 'string') throw new UsageError('--to <backend> is required: where to copy it');
   const fromBucket = (values['from-bucket'] as string | undefined) ?? context.bucket;
   const fromPath = (values['from-path'] as string | undefined) ?? context.path;
-  const from = { ...(fromBucket ? { bucket: fromBucket } : {}), ...(fromPath ? { path: fromPath } : {}) };
+  const from = compactLocation({ bucket: fromBucket, path: fromPath }) as Record<string, string>;
   const body = {
-    to: { backend: values.to, ...(values['to-bucket'] ? { bucket: values['to-bucket'] } : {}), ...(values['to-path'] ? { path: values['to-path'] } : {}) },
+    to: { backend: values.to, ...compactLocation({ bucket: values['to-bucket'] as string | undefined, path: values['to-path'] as string | undefined }) },
     ...(Object.keys(from).length > 0 ? { from } : {}),
     ...(values['verify-existing'] ? { verifyExisting: true } : {}),
     ...(integer(values.concurrency, '--concurrency') !== undefined ? { concurrency: integer(values.concurrency, '--concurrency') } : {}),
@@ -336,7 +336,7 @@ export async function remoteCopyCommand(argv: readonly string[], io: CliIo): Pro
 export async function remoteVerifyCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const { context } = parse(argv, { concurrency: { type: 'string' } }, io);
   const base = `/backups/${enc(context.backend)}/${enc(context.id)}/verify`;
-  const location = { ...(context.bucket ? { bucket: context.bucket } : {}), ...(context.path ? { path: context.path } : {}) };
+  const location = compactLocation(context);
   await context.client.call('POST', base, location);
   const final = await follow(context, io, `verify ${context.id}`, `${base}${context.query}`, transferSample);
   const problems = (final.problems ?? []) as Json[];

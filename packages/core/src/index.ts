@@ -17,6 +17,7 @@ export type {
   WriteBody,
   ProviderModule,
 } from './provider.ts';
+export { compactLocation } from './location.ts';
 export { AbstractBackupProvider } from './abstract-provider.ts';
 export type { InternalCallOptions, InternalCopyOptions, InternalReadOptions, InternalWriteOptions, ErrorContext } from './abstract-provider.ts';
 export { ProgressDeadline, DEFAULT_PROGRESS_TIMEOUT_MS, checkProgressTimeout, progressTimeoutFromEnv } from './progress-deadline.ts';
@@ -113,7 +114,12 @@ export type { CopyJobRequest, CopyJobStatus, VerifyJobStatus } from './transfer/
 // HTTP: the /v1/backups endpoints, framework-neutral.
 export { createBackupApi } from './http/backup-api.ts';
 export type { BackupApi, BackupApiRequest, BackupApiResponse } from './http/backup-api.ts';
-export { httpStatusFor } from './http/error-status.ts';
+export { httpStatusFor, errorBody } from './http/error-status.ts';
+export type { HttpApi, ErrorBody } from './http/error-status.ts';
+// The one router of every HTTP API here (the server's data API uses it too).
+export { Router, methodNotAllowedMessage } from './http/router.ts';
+export type { RouteMatch, RouterOptions } from './http/router.ts';
+export type { ApiRequest, ApiResponse, RouteRequest, RouteHandler } from './http/messages.ts';
 
 // Configuration: providers from ENABLE_MODULES, or plain objects.
 export { providersFromEnv } from './config/providers-from-env.ts';

@@ -49,7 +49,17 @@ describe('routing', { timeout: 120_000 }, () => {
 
   test('a method the path does not support is 405', async () => {
     expect((await call('PUT', '/backups/filesystem')).status).toBe(405);
-    expect((await call('PATCH', '/backups/filesystem/x/restore')).status).toBe(405);
+    const patch = await call('PATCH', '/backups/filesystem/x/restore');
+    expect(patch.status).toBe(405);
+    expect(message(patch)).toBe('method PATCH is not allowed on /v1/backups/filesystem/x/restore (allowed: POST, GET, DELETE)');
+    // As in Weaviate, HEAD is not GET here.
+    expect((await call('HEAD', '/backups/filesystem/x')).status).toBe(405);
+  });
+
+  test('an empty segment is no route of ours', async () => {
+    for (const path of ['/backups//x', '/backups/filesystem//restore', '/backups/filesystem//copy']) {
+      expect(await api.handle({ method: 'GET', path, query: new URLSearchParams(), body: undefined }), path).toBeUndefined();
+    }
   });
 });
 

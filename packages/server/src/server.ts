@@ -8,6 +8,7 @@ import {
   createRedactor,
   secretsFromEnv,
   createBackupApi,
+  Router,
   createHttpCluster,
   createParticipantApi,
   isParticipantPath,
@@ -39,7 +40,6 @@ import { createLogger, type LogDestination } from './observe/logger.ts';
 import { logOperations } from './observe/operation-log.ts';
 import { createRequestHandler } from './http/handler.ts';
 import { startGrpcServer, type RunningGrpcServer } from './grpc/grpc-server.ts';
-import { Router } from './http/router.ts';
 
 /** Options of {@link startServer}. Each one wins over its environment variable. */
 export interface StartServerOptions {

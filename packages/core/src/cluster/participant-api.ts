@@ -2,7 +2,7 @@ import { BackupError, ErrorCode } from '../errors.ts';
 import type { NodeDescriptor } from '../engine/descriptors.ts';
 import type { LocalParticipant } from '../engine/local-participant.ts';
 import type { NodeBackupRequest, NodeRestoreRequest, ProgressTotals, TransferProgress } from '../engine/participant.ts';
-import type { BackupApiResponse } from '../http/backup-api.ts';
+import type { ApiResponse } from '../http/messages.ts';
 import { httpStatusFor } from '../http/error-status.ts';
 import { hasClusterSecret, type RequestHeaders } from './cluster-secret.ts';
 import {
@@ -47,7 +47,7 @@ export interface ParticipantApiOptions {
 
 export interface ParticipantApi {
   /** Answers a request under `/internal/`; resolves undefined for any other path (not ours: pass it on). */
-  handle(request: ParticipantApiRequest): Promise<BackupApiResponse | undefined>;
+  handle(request: ParticipantApiRequest): Promise<ApiResponse | undefined>;
   /** Aborts every operation still running here (as the watchdog would) and stops the watchdog. */
   close(): Promise<void>;
 }
@@ -203,7 +203,7 @@ export function createParticipantApi(participant: LocalParticipant, options: Par
     }
   }
 
-  async function backupAction(route: Extract<ParticipantRoute, { kind: 'backups' }>, body: unknown): Promise<BackupApiResponse> {
+  async function backupAction(route: Extract<ParticipantRoute, { kind: 'backups' }>, body: unknown): Promise<ApiResponse> {
     const { id } = route;
     switch (route.action) {
       case 'can-commit': {
@@ -252,7 +252,7 @@ export function createParticipantApi(participant: LocalParticipant, options: Par
     }
   }
 
-  async function restoreAction(route: Extract<ParticipantRoute, { kind: 'restores' }>, body: unknown): Promise<BackupApiResponse> {
+  async function restoreAction(route: Extract<ParticipantRoute, { kind: 'restores' }>, body: unknown): Promise<ApiResponse> {
     const { id } = route;
     switch (route.action) {
       case 'can-restore': {

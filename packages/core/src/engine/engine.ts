@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ProviderRegistry, backendName, type ProvidersInput } from '../config/provider-registry.ts';
 import { BackupError, ErrorCode, throwIfAborted } from '../errors.ts';
 import { BackupEvents } from './events.ts';
+import { compactLocation } from '../location.ts';
 import type { BackupProvider, Location } from '../provider.ts';
 import type { BackupSource } from '../source.ts';
 import { selectCollections } from './collection-selection.ts';
@@ -1084,11 +1085,7 @@ function parseDate(value: string | undefined): Date | undefined {
 }
 
 function normalizeLocation(location: Location): Location {
-  return {
-    ...(location.bucket ? { bucket: location.bucket } : {}),
-    ...(location.path ? { path: location.path } : {}),
-    ...(location.endpoint ? { endpoint: location.endpoint } : {}),
-  };
+  return { ...compactLocation(location), ...(location.endpoint ? { endpoint: location.endpoint } : {}) };
 }
 
 function sameLocation(a: Location, b: Location): boolean {

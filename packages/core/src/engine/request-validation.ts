@@ -1,5 +1,6 @@
 import type { ProviderCapabilities } from '../capabilities.ts';
 import { BackupError, ErrorCode } from '../errors.ts';
+import { compactLocation } from '../location.ts';
 import type { Location } from '../provider.ts';
 import { CompressionLevel, compressionSpec, isCompressionLevel, type CompressionSpec } from './compression.ts';
 import type { BackupConfig, RestoreConfig } from './types.ts';
@@ -81,7 +82,7 @@ export function validateLocation(bucket: unknown, path: unknown, names: Location
   };
   const checkedBucket = check(bucket, names.bucket, MAX_LOCATION_BUCKET_LENGTH);
   const checkedPath = check(path, names.path, MAX_LOCATION_PATH_LENGTH);
-  return { ...(checkedBucket === undefined ? {} : { bucket: checkedBucket }), ...(checkedPath === undefined ? {} : { path: checkedPath }) };
+  return compactLocation({ bucket: checkedBucket, path: checkedPath });
 }
 
 /** Checks that at most one of include and exclude has values, and that include has no duplicates. */

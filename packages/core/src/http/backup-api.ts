@@ -7,24 +7,14 @@ import { BackupTransfers } from '../transfer/backup-transfers.ts';
 import { errorBody, httpStatusFor } from './error-status.ts';
 import { checkRequestLocation } from '../engine/location-check.ts';
 import { validateBackupId, validateLocation } from '../engine/request-validation.ts';
+import type { ApiRequest, ApiResponse } from './messages.ts';
 import { parseCreateBody, parseRestoreBody } from './request-body.ts';
-import { createTransferApi } from './transfer-api.ts';
+import { methodNotAllowedMessage, Router } from './router.ts';
+import { registerTransferRoutes } from './transfer-api.ts';
 
-/** A request as any HTTP framework can describe it. */
-export interface BackupApiRequest {
-  readonly method: string;
-  /** The path after `/v1`, e.g. `/backups/s3/my-id/restore`. */
-  readonly path: string;
-  readonly query: URLSearchParams;
-  /** The parsed JSON body, or undefined. */
-  readonly body: unknown;
-}
-
-export interface BackupApiResponse {
-  readonly status: number;
-  /** JSON to send; absent for 204. */
-  readonly body?: unknown;
-}
+/** A request to the backup API (the path is below `/v1`, e.g. `/backups/s3/my-id/restore`). */
+export type BackupApiRequest = ApiRequest;
+export type BackupApiResponse = ApiResponse;
 
 export interface BackupApi {
   /** Answers a `/backups...` request; resolves undefined for any other path (not ours: pass it on). */
@@ -33,30 +23,6 @@ export interface BackupApi {
   readonly transfers: BackupTransfers;
   /** Aborts running copies and verifications and waits for them; call before closing the providers. */
   close(): Promise<void>;
-}
-
-type Route =
-  | { readonly kind: 'collection'; readonly backend: string }
-  | { readonly kind: 'backup'; readonly backend: string; readonly id: string }
-  | { readonly kind: 'restore'; readonly backend: string; readonly id: string };
-
-/** Matches `/backups/{backend}`, `/backups/{backend}/{id}` and `/backups/{backend}/{id}/restore`. */
-function route(path: string): Route | undefined {
-  const segments = path.replace(/\/+$/, '').split('/').slice(1).map(decodeSegment);
-  if (segments[0] !== 'backups' || segments.length < 2 || segments.length > 4) return undefined;
-  const [, backend, id, tail] = segments as [string, string, string?, string?];
-  if (backend === '' || id === '') return undefined;
-  if (id === undefined) return { kind: 'collection', backend };
-  if (tail === undefined) return { kind: 'backup', backend, id };
-  return tail === 'restore' ? { kind: 'restore', backend, id } : undefined;
-}
-
-function decodeSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
 }
 
 const QUERY_FIELDS = { bucket: "'bucket' query parameter", path: "'path' query parameter" };
@@ -116,125 +82,109 @@ function redactStrings(value: unknown, redact: (text: string) => string): unknow
   return value;
 }
 
-function methodNotAllowed(method: string, path: string): BackupApiResponse {
-  return { status: 405, body: errorBody(`method ${method} is not allowed on /v1${path}`) };
-}
-
 /**
  * The `/v1/backups` endpoints of the Weaviate-compatible API over `engine`,
  * independent of any HTTP framework: the host parses the body and mounts
  * `handle` at `/v1`, sending `status` and `body` (JSON) back.
  */
 export function createBackupApi(engine: BackupEngine): BackupApi {
-  async function dispatch(request: BackupApiRequest, target: Route): Promise<BackupApiResponse> {
-    const method = request.method.toUpperCase();
-    // An id that can never exist is refused naming it, whatever the route (a 300-character one was a 500).
-    if (target.kind !== 'collection') validateBackupId(target.id);
-    const location = (): Promise<Location> => overrides(engine, target.backend, request.query);
-    switch (target.kind) {
-      case 'collection': {
-        if (method === 'POST') {
-          const body = parseCreateBody(request.body);
-          const result = await engine.createBackup({
-            backend: target.backend,
-            id: body.id as string, // validated by the engine, whatever it is
-            include: body.include,
-            exclude: body.exclude,
-            config: body.config,
-            incrementalBaseBackupId: body.incrementalBaseBackupId,
-          });
-          return { status: 200, body: result };
-        }
-        if (method === 'GET') {
-          const order = request.query.get('order') ?? 'desc';
-          if (order !== 'asc' && order !== 'desc') {
-            throw new BackupError(ErrorCode.INVALID_ARGUMENT, `invalid order '${order}': use asc or desc`);
-          }
-          const reports = await engine.listBackups(target.backend, { order, location: await location() });
-          return {
-            status: 200,
-            body: reports.map((report) => ({
-              id: report.id,
-              classes: report.classes,
-              status: report.status,
-              startedAt: time(report.startedAt),
-              completedAt: time(report.completedAt),
-              size: toGiB(report.sizeBytes),
-            })),
-          };
-        }
-        return methodNotAllowed(method, request.path);
-      }
-      case 'backup': {
-        if (method === 'GET') {
-          return { status: 200, body: statusBody(await engine.backupStatus(target.backend, target.id, await location())) };
-        }
-        if (method === 'DELETE') {
-          // Plain DELETE cancels, as in Weaviate (a finished backup answers 422); `?purge=true` deletes a finished one.
-          const purge = request.query.get('purge');
-          if (purge !== null && purge !== 'true' && purge !== 'false') {
-            throw new BackupError(ErrorCode.INVALID_ARGUMENT, "malformed request: 'purge' query parameter must be true or false");
-          }
-          if (purge === 'true') {
-            validateBackupId(target.id);
-            await engine.deleteBackup(target.backend, target.id, await location());
-          } else {
-            await engine.cancelBackup(target.backend, target.id, await location());
-          }
-          return { status: 204 };
-        }
-        return methodNotAllowed(method, request.path);
-      }
-      case 'restore': {
-        if (method === 'POST') {
-          const body = parseRestoreBody(request.body);
-          const result = await engine.restore({
-            backend: target.backend,
-            id: target.id,
-            include: body.include,
-            exclude: body.exclude,
-            nodeMapping: body.nodeMapping,
-            config: body.config,
-          });
-          return { status: 200, body: result };
-        }
-        if (method === 'GET') {
-          const report = await engine.restoreStatus(target.backend, target.id, await location());
-          return {
-            status: 200,
-            body: {
-              id: report.id,
-              backend: report.backend,
-              path: report.path,
-              status: report.status,
-              error: report.error,
-              ...(report.progress ? { progress: progressBody(report.progress) } : {}),
-            },
-          };
-        }
-        if (method === 'DELETE') {
-          await engine.cancelRestore(target.backend, target.id, await location());
-          return { status: 204 };
-        }
-        return methodNotAllowed(method, request.path);
-      }
+  const location = (backend: string, query: URLSearchParams): Promise<Location> => overrides(engine, backend, query);
+  const router = new Router({ headAsGet: false });
+
+  router.add('POST', '/backups/{backend}', async ({ params, body }) => {
+    const fields = parseCreateBody(body);
+    const result = await engine.createBackup({
+      backend: params.backend!,
+      id: fields.id as string, // validated by the engine, whatever it is
+      include: fields.include,
+      exclude: fields.exclude,
+      config: fields.config,
+      incrementalBaseBackupId: fields.incrementalBaseBackupId,
+    });
+    return { status: 200, body: result };
+  });
+  router.add('GET', '/backups/{backend}', async ({ params, query }) => {
+    const order = query.get('order') ?? 'desc';
+    if (order !== 'asc' && order !== 'desc') {
+      throw new BackupError(ErrorCode.INVALID_ARGUMENT, `invalid order '${order}': use asc or desc`);
     }
-  }
+    const reports = await engine.listBackups(params.backend!, { order, location: await location(params.backend!, query) });
+    return {
+      status: 200,
+      body: reports.map((report) => ({
+        id: report.id,
+        classes: report.classes,
+        status: report.status,
+        startedAt: time(report.startedAt),
+        completedAt: time(report.completedAt),
+        size: toGiB(report.sizeBytes),
+      })),
+    };
+  });
+
+  router.add('GET', '/backups/{backend}/{id}', async ({ params, query }) => ({
+    status: 200,
+    body: statusBody(await engine.backupStatus(params.backend!, params.id!, await location(params.backend!, query))),
+  }));
+  router.add('DELETE', '/backups/{backend}/{id}', async ({ params, query }) => {
+    // Plain DELETE cancels, as in Weaviate (a finished backup answers 422); `?purge=true` deletes a finished one.
+    const purge = query.get('purge');
+    if (purge !== null && purge !== 'true' && purge !== 'false') {
+      throw new BackupError(ErrorCode.INVALID_ARGUMENT, "malformed request: 'purge' query parameter must be true or false");
+    }
+    if (purge === 'true') await engine.deleteBackup(params.backend!, params.id!, await location(params.backend!, query));
+    else await engine.cancelBackup(params.backend!, params.id!, await location(params.backend!, query));
+    return { status: 204 };
+  });
+
+  router.add('POST', '/backups/{backend}/{id}/restore', async ({ params, body }) => {
+    const fields = parseRestoreBody(body);
+    const result = await engine.restore({
+      backend: params.backend!,
+      id: params.id!,
+      include: fields.include,
+      exclude: fields.exclude,
+      nodeMapping: fields.nodeMapping,
+      config: fields.config,
+    });
+    return { status: 200, body: result };
+  });
+  router.add('GET', '/backups/{backend}/{id}/restore', async ({ params, query }) => {
+    const report = await engine.restoreStatus(params.backend!, params.id!, await location(params.backend!, query));
+    return {
+      status: 200,
+      body: {
+        id: report.id,
+        backend: report.backend,
+        path: report.path,
+        status: report.status,
+        error: report.error,
+        ...(report.progress ? { progress: progressBody(report.progress) } : {}),
+      },
+    };
+  });
+  router.add('DELETE', '/backups/{backend}/{id}/restore', async ({ params, query }) => {
+    await engine.cancelRestore(params.backend!, params.id!, await location(params.backend!, query));
+    return { status: 204 };
+  });
 
   const transfers = new BackupTransfers(engine.providers, { events: engine.events, node: engine.nodeName, retry: engine.retry });
-  const transferApi = createTransferApi(transfers);
+  registerTransferRoutes(router, transfers, (body) => redactStrings(body, engine.redact));
 
   return {
     transfers,
     close: () => transfers.close(),
     async handle(request) {
-      const transfer = await transferApi.handle(request);
-      // A copy's or verification's error comes from two backends' SDKs: redacted like the engine's.
-      if (transfer) return transfer.body === undefined ? transfer : { ...transfer, body: redactStrings(transfer.body, engine.redact) };
-      const target = route(request.path);
-      if (!target) return undefined;
+      const method = request.method.toUpperCase();
+      const match = router.match(method, request.path);
+      if (match.kind === 'not-found') return undefined;
       try {
-        return await dispatch(request, target);
+        if (match.kind === 'method-not-allowed') {
+          return { status: 405, body: errorBody(methodNotAllowedMessage(method, `/v1${request.path}`, match.allowed)) };
+        }
+        // An id that can never exist is refused naming it, whatever the route (a 300-character one was a 500).
+        if (match.params.id !== undefined) validateBackupId(match.params.id);
+        return await match.handler({ ...request, method, params: match.params });
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         return { status: httpStatusFor(error), body: errorBody(engine.redact(message)) };

@@ -1,35 +1,12 @@
 import { BackupError, ErrorCode } from '../errors.ts';
 import type { Location } from '../provider.ts';
 import type { BackupTransfers, CopyJobStatus, VerifyJobStatus } from '../transfer/backup-transfers.ts';
-import type { BackupApiRequest, BackupApiResponse } from './backup-api.ts';
-import { errorBody, httpStatusFor } from './error-status.ts';
-import { validateBackupId, validateLocation } from '../engine/request-validation.ts';
+import { validateLocation } from '../engine/request-validation.ts';
+import type { ApiResponse, RouteRequest } from './messages.ts';
 import { readFields, requireObject } from './request-body.ts';
+import type { Router } from './router.ts';
 
 type Json = Record<string, unknown>;
-
-interface TransferRoute {
-  readonly kind: 'copy' | 'verify';
-  readonly backend: string;
-  readonly id: string;
-}
-
-/** Matches `/backups/{backend}/{id}/copy` and `/backups/{backend}/{id}/verify`; nothing else. */
-function route(path: string): TransferRoute | undefined {
-  const segments = path.replace(/\/+$/, '').split('/').slice(1).map(decodeSegment);
-  if (segments.length !== 4 || segments[0] !== 'backups') return undefined;
-  const [, backend, id, kind] = segments as [string, string, string, string];
-  if (backend === '' || id === '' || (kind !== 'copy' && kind !== 'verify')) return undefined;
-  return { kind, backend, id };
-}
-
-function decodeSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
 
 function malformed(message: string): BackupError {
   return new BackupError(ErrorCode.INVALID_ARGUMENT, `malformed request: ${message}`);
@@ -97,8 +74,33 @@ function verifyBody(status: VerifyJobStatus) {
   };
 }
 
-async function copy(transfers: BackupTransfers, target: TransferRoute, request: BackupApiRequest, method: string): Promise<BackupApiResponse> {
-  if (method === 'POST') {
+/** The route's backend and backup id (checked by the API before any handler runs). */
+function targetOf(request: RouteRequest): { backend: string; id: string } {
+  return { backend: request.params.backend!, id: request.params.id! };
+}
+
+const COPY = '/backups/{backend}/{id}/copy';
+const VERIFY = '/backups/{backend}/{id}/verify';
+
+/**
+ * The copy and verify endpoints, next to the seed's `/backups` paths:
+ * `POST|GET|DELETE /backups/{backend}/{id}/copy` (start, status, cancel) and
+ * `POST|GET|DELETE /backups/{backend}/{id}/verify`. A copy's or
+ * verification's answer comes from two backends' SDKs: it is passed through
+ * `redact` like the engine's messages.
+ */
+export function registerTransferRoutes(router: Router, transfers: BackupTransfers, redact: (body: unknown) => unknown): void {
+  const add = (
+    method: string,
+    pattern: string,
+    handler: (request: RouteRequest, target: { backend: string; id: string }) => Promise<ApiResponse> | ApiResponse,
+  ) =>
+    router.add(method, pattern, async (request) => {
+      const answer = await handler(request, targetOf(request));
+      return answer.body === undefined ? answer : { ...answer, body: redact(answer.body) };
+    });
+
+  add('POST', COPY, async (request, target) => {
     const body = readFields(requireObject(request.body ?? {}), ['from', 'to', 'verifyExisting', 'concurrency'], '') as Json;
     const to = fieldsOf(optionalObject(body, 'to'), ['backend', 'bucket', 'path'], 'to.');
     const toBackend = to ? optionalString(to, 'backend', 'to.') : undefined;
@@ -116,58 +118,27 @@ async function copy(transfers: BackupTransfers, target: TransferRoute, request: 
       concurrency,
     });
     return { status: 200, body: copyBody(status) };
-  }
-  if (method === 'GET') {
-    return { status: 200, body: copyBody(transfers.copyStatus(target.backend, target.id, queryLocation(request.query))) };
-  }
-  if (method === 'DELETE') {
+  });
+  add('GET', COPY, (request, target) => ({
+    status: 200,
+    body: copyBody(transfers.copyStatus(target.backend, target.id, queryLocation(request.query))),
+  }));
+  add('DELETE', COPY, async (request, target) => {
     await transfers.cancelCopy(target.backend, target.id, queryLocation(request.query));
     return { status: 204 };
-  }
-  return methodNotAllowed(method, request.path);
-}
+  });
 
-async function verify(transfers: BackupTransfers, target: TransferRoute, request: BackupApiRequest, method: string): Promise<BackupApiResponse> {
-  if (method === 'POST') {
+  add('POST', VERIFY, async (request, target) => {
     const body = fieldsOf(requireObject(request.body ?? {}), ['bucket', 'path'], '');
     const status = await transfers.startVerify(target.backend, target.id, locationFrom(body, request.query, ''));
     return { status: 200, body: verifyBody(status) };
-  }
-  if (method === 'GET') {
-    return { status: 200, body: verifyBody(transfers.verifyStatus(target.backend, target.id, queryLocation(request.query))) };
-  }
-  if (method === 'DELETE') {
+  });
+  add('GET', VERIFY, (request, target) => ({
+    status: 200,
+    body: verifyBody(transfers.verifyStatus(target.backend, target.id, queryLocation(request.query))),
+  }));
+  add('DELETE', VERIFY, async (request, target) => {
     await transfers.cancelVerify(target.backend, target.id, queryLocation(request.query));
     return { status: 204 };
-  }
-  return methodNotAllowed(method, request.path);
-}
-
-function methodNotAllowed(method: string, path: string): BackupApiResponse {
-  return { status: 405, body: errorBody(`method ${method} is not allowed on /v1${path}`) };
-}
-
-/**
- * The copy and verify endpoints, next to the seed's `/backups` paths:
- * `POST|GET|DELETE /backups/{backend}/{id}/copy` (start, status, cancel) and
- * `POST|GET|DELETE /backups/{backend}/{id}/verify`. Resolves undefined for
- * any other path.
- */
-export function createTransferApi(transfers: BackupTransfers): {
-  handle(request: BackupApiRequest): Promise<BackupApiResponse | undefined>;
-} {
-  return {
-    async handle(request) {
-      const target = route(request.path);
-      if (!target) return undefined;
-      const method = request.method.toUpperCase();
-      try {
-        validateBackupId(target.id);
-        return target.kind === 'copy' ? await copy(transfers, target, request, method) : await verify(transfers, target, request, method);
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        return { status: httpStatusFor(error), body: errorBody(message) };
-      }
-    },
-  };
+  });
 }

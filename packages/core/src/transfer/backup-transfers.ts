@@ -1,5 +1,6 @@
 import { ProviderRegistry, backendName, type ProvidersInput } from '../config/provider-registry.ts';
 import { BackupError, ErrorCode } from '../errors.ts';
+import { compactLocation } from '../location.ts';
 import type { Location } from '../provider.ts';
 import { checkRequestLocation } from '../engine/location-check.ts';
 import { BackupStatus, isFinalStatus } from '../engine/status.ts';
@@ -130,8 +131,8 @@ export class BackupTransfers {
     const provider = this.#providers.get(request.backend);
     const toBackend = backendName(request.to.backend);
     const toProvider = this.#providers.get(request.to.backend);
-    const from = clean(request.from);
-    const to = clean(request.to);
+    const from = compactLocation(request.from);
+    const to = compactLocation(request.to);
     const key = jobKey(backend, request.id, from);
     const destination = jobKey(toBackend, request.id, to);
     // Before the idle check: nothing may await between it and `#starting.add`.
@@ -240,7 +241,7 @@ export class BackupTransfers {
     this.#assertOpen();
     const name = backendName(backend);
     const provider = this.#providers.get(backend);
-    const where = clean(location);
+    const where = compactLocation(location);
     const key = jobKey(name, id, where);
     await checkRequestLocation(provider, where, { bucket: 'bucket', path: 'path' });
     this.#assertIdle(this.#verifications, key, 'verification', id);
@@ -346,7 +347,7 @@ export class BackupTransfers {
 
   #find<S>(jobs: Map<string, Job<S>>, what: string, backend: string, id: string, location: Location): Job<S> {
     this.#providers.get(backend);
-    const job = jobs.get(jobKey(backendName(backend), id, clean(location)));
+    const job = jobs.get(jobKey(backendName(backend), id, compactLocation(location)));
     if (!job) throw new BackupError(ErrorCode.NOT_FOUND, `no ${what} of backup "${id}" on ${backendName(backend)} is known`);
     return job;
   }
@@ -361,13 +362,6 @@ export class BackupTransfers {
   #assertOpen(): void {
     if (this.#closed) throw new BackupError(ErrorCode.UNAVAILABLE, 'backup transfers are shut down');
   }
-}
-
-function clean(location: Location | undefined): Location {
-  return {
-    ...(location?.bucket ? { bucket: location.bucket } : {}),
-    ...(location?.path ? { path: location.path } : {}),
-  };
 }
 
 function jobKey(backend: string, id: string, location: Location): string {

@@ -1,3 +1,4 @@
+import { compactLocation } from '../location.ts';
 import type { BackupProvider, Location } from '../provider.ts';
 
 /**
@@ -11,11 +12,7 @@ export interface BackupEndpoint {
 
 /** The location without empty fields, so that `{ path: '' }` and `{}` mean the same. */
 export function locationOf(endpoint: BackupEndpoint): Location {
-  const location = endpoint.location ?? {};
-  return {
-    ...(location.bucket ? { bucket: location.bucket } : {}),
-    ...(location.path ? { path: location.path } : {}),
-  };
+  return compactLocation(endpoint.location);
 }
 
 /** The backup's home at `endpoint` as users see it, e.g. `s3://bucket/root/<id>`. */

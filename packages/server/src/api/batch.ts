@@ -1,5 +1,4 @@
-import type { Router } from '../http/router.ts';
-import { errorBody } from '../http/errors.ts';
+import { errorBody, type Router } from '@backup/core';
 import { objectJson, parseObjectWrite, writeObject } from './object-write.ts';
 import type { ApiContext } from './context.ts';
 import { isJsonObject, requireObjectBody } from './validation.ts';

@@ -1,4 +1,4 @@
-import type { Router } from '../http/router.ts';
+import type { Router } from '@backup/core';
 import { WEAVIATE_COMPATIBLE_VERSION } from '../version.ts';
 
 export interface MetaContext {

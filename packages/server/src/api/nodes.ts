@@ -1,5 +1,5 @@
 import type { CollectionDescription, Store } from '@backup/lsm';
-import type { Router } from '../http/router.ts';
+import type { Router } from '@backup/core';
 import { WEAVIATE_COMPATIBLE_VERSION } from '../version.ts';
 import { requireCollection, type ApiContext } from './context.ts';
 import { checkClassName } from './validation.ts';

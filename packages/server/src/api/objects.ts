@@ -1,6 +1,6 @@
 import type { Collection, StoredObject } from '@backup/lsm';
 import { type HttpError, missingResource, unprocessable } from '../http/errors.ts';
-import type { RouteRequest, Router } from '../http/router.ts';
+import type { RouteRequest, Router } from '@backup/core';
 import { requireCollection, type ApiContext } from './context.ts';
 import { checkObjectProperties } from './object-properties.ts';
 import { includesVector, objectJson, parseObjectWrite, putObject, tenantErrors, tenantOption, writeObject } from './object-write.ts';

@@ -1,7 +1,6 @@
-import { BackupError, ErrorCode } from '@backup/core';
+import { BackupError, ErrorCode, type Router } from '@backup/core';
 import type { CollectionSchema } from '@backup/lsm';
 import { unprocessable } from '../http/errors.ts';
-import type { Router } from '../http/router.ts';
 import { withWeaviateDefaults } from './collection-defaults.ts';
 import { parseCollectionSchema } from './collection-schema.ts';
 import { requireCollection, type ApiContext } from './context.ts';

@@ -1,6 +1,6 @@
 import type { Collection, Tenant } from '@backup/lsm';
 import { notFound, unprocessable } from '../http/errors.ts';
-import type { Router } from '../http/router.ts';
+import type { Router } from '@backup/core';
 import { requireCollection, type ApiContext } from './context.ts';
 import { parseTenantStatus } from './tenant-status.ts';
 import { isJsonObject, requireArrayBody } from './validation.ts';

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ParticipantApi } from '@backup/core';
+import { errorBody, type ParticipantApi } from '@backup/core';
 import { readJsonBody } from '../http/body.ts';
-import { errorBody, statusForError } from '../http/errors.ts';
+import { statusForError } from '../http/errors.ts';
 import { sendJson } from '../http/respond.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { HttpError } from '../http/errors.ts';
-import type { RouteResponse } from '../http/router.ts';
+import type { ApiResponse } from '@backup/core';
 import type { Member } from './cluster-config.ts';
 
 /** Where the other nodes serve their local-only data API (same routes as `/v1`, no routing). */
@@ -33,7 +33,7 @@ export class Peers {
     method: string,
     path: string,
     options: { query?: URLSearchParams; body?: unknown; timeoutMs?: number } = {},
-  ): Promise<RouteResponse> {
+  ): Promise<ApiResponse> {
     const member = this.members.find((candidate) => candidate.name === node);
     if (member === undefined) throw new HttpError(500, `node ${node} is not a member of this cluster`);
     const query = options.query !== undefined && [...options.query.keys()].length > 0 ? `?${options.query.toString()}` : '';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Store } from '@backup/lsm';
-import { HttpError, errorBody } from '../http/errors.ts';
-import type { RouteRequest, RouteResponse, Router } from '../http/router.ts';
+import { errorBody, type ApiResponse, type RouteRequest, type Router } from '@backup/core';
+import { HttpError } from '../http/errors.ts';
 import { MAX_LIST_RESULTS } from '../api/objects.ts';
 import { isJsonObject, type JsonObject } from '../api/validation.ts';
 import type { Peers } from './peers.ts';
@@ -22,7 +22,7 @@ export interface ClusterRouting {
  * changes are applied on every node.
  */
 export function registerClusterRoutes(router: Router, cluster: ClusterRouting): void {
-  const toOwner = async (request: RouteRequest, className: unknown, id: unknown, tenant: unknown): Promise<RouteResponse> => {
+  const toOwner = async (request: RouteRequest, className: unknown, id: unknown, tenant: unknown): Promise<ApiResponse> => {
     const owner = ownerOf(cluster.store, className, id, tenant) ?? cluster.self;
     if (owner === cluster.self) return runLocal(cluster.local, request);
     return cluster.peers.request(owner, request.method, request.path, { query: request.query, body: request.body });
@@ -64,7 +64,7 @@ export function registerClusterRoutes(router: Router, cluster: ClusterRouting): 
 const ANY_ID = '00000000-0000-0000-0000-000000000000';
 
 /** Runs a request on this node's own routes. */
-export async function runLocal(local: Router, request: RouteRequest): Promise<RouteResponse> {
+export async function runLocal(local: Router, request: RouteRequest): Promise<ApiResponse> {
   const match = local.match(request.method, request.path);
   if (match.kind !== 'found') throw new HttpError(404, `no route for /v1${request.path}`);
   return await match.handler({ ...request, params: match.params });
@@ -88,7 +88,7 @@ function ownerOf(store: Store, className: unknown, id: unknown, tenant: unknown)
  * the check and the change is named in a 503; its schema then differs until
  * the change is made again.
  */
-async function onEveryNode(cluster: ClusterRouting, request: RouteRequest): Promise<RouteResponse> {
+async function onEveryNode(cluster: ClusterRouting, request: RouteRequest): Promise<ApiResponse> {
   await cluster.peers.assertAllReady('a schema change');
   const answer = await runLocal(cluster.local, request);
   if (answer.status >= 300) return answer;
@@ -107,7 +107,7 @@ async function onEveryNode(cluster: ClusterRouting, request: RouteRequest): Prom
 }
 
 /** The request on every node (this one through its local routes), in member order. */
-async function fanOut(cluster: ClusterRouting, request: RouteRequest): Promise<{ node: string; answer: RouteResponse }[]> {
+async function fanOut(cluster: ClusterRouting, request: RouteRequest): Promise<{ node: string; answer: ApiResponse }[]> {
   const nodes = [cluster.self, ...cluster.peers.names];
   const answers = await Promise.all(
     nodes.map((node) =>
@@ -124,7 +124,7 @@ async function fanOut(cluster: ClusterRouting, request: RouteRequest): Promise<{
  * start of the page (`offset + limit` of them), and the pages are merged in
  * the order one node would list them (class name, then id) and cut to size.
  */
-async function listObjects(cluster: ClusterRouting, request: RouteRequest): Promise<RouteResponse> {
+async function listObjects(cluster: ClusterRouting, request: RouteRequest): Promise<ApiResponse> {
   const className = request.query.get('class');
   const tenant = request.query.get('tenant');
   if (className !== null && tenant !== null) {
@@ -152,7 +152,7 @@ async function listObjects(cluster: ClusterRouting, request: RouteRequest): Prom
 }
 
 /** `POST /batch/objects`: each object goes to its node in one sub-batch per node; results come back in order. */
-async function batchObjects(cluster: ClusterRouting, request: RouteRequest): Promise<RouteResponse> {
+async function batchObjects(cluster: ClusterRouting, request: RouteRequest): Promise<ApiResponse> {
   const body = request.body;
   if (!isJsonObject(body) || !Array.isArray(body.objects)) return runLocal(cluster.local, request);
   const groups = new Map<string, { index: number; object: unknown }[]>();
@@ -166,7 +166,7 @@ async function batchObjects(cluster: ClusterRouting, request: RouteRequest): Pro
   await Promise.all(
     [...groups].map(async ([node, items]) => {
       const sub = { ...request, body: { ...body, objects: items.map((item) => item.object) } };
-      let answer: RouteResponse;
+      let answer: ApiResponse;
       try {
         answer =
           node === cluster.self
@@ -188,7 +188,7 @@ async function batchObjects(cluster: ClusterRouting, request: RouteRequest): Pro
 }
 
 /** `GET /nodes[/{class}]`: every node's own entry; a node that does not answer is shown UNAVAILABLE. */
-async function allNodes(cluster: ClusterRouting, request: RouteRequest): Promise<RouteResponse> {
+async function allNodes(cluster: ClusterRouting, request: RouteRequest): Promise<ApiResponse> {
   const local = await runLocal(cluster.local, request);
   if (local.status !== 200) return local;
   const others = await Promise.all(

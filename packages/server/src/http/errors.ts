@@ -1,4 +1,4 @@
-import { BackupError, ErrorCode } from '@backup/core';
+import { httpStatusFor } from '@backup/core';
 
 /**
  * An error with the HTTP status it should be answered with. Route handlers
@@ -17,35 +17,14 @@ export class HttpError extends Error {
   }
 }
 
-/** Weaviate's error body. */
-export interface ErrorBody {
-  error: { message: string }[];
-}
-
-export function errorBody(message: string): ErrorBody {
-  return { error: [{ message }] };
-}
-
 /**
- * The HTTP status a store error maps to. Anything else (I/O, corruption, a
- * store-side ACCESS_DENIED on its own files) is the server's fault: 500.
+ * The HTTP status of an error on the data API (schema, objects; gRPC maps
+ * from it): an HttpError's own, else core's one table with its data-API
+ * exception (a corrupt store is the server's fault, 500; see
+ * `httpStatusFor` in `@backup/core`). Anything else is a bug: 500.
  */
 export function statusForError(error: unknown): number {
-  if (error instanceof HttpError) return error.status;
-  if (!(error instanceof BackupError)) return 500;
-  switch (error.code) {
-    case ErrorCode.NOT_FOUND:
-      return 404;
-    case ErrorCode.ALREADY_EXISTS:
-    case ErrorCode.INVALID_ARGUMENT:
-    case ErrorCode.CONFLICT:
-    case ErrorCode.NOT_SUPPORTED:
-      return 422;
-    case ErrorCode.UNAVAILABLE:
-      return 503;
-    default:
-      return 500;
-  }
+  return error instanceof HttpError ? error.status : httpStatusFor(error, 'data');
 }
 
 export const badRequest = (message: string): HttpError => new HttpError(400, message);

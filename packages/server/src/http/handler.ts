@@ -1,13 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authenticate, type AuthConfig } from './auth.ts';
 import { BodyTooLargeError, readJsonBody } from './body.ts';
-import { errorBody, HttpError, statusForError } from './errors.ts';
+import { errorBody, methodNotAllowedMessage, type ApiRequest, type ApiResponse, type Router } from '@backup/core';
+import { HttpError, statusForError } from './errors.ts';
 import { sendJson } from './respond.ts';
-import type { Router, RouteResponse } from './router.ts';
 
 /** The framework-neutral shape of `@backup/core`'s backup REST handler. */
 export interface BackupApiHandler {
-  handle(request: { method: string; path: string; query: URLSearchParams; body: unknown }): Promise<RouteResponse | undefined> | RouteResponse | undefined;
+  handle(request: ApiRequest): Promise<ApiResponse | undefined> | ApiResponse | undefined;
 }
 
 export interface RequestHandlerOptions {
@@ -53,7 +53,7 @@ export function createRequestHandler(options: RequestHandlerOptions) {
   };
 }
 
-async function dispatch(options: RequestHandlerOptions, request: IncomingMessage): Promise<RouteResponse> {
+async function dispatch(options: RequestHandlerOptions, request: IncomingMessage): Promise<ApiResponse> {
   const method = (request.method ?? 'GET').toUpperCase();
   const url = new URL(request.url ?? '/', 'http://localhost');
   const fullPath = url.pathname;
@@ -77,14 +77,14 @@ async function dispatch(options: RequestHandlerOptions, request: IncomingMessage
   const match = options.router.match(method, path);
   if (match.kind === 'not-found') throw notFoundPath(fullPath);
   if (match.kind === 'method-not-allowed') {
-    throw new HttpError(405, `method ${method} is not allowed on ${fullPath} (allowed: ${match.allowed.join(', ')})`);
+    throw new HttpError(405, methodNotAllowedMessage(method, fullPath, match.allowed));
   }
   const body = METHODS_WITH_BODY.has(method) ? await readJsonBody(request, options.maxBodyBytes) : undefined;
   return await match.handler({ method, path, params: match.params, query: url.searchParams, body });
 }
 
-function wellKnown(options: RequestHandlerOptions, method: string, path: string): RouteResponse {
-  if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, `method ${method} is not allowed on /v1${path}`);
+function wellKnown(options: RequestHandlerOptions, method: string, path: string): ApiResponse {
+  if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, methodNotAllowedMessage(method, `/v1${path}`, ['GET', 'HEAD']));
   if (path === '/.well-known/live') return { status: 200 };
   if (path === '/.well-known/ready') {
     if (!options.isReady()) throw new HttpError(503, 'the node is not ready');
