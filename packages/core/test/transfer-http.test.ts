@@ -104,6 +104,17 @@ describe('POST /backups/{backend}/{id}/copy', { timeout: 120_000 }, () => {
     expect((await call('POST', '/backups/filesystem/b1/verify', { path: elsewhere })).status).toBe(200);
     expect(await finished(`/backups/filesystem/b1/verify?path=${encodeURIComponent(elsewhere)}`)).toMatchObject({ status: 'SUCCESS', problems: [] });
 
+    // Asked to, the backend copies every chunk itself (two paths of one filesystem provider).
+    const inside = join(harness.dir, 'inside');
+    expect((await call('POST', '/backups/filesystem/b1/copy', { to: { backend: 'filesystem', path: inside }, serverSideCopy: true })).status).toBe(200);
+    const copiedInside = await finished(`/backups/filesystem/b1/copy`);
+    expect(copiedInside).toMatchObject({ status: 'SUCCESS' });
+    expect(copiedInside.copiedServerSide).toBeGreaterThan(0);
+    expect(copiedInside.copiedServerSide).toBe(copiedInside.copied);
+    expect(done.copiedServerSide).toBe(0);
+    const badFlag = await call('POST', '/backups/filesystem/b1/copy', { to: { backend: 'filesystem', path: join(harness.dir, 'x') }, serverSideCopy: 'yes' });
+    expect(badFlag.status).toBe(422);
+
     await harness.source.dropCollection('Article');
     await harness.source.dropCollection('Author');
     expect((await call('POST', '/backups/filesystem/b1/restore', { config: { Path: elsewhere } })).status).toBe(200);

@@ -57,6 +57,8 @@ function copyBody(status: CopyJobStatus) {
     startedAt: time(status.startedAt),
     completedAt: time(status.completedAt),
     progress: status.progress,
+    // Once it succeeded: how many chunks it wrote, and how many of those the backend copied itself.
+    ...(status.result ? { copied: status.result.copied, copiedServerSide: status.result.copiedServerSide } : {}),
   };
 }
 
@@ -101,12 +103,14 @@ export function registerTransferRoutes(router: Router, transfers: BackupTransfer
     });
 
   add('POST', COPY, async (request, target) => {
-    const body = readFields(requireObject(request.body ?? {}), ['from', 'to', 'verifyExisting', 'concurrency'], '') as Json;
+    const body = readFields(requireObject(request.body ?? {}), ['from', 'to', 'verifyExisting', 'concurrency', 'serverSideCopy'], '') as Json;
     const to = fieldsOf(optionalObject(body, 'to'), ['backend', 'bucket', 'path'], 'to.');
     const toBackend = to ? optionalString(to, 'backend', 'to.') : undefined;
     if (!to || !toBackend) throw malformed("'to.backend' is required: where to copy the backup");
     const verifyExisting = body.verifyExisting;
     if (verifyExisting !== undefined && typeof verifyExisting !== 'boolean') throw malformed("'verifyExisting' must be a boolean");
+    const serverSideCopy = body.serverSideCopy;
+    if (serverSideCopy !== undefined && typeof serverSideCopy !== 'boolean') throw malformed("'serverSideCopy' must be a boolean");
     const concurrency = body.concurrency;
     if (concurrency !== undefined && typeof concurrency !== 'number') throw malformed("'concurrency' must be a number");
     const status = await transfers.startCopy({
@@ -115,6 +119,7 @@ export function registerTransferRoutes(router: Router, transfers: BackupTransfer
       from: locationFrom(fieldsOf(optionalObject(body, 'from'), ['bucket', 'path'], 'from.'), request.query, 'from.'),
       to: { backend: toBackend, ...locationFrom(to, new URLSearchParams(), 'to.') },
       verifyExisting,
+      serverSideCopy,
       concurrency,
     });
     return { status: 200, body: copyBody(status) };

@@ -17,6 +17,8 @@ export interface CopyJobRequest {
   readonly to: { readonly backend: string; readonly bucket?: string | undefined; readonly path?: string | undefined };
   readonly concurrency?: number | undefined;
   readonly verifyExisting?: boolean | undefined;
+  /** Let the backend copy each chunk itself between two locations of one provider (see `CopyBackupOptions.serverSideCopy`). */
+  readonly serverSideCopy?: boolean | undefined;
 }
 
 interface JobBase {
@@ -155,6 +157,7 @@ export class BackupTransfers {
         signal: controller.signal,
         concurrency: request.concurrency,
         verifyExisting: request.verifyExisting,
+        serverSideCopy: request.serverSideCopy,
         retry: this.#retry,
         onProgress: (progress) => {
           const job = this.#copies.get(key);
