@@ -13,13 +13,12 @@ import {
   decodeGlobalDescriptor,
   decodeRestoreDescriptor,
   encodeDescriptor,
-  globalDescriptorKey,
-  restoreDescriptorKey,
   type GlobalDescriptor,
   type NodeDescriptor,
   type NodeSummary,
   type RestoreDescriptor,
-} from './descriptors.ts';
+} from '../format/descriptors.ts';
+import { globalDescriptorKey, restoreDescriptorKey } from '../format/object-keys.ts';
 import { Journal } from './journal.ts';
 import { checkRequestLocation } from './location-check.ts';
 import { planRestoreNodes } from './node-mapping.ts';
@@ -36,7 +35,7 @@ import {
   type ResolvedBackupConfig,
 } from './request-validation.ts';
 import { Scheduler, type OperationKind, type Slot } from './scheduler.ts';
-import { BackupStatus, isFinalStatus } from './status.ts';
+import { BackupStatus, isFinalStatus } from '../format/status.ts';
 import { resolveRetryPolicy, withRetries, type RetryPolicy } from './retry.ts';
 import { removeBackupObjects } from './storage-cleanup.ts';
 import { deleteBackupFromStorage, hasDeletionMark, type DeletionReport } from './backup-deletion.ts';

@@ -1,6 +1,6 @@
 import type { Location } from '../provider.ts';
 import type { OperationKind } from './scheduler.ts';
-import { BackupStatus, isFinalStatus } from './status.ts';
+import { BackupStatus, isFinalStatus } from '../format/status.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { ProgressTotals } from './participant.ts';
 import type { OperationProgress, SkippedShardReport } from './types.ts';

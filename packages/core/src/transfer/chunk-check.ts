@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { BackupError, ErrorCode } from '../errors.ts';
-import type { ChunkRecord } from '../engine/descriptors.ts';
+import type { ChunkRecord } from '../format/descriptors.ts';
 import { locationOf, type BackupEndpoint } from './endpoint.ts';
 
 /** The CORRUPT error for a chunk whose stored bytes differ from its record. */
