@@ -36,7 +36,7 @@ export { createRedactor, secretsFromEnv, REDACTED, SECRET_ENV_VARIABLES } from '
 
 // Engine: backups and restores of one node.
 export { BackupEngine, toGiB } from './engine/engine.ts';
-export type { BackupEngineOptions, Cluster, EngineLogger, WaitForOptions } from './engine/engine.ts';
+export type { BackupEngineOptions, Cluster, EngineLogger, WaitForOptions } from './engine/engine-options.ts';
 export type { DeletionReport } from './engine/backup-deletion.ts';
 export { encryptionKeyFromEnv, parseEncryptionKey } from './engine/chunk-cipher.ts';
 export { planRetention, type RetentionPolicy, type RetentionPlan } from './engine/retention.ts';
