@@ -23,11 +23,10 @@
 import { promises as fsp } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { BackupError, ErrorCode } from '@backup/core';
-import { BloomFilter } from './bloom.ts';
 import type { Entry } from './entry.ts';
 import { conflict, ioError } from './errors.ts';
 import { type ManifestState, writeManifest } from './manifest.ts';
-import { Memtable } from './memtable.ts';
+import { type Generation, applyToMemtable, countWrite, liveInSegments, newGeneration, resolveQueued } from './shard-generation.ts';
 import { type EntrySource, liveEntries, mergeEntries } from './merge.ts';
 import { Mutex } from './mutex.ts';
 import type { Segment } from './segment.ts';
@@ -55,25 +54,6 @@ export interface ShardOptions {
 
 /** Flushes waiting at once before writers are held back, so memory stays bounded. */
 const MAX_IMMUTABLE_GENERATIONS = 4;
-
-interface Generation {
-  readonly number: number;
-  readonly wal: WalWriter;
-  readonly tables: Map<string, Memtable>;
-  bytes: number;
-  /** How much this generation's writes changed the counted bucket's live key count, as far as known. */
-  liveKeysDelta: number;
-  /** Writes of keys no memtable held and some bloom filter may: their delta needs a segment lookup. */
-  readonly unresolved: UnresolvedWrite[];
-  /** Settles when the generation is in segments, with the live set right after it was installed. */
-  flushed?: Promise<LiveSet>;
-}
-
-/** A write of the counted bucket whose key's state before it is still in the segments only. */
-interface UnresolvedWrite {
-  readonly key: Buffer;
-  readonly live: boolean;
-}
 
 export class Shard {
   readonly dir: string;
@@ -355,40 +335,12 @@ export class Shard {
     const generation = this.#active;
     let wasLive: boolean | undefined = false;
     for (const op of ops) {
-      if (op.bucket === this.#options.countedBucket) wasLive = this.#count(generation, op);
-      let table = generation.tables.get(op.bucket);
-      if (table === undefined) {
-        table = new Memtable();
-        generation.tables.set(op.bucket, table);
+      if (op.bucket === this.#options.countedBucket) {
+        wasLive = countWrite(generation, op, this.#memtableLookup(op.bucket, op.key), this.#segments.get(op.bucket) ?? []);
       }
-      const before = table.bytes;
-      table.set(op.key, op.value);
-      generation.bytes += table.bytes - before;
+      applyToMemtable(generation, op);
     }
     return wasLive;
-  }
-
-  /**
-   * Accounts a write of the counted bucket before it is applied, at once
-   * when the key's prior state is known without I/O (returned); otherwise
-   * queues it (returns undefined).
-   */
-  #count(generation: Generation, op: Operation): boolean | undefined {
-    const live = op.value !== null;
-    const inMemory = this.#memtableLookup(op.bucket, op.key);
-    if (inMemory !== undefined) {
-      const wasLive = inMemory !== null;
-      generation.liveKeysDelta += Number(live) - Number(wasLive);
-      return wasLive;
-    }
-    const hash = BloomFilter.hash(op.key);
-    for (const segment of this.#segments.get(op.bucket) ?? []) {
-      if (!segment.mayContain(hash)) continue;
-      generation.unresolved.push({ key: op.key, live });
-      return undefined;
-    }
-    generation.liveKeysDelta += Number(live); // a new key
-    return false;
   }
 
   /** The key's newest entry in the memtables (null: deleted), undefined when none holds it. */
@@ -408,22 +360,12 @@ export class Shard {
    * manifest lock (segments do not gain the generation meanwhile).
    */
   async #resolve(generation: Generation, count = generation.unresolved.length): Promise<number> {
-    let delta = 0;
-    let done = 0;
     const segments = this.#refSegments(this.#options.countedBucket);
     try {
-      // Writers only append meanwhile; the finally drops exactly the resolved ones, even after a failed lookup.
-      for (; done < count; done++) {
-        const write = generation.unresolved[done]!;
-        const change = Number(write.live) - Number(await liveInSegments(segments, write.key));
-        generation.liveKeysDelta += change;
-        delta += change;
-      }
+      return await resolveQueued(generation, segments, count);
     } finally {
-      generation.unresolved.splice(0, done);
       for (const segment of segments) segment.unref();
     }
-    return delta;
   }
 
   #generationsNewestFirst(): Generation[] {
@@ -538,19 +480,4 @@ export class Shard {
       this.#segments.set(bucket, replaced);
     });
   }
-}
-
-function newGeneration(number: number, wal: WalWriter): Generation {
-  return { number, wal, tables: new Map(), bytes: 0, liveKeysDelta: 0, unresolved: [] };
-}
-
-/** Whether the newest entry of `key` in `segments` (oldest first) is a live value. */
-async function liveInSegments(segments: readonly Segment[], key: Buffer): Promise<boolean> {
-  const hash = BloomFilter.hash(key);
-  for (let i = segments.length - 1; i >= 0; i--) {
-    if (!segments[i]!.mayContain(hash)) continue;
-    const found = await segments[i]!.get(key);
-    if (found !== undefined) return found !== null;
-  }
-  return false;
 }
