@@ -38,17 +38,17 @@ export { createRedactor, secretsFromEnv, REDACTED, SECRET_ENV_VARIABLES } from '
 
 // Engine: backups and restores of one node.
 export { BackupEngine, toGiB } from './engine/engine.ts';
-export type { BackupEngineOptions, Cluster, EngineLogger, WaitForOptions } from './engine/engine.ts';
+export type { BackupEngineOptions, Cluster, EngineLogger, WaitForOptions } from './engine/engine-options.ts';
 export type { DeletionReport } from './engine/backup-deletion.ts';
-export { encryptionKeyFromEnv, parseEncryptionKey, type EncryptionRecord } from './engine/chunk-cipher.ts';
+export { encryptionKeyFromEnv, parseEncryptionKey } from './engine/chunk-cipher.ts';
 export { planRetention, type RetentionPolicy, type RetentionPlan } from './engine/retention.ts';
 export { BackupEvents } from './engine/events.ts';
 export type { BackupEvent, BackupEventListener, OperationRef } from './engine/events.ts';
 export { DEFAULT_RETRY_POLICY, isTransient, withChunkRetries, resolveRetryPolicy, retryDelay, retryPolicyFromEnv, withRetries } from './engine/retry.ts';
 export type { ChunkEvents, RetryOptions, RetryPolicy } from './engine/retry.ts';
-export { BackupStatus, isFinalStatus } from './engine/status.ts';
-export { CompressionLevel } from './engine/compression.ts';
-export type { Codec, CompressionSpec } from './engine/compression.ts';
+export { BackupStatus, isFinalStatus } from './format/status.ts';
+export { CompressionLevel } from './format/compression-spec.ts';
+export type { Codec, CompressionSpec } from './format/compression-spec.ts';
 export type {
   BackupConfig,
   CreateBackupRequest,
@@ -91,8 +91,11 @@ export {
 } from './cluster/participant-protocol.ts';
 export type { ParticipantPhase, ParticipantStatus } from './cluster/participant-protocol.ts';
 export type { RecoveryReport } from './engine/recovery.ts';
-export { FORMAT_VERSION } from './engine/descriptors.ts';
+
+// Format: what a backup stores (descriptors, statuses, object keys).
+export { FORMAT_VERSION } from './format/descriptors.ts';
 export type {
+  EncryptionRecord,
   GlobalDescriptor,
   NodeDescriptor,
   RestoreDescriptor,
@@ -100,7 +103,7 @@ export type {
   ChunkRecord,
   ChunkEntryRecord,
   FileRecord,
-} from './engine/descriptors.ts';
+} from './format/descriptors.ts';
 
 // Transfer: copy a finished backup between providers, verify one in place.
 export { copyBackup, planCopy, DEFAULT_COPY_CONCURRENCY } from './transfer/copy-backup.ts';

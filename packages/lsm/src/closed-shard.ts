@@ -9,7 +9,7 @@ import path from 'node:path';
 import { ioError } from './errors.ts';
 import { listDirectory } from './fs-util.ts';
 import { MANIFEST_FILE, readManifest } from './manifest.ts';
-import type { ShardFile } from './shard.ts';
+import type { ShardFile } from './shard-snapshot.ts';
 import { parseWalFileName } from './wal.ts';
 
 /** Hard-links a closed shard's live files from `shardDir` into `stageDir`. */

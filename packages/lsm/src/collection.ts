@@ -19,7 +19,8 @@ import { compareKeys } from './entry.ts';
 import { mergeEntries } from './merge.ts';
 import { Mutex } from './mutex.ts';
 import { OBJECTS_BUCKET, VECTORS_BUCKET, decodeObject, encodeObject, encodeVector, idKey } from './object-codec.ts';
-import { Shard, type ShardFreeze, type ShardOptions } from './shard.ts';
+import { Shard, type ShardOptions } from './shard.ts';
+import type { ShardFreeze } from './shard-snapshot.ts';
 import type { CollectionSchema, ObjectInput, PropertySchema, ScanOptions, StoredObject, Tenant, TenantOption, TenantStatus } from './types.ts';
 
 /** What a collection needs from its store. @internal */

@@ -3,7 +3,7 @@
  *
  * ```
  * <root>/collections/<Name>/collection.json   schema, shard names, tenant statuses
- * <root>/collections/<Name>/<shard>/...       one folder per shard (see shard.ts)
+ * <root>/collections/<Name>/<shard>/...       one folder per shard (see shard-files.ts)
  * <root>/offloaded/<Name>/<tenant>/...        FROZEN tenants' shard folders
  * <root>/snapshots/<id>/<shard>/...           hard links held by a snapshot until release()
  * <root>/restoring/<id>/<shard>/...           files staged for a restore until commit()

@@ -3,12 +3,8 @@
  * segments per named bucket, a manifest, background flush and compaction, and
  * the snapshot hooks (flush, pause compaction, freeze the live file set).
  *
- * Folder layout:
- * ```
- * <shard>/MANIFEST              live segments per bucket, first WAL still needed
- * <shard>/wal-000007.log        WAL of a generation not yet in segments
- * <shard>/<bucket>/000012.seg   segment files
- * ```
+ * The folder's files: shard-files.ts; opening after a crash: shard-recovery.ts;
+ * compaction: shard-compaction.ts; the snapshot hooks: shard-snapshot.ts.
  *
  * Invariants:
  * - A write is applied to the active memtable and queued on the active WAL in
@@ -16,7 +12,6 @@
  *   writes cleanly: each write belongs to exactly one generation.
  * - Generations are flushed in order; the manifest's `walStart` only moves
  *   past a generation once its segments are durable and named by a manifest.
- * - Only compaction removes segments, and only while not paused.
  * - Live keys of the counted bucket are counted without slowing writes: the
  *   manifest holds the segments' count, each generation the change its writes
  *   made. A write learns synchronously whether its key was live when the
@@ -26,21 +21,21 @@
  *   then the segments still hold the key's state from before the write).
  */
 import { promises as fsp } from 'node:fs';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BackupError, ErrorCode } from '@backup/core';
-import { BloomFilter } from './bloom.ts';
 import type { Entry } from './entry.ts';
 import { conflict, ioError } from './errors.ts';
-import { listDirectory, syncDirectory } from './fs-util.ts';
-import { type ManifestState, EMPTY_MANIFEST, MANIFEST_FILE, encodeManifest, readManifest, segmentFileName, writeManifest } from './manifest.ts';
-import { Memtable } from './memtable.ts';
+import { type ManifestState, writeManifest } from './manifest.ts';
+import { type Generation, applyToMemtable, countWrite, liveInSegments, newGeneration, resolveQueued } from './shard-generation.ts';
 import { type EntrySource, liveEntries, mergeEntries } from './merge.ts';
 import { Mutex } from './mutex.ts';
-import { Segment } from './segment.ts';
-import { SegmentWriter } from './segment-writer.ts';
-import { type Operation, encodeRecord, parseWal } from './wal-record.ts';
-import { WalWriter, parseWalFileName, walFileName } from './wal.ts';
+import type { Segment } from './segment.ts';
+import { ShardCompaction } from './shard-compaction.ts';
+import { BUCKET_NAME, removeObsoleteWals, writeSegment } from './shard-files.ts';
+import { type MutableRecoveryStats, recoverShardFiles } from './shard-recovery.ts';
+import { type FrozenShard, type LiveSet, type ShardFreeze, beginShardFreeze } from './shard-snapshot.ts';
+import { type Operation, encodeRecord } from './wal-record.ts';
+import { WalWriter } from './wal.ts';
 
 /** Engine settings of a shard (see `StoreOptions` for their meaning and defaults). */
 export interface ShardOptions {
@@ -57,67 +52,8 @@ export interface ShardOptions {
   readonly stats: MutableRecoveryStats;
 }
 
-export interface MutableRecoveryStats {
-  walRecordsReplayed: number;
-  tornWalTails: number;
-  tornWalBytes: number;
-  leftoversRemoved: number;
-}
-
-/** A file of a frozen shard, relative to the shard folder. */
-export interface ShardFile {
-  readonly path: string;
-  readonly size: number;
-}
-
-/** A snapshot in progress on one shard; see {@link Shard.beginFreeze}. */
-export interface ShardFreeze {
-  /** Synchronous memtable swap: the flush point. */
-  cut(): void;
-  /** Waits for the flush, hard-links the live files into `stageDir`, lists them. */
-  finish(stageDir: string): Promise<ShardFile[]>;
-  /** Lets compaction run again. Idempotent. */
-  resume(): void;
-}
-
-export interface FrozenShard {
-  readonly files: ShardFile[];
-  /** How long writers waited for the memtable swap, in milliseconds. */
-  readonly writerStallMs: number;
-}
-
 /** Flushes waiting at once before writers are held back, so memory stays bounded. */
 const MAX_IMMUTABLE_GENERATIONS = 4;
-/** How long a snapshot lets a running compaction finish before stopping it. */
-const SNAPSHOT_COMPACTION_GRACE_MS = 250;
-const BUCKET_NAME = /^[a-z][a-z0-9_]{0,63}$/;
-
-interface Generation {
-  readonly number: number;
-  readonly wal: WalWriter;
-  readonly tables: Map<string, Memtable>;
-  bytes: number;
-  /** How much this generation's writes changed the counted bucket's live key count, as far as known. */
-  liveKeysDelta: number;
-  /** Writes of keys no memtable held and some bloom filter may: their delta needs a segment lookup. */
-  readonly unresolved: UnresolvedWrite[];
-  /** Settles when the generation is in segments, with the live set right after it was installed. */
-  flushed?: Promise<LiveSet>;
-}
-
-/** A write of the counted bucket whose key's state before it is still in the segments only. */
-interface UnresolvedWrite {
-  readonly key: Buffer;
-  readonly live: boolean;
-}
-
-/** The live segments of every bucket at one instant. */
-interface LiveSet {
-  readonly state: ManifestState;
-  readonly segments: ReadonlyMap<string, readonly Segment[]>;
-}
-
-class CompactionStopped extends Error {}
 
 export class Shard {
   readonly dir: string;
@@ -129,11 +65,7 @@ export class Shard {
   #flushTail: Promise<unknown> = Promise.resolve();
   readonly #manifestLock = new Mutex();
   #nextFileNumber: number;
-  #compaction: Promise<void> | undefined;
-  /** While > 0 no compaction starts; the running loop ends after its current merge. */
-  #pauses = 0;
-  /** While > 0 the running merge is abandoned at its next check. */
-  #stopCompaction = 0;
+  readonly #compaction: ShardCompaction;
   #closed = false;
   #closing: Promise<void> | undefined;
   #failure: unknown;
@@ -144,6 +76,17 @@ export class Shard {
     this.#state = state;
     this.#nextFileNumber = state.nextFileNumber;
     this.#active = active;
+    this.#compaction = new ShardCompaction({
+      dir,
+      compactionTrigger: options.compactionTrigger,
+      autoCompact: options.autoCompact,
+      log: options.log,
+      segments: () => this.#segments,
+      isClosed: () => this.#closed,
+      hasFailed: () => this.#failure !== undefined,
+      writeSegment: (bucket, expectedEntries, entries, filter) => this.#writeSegment(bucket, expectedEntries, entries, filter),
+      replaceSegments: (bucket, start, count, inputs, output) => this.#replaceSegments(bucket, start, count, inputs, output),
+    });
   }
 
   /**
@@ -153,26 +96,13 @@ export class Shard {
    */
   static async open(dir: string, options: ShardOptions): Promise<Shard> {
     try {
-      await fsp.mkdir(dir, { recursive: true });
-      let state = await readManifest(dir);
-      if (state === undefined) {
-        state = EMPTY_MANIFEST;
-        await writeManifest(dir, state);
-      }
-      const segments = await openLiveSegments(dir, state, options);
-      if (state.liveKeys === undefined) {
-        // Written before counts were kept: count the segments once, and record it.
-        state = { ...state, liveKeys: { [options.countedBucket]: await countLiveKeys(segments.get(options.countedBucket) ?? []) } };
-        await writeManifest(dir, state);
-      }
-      const replay = await replayWal(dir, state, options);
-      const generation = Math.max(state.walStart, replay.lastGeneration + 1);
-      const active = newGeneration(generation, WalWriter.createSync(dir, generation, options.syncWrites));
+      const { state, segments, batches, nextGeneration } = await recoverShardFiles(dir, options);
+      const active = newGeneration(nextGeneration, WalWriter.createSync(dir, nextGeneration, options.syncWrites));
       const shard = new Shard(dir, options, state, active);
       for (const [bucket, list] of segments) shard.#segments.set(bucket, list);
-      for (const batch of replay.batches) shard.#apply(batch);
+      for (const batch of batches) shard.#apply(batch);
       if (shard.#active.bytes >= options.memtableBytes) shard.#swap();
-      shard.#maybeCompact();
+      shard.#compaction.maybeStart();
       return shard;
     } catch (error) {
       throw ioError(error, `open shard ${dir}`);
@@ -328,11 +258,7 @@ export class Shard {
    */
   async compact(options: { full?: boolean } = {}): Promise<void> {
     this.#assertOpen();
-    while (this.#compaction !== undefined) await this.#compaction.catch(() => undefined);
-    this.#compaction = this.#compactLoop(options.full ?? true, true).finally(() => {
-      this.#compaction = undefined;
-    });
-    await this.#compaction;
+    await this.#compaction.run(options.full ?? true);
   }
 
   /**
@@ -341,27 +267,8 @@ export class Shard {
    * output deleted) and redone later. Waiting a little keeps frequent
    * snapshots from starving compaction; stopping bounds the snapshot's wait.
    */
-  async pauseCompaction(graceMs = 0): Promise<() => void> {
-    this.#pauses++;
-    const running = this.#compaction;
-    if (running !== undefined && graceMs > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([running.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
-      clearTimeout(timer);
-    }
-    this.#stopCompaction++;
-    try {
-      while (this.#compaction !== undefined) await this.#compaction.catch(() => undefined);
-    } finally {
-      this.#stopCompaction--;
-    }
-    let resumed = false;
-    return () => {
-      if (resumed) return;
-      resumed = true;
-      this.#pauses--;
-      this.#maybeCompact();
-    };
+  pauseCompaction(graceMs = 0): Promise<() => void> {
+    return this.#compaction.pause(graceMs);
   }
 
   /**
@@ -374,23 +281,7 @@ export class Shard {
    */
   async beginFreeze(): Promise<ShardFreeze> {
     this.#assertOpen();
-    const resume = await this.pauseCompaction(SNAPSHOT_COMPACTION_GRACE_MS);
-    let live: Promise<LiveSet> | undefined;
-    return {
-      cut: () => {
-        live = this.#cut();
-        live.catch(() => undefined);
-      },
-      finish: async (stageDir) => {
-        if (live === undefined) throw new Error('cut() must come before finish()');
-        try {
-          return await linkLiveSet(await live, stageDir);
-        } catch (error) {
-          throw ioError(error, `snapshot shard ${this.dir}`);
-        }
-      },
-      resume,
-    };
+    return beginShardFreeze({ dir: this.dir, pauseCompaction: (graceMs) => this.pauseCompaction(graceMs), cut: () => this.#cut() });
   }
 
   /** The whole snapshot hook for one shard: pause compaction, cut, flush, hard-link, resume. */
@@ -413,9 +304,7 @@ export class Shard {
   }
 
   async #close(): Promise<void> {
-    this.#pauses++;
-    this.#stopCompaction++;
-    while (this.#compaction !== undefined) await this.#compaction.catch(() => undefined);
+    await this.#compaction.stop();
     let failure: unknown;
     try {
       if (this.#failure === undefined) await this.#flushAll();
@@ -446,40 +335,12 @@ export class Shard {
     const generation = this.#active;
     let wasLive: boolean | undefined = false;
     for (const op of ops) {
-      if (op.bucket === this.#options.countedBucket) wasLive = this.#count(generation, op);
-      let table = generation.tables.get(op.bucket);
-      if (table === undefined) {
-        table = new Memtable();
-        generation.tables.set(op.bucket, table);
+      if (op.bucket === this.#options.countedBucket) {
+        wasLive = countWrite(generation, op, this.#memtableLookup(op.bucket, op.key), this.#segments.get(op.bucket) ?? []);
       }
-      const before = table.bytes;
-      table.set(op.key, op.value);
-      generation.bytes += table.bytes - before;
+      applyToMemtable(generation, op);
     }
     return wasLive;
-  }
-
-  /**
-   * Accounts a write of the counted bucket before it is applied, at once
-   * when the key's prior state is known without I/O (returned); otherwise
-   * queues it (returns undefined).
-   */
-  #count(generation: Generation, op: Operation): boolean | undefined {
-    const live = op.value !== null;
-    const inMemory = this.#memtableLookup(op.bucket, op.key);
-    if (inMemory !== undefined) {
-      const wasLive = inMemory !== null;
-      generation.liveKeysDelta += Number(live) - Number(wasLive);
-      return wasLive;
-    }
-    const hash = BloomFilter.hash(op.key);
-    for (const segment of this.#segments.get(op.bucket) ?? []) {
-      if (!segment.mayContain(hash)) continue;
-      generation.unresolved.push({ key: op.key, live });
-      return undefined;
-    }
-    generation.liveKeysDelta += Number(live); // a new key
-    return false;
   }
 
   /** The key's newest entry in the memtables (null: deleted), undefined when none holds it. */
@@ -499,22 +360,12 @@ export class Shard {
    * manifest lock (segments do not gain the generation meanwhile).
    */
   async #resolve(generation: Generation, count = generation.unresolved.length): Promise<number> {
-    let delta = 0;
-    let done = 0;
     const segments = this.#refSegments(this.#options.countedBucket);
     try {
-      // Writers only append meanwhile; the finally drops exactly the resolved ones, even after a failed lookup.
-      for (; done < count; done++) {
-        const write = generation.unresolved[done]!;
-        const change = Number(write.live) - Number(await liveInSegments(segments, write.key));
-        generation.liveKeysDelta += change;
-        delta += change;
-      }
+      return await resolveQueued(generation, segments, count);
     } finally {
-      generation.unresolved.splice(0, done);
       for (const segment of segments) segment.unref();
     }
-    return delta;
   }
 
   #generationsNewestFirst(): Generation[] {
@@ -587,7 +438,7 @@ export class Shard {
         return this.#liveSet();
       });
       await removeObsoleteWals(this.dir, live.state.walStart);
-      this.#maybeCompact();
+      this.#compaction.maybeStart();
       return live;
     } catch (error) {
       for (const segment of added.values()) {
@@ -603,249 +454,30 @@ export class Shard {
   }
 
   /** Writes entries to a new segment file; undefined when nothing was written. */
-  async #writeSegment(
+  #writeSegment(
     bucket: string,
     expectedEntries: number,
     entries: Iterable<Entry> | AsyncIterable<Entry>,
     filter?: (entry: Entry, index: number) => boolean,
   ): Promise<Segment | undefined> {
-    const bucketDir = path.join(this.dir, bucket);
-    await fsp.mkdir(bucketDir, { recursive: true });
-    const name = segmentFileName(this.#nextFileNumber++);
-    const file = path.join(bucketDir, name);
-    const writer = await SegmentWriter.create(file, {
-      expectedEntries,
-      blockBytes: this.#options.blockBytes,
-      bloomBitsPerKey: this.#options.bloomBitsPerKey,
+    return writeSegment(this.dir, bucket, this.#options, () => this.#nextFileNumber++, expectedEntries, entries, filter);
+  }
+
+  /** Installs a compaction's output in place of its inputs, under the manifest lock. */
+  #replaceSegments(bucket: string, start: number, count: number, inputs: readonly Segment[], output: Segment | undefined): Promise<void> {
+    return this.#manifestLock.run(async () => {
+      const current = this.#segments.get(bucket) ?? [];
+      if (inputs.some((segment, i) => current[start + i] !== segment)) throw new Error('segment list changed under compaction');
+      const replaced = [...current.slice(0, start), ...(output === undefined ? [] : [output]), ...current.slice(start + count)];
+      const state: ManifestState = {
+        nextFileNumber: this.#nextFileNumber,
+        walStart: this.#state.walStart,
+        buckets: { ...this.#state.buckets, [bucket]: replaced.map((s) => s.name) },
+        liveKeys: this.#state.liveKeys, // merging changes no key's liveness
+      };
+      await writeManifest(this.dir, state);
+      this.#state = state;
+      this.#segments.set(bucket, replaced);
     });
-    try {
-      let index = 0;
-      for await (const entry of entries) {
-        if (filter !== undefined && !filter(entry, index++)) continue;
-        await writer.add(entry);
-      }
-      if (writer.entryCount === 0) {
-        await writer.abort();
-        return undefined;
-      }
-      await writer.finish();
-      await syncDirectory(bucketDir);
-      return await Segment.open(file, name);
-    } catch (error) {
-      await writer.abort();
-      throw error;
-    }
-  }
-
-  #maybeCompact(): void {
-    if (!this.#options.autoCompact || this.#compaction !== undefined) return;
-    if (this.#pauses > 0 || this.#closed || this.#failure !== undefined) return;
-    if (this.#pickCompaction(false) === undefined) return;
-    this.#compaction = this.#compactLoop(false, false).finally(() => {
-      this.#compaction = undefined;
-    });
-  }
-
-  async #compactLoop(full: boolean, rethrow: boolean): Promise<void> {
-    for (;;) {
-      if (this.#pauses > 0 || this.#closed) return;
-      const job = this.#pickCompaction(full);
-      if (job === undefined) return;
-      try {
-        await this.#compactWindow(job.bucket, job.start, job.count);
-      } catch (error) {
-        if (error instanceof CompactionStopped) return;
-        this.#options.log(`compaction of ${this.dir}/${job.bucket} failed: ${String(error)}`);
-        if (rethrow) throw ioError(error, `compact ${this.dir}`);
-        return;
-      }
-    }
-  }
-
-  /**
-   * Size-tiered choice: in a bucket with at least `compactionTrigger`
-   * segments, that many adjacent segments with the smallest total size. A
-   * full compaction merges all segments of a bucket into one.
-   */
-  #pickCompaction(full: boolean): { bucket: string; start: number; count: number } | undefined {
-    const trigger = this.#options.compactionTrigger;
-    for (const [bucket, segments] of this.#segments) {
-      if (full) {
-        // One segment still gets rewritten if it carries tombstones, which a full merge drops.
-        if (segments.length > 1 || (segments[0]?.tombstoneCount ?? 0) > 0) return { bucket, start: 0, count: segments.length };
-        continue;
-      }
-      if (segments.length < trigger) continue;
-      let best = 0;
-      let bestSize = Infinity;
-      for (let start = 0; start + trigger <= segments.length; start++) {
-        const size = segments.slice(start, start + trigger).reduce((sum, s) => sum + s.size, 0);
-        if (size < bestSize) {
-          best = start;
-          bestSize = size;
-        }
-      }
-      return { bucket, start: best, count: trigger };
-    }
-    return undefined;
-  }
-
-  /** Merges adjacent segments into one; tombstones go only when nothing older remains. */
-  async #compactWindow(bucket: string, start: number, count: number): Promise<void> {
-    const inputs = (this.#segments.get(bucket) ?? []).slice(start, start + count).map((s) => s.ref());
-    try {
-      const dropTombstones = start === 0;
-      const expected = inputs.reduce((sum, s) => sum + s.entryCount, 0);
-      const merged = mergeEntries(inputs.toReversed().map((s) => s.entries()));
-      const output = await this.#writeSegment(bucket, expected, merged, (entry, index) => {
-        if ((index & 255) === 0 && (this.#stopCompaction > 0 || this.#closed)) throw new CompactionStopped();
-        return !(dropTombstones && entry.value === null);
-      });
-      try {
-        await this.#manifestLock.run(async () => {
-          const current = this.#segments.get(bucket) ?? [];
-          if (inputs.some((segment, i) => current[start + i] !== segment)) throw new Error('segment list changed under compaction');
-          const replaced = [...current.slice(0, start), ...(output === undefined ? [] : [output]), ...current.slice(start + count)];
-          const state: ManifestState = {
-            nextFileNumber: this.#nextFileNumber,
-            walStart: this.#state.walStart,
-            buckets: { ...this.#state.buckets, [bucket]: replaced.map((s) => s.name) },
-            liveKeys: this.#state.liveKeys, // merging changes no key's liveness
-          };
-          await writeManifest(this.dir, state);
-          this.#state = state;
-          this.#segments.set(bucket, replaced);
-        });
-      } catch (error) {
-        if (output !== undefined) {
-          output.unref();
-          await fsp.rm(output.path, { force: true });
-        }
-        throw error;
-      }
-      // Retire the inputs: unlink now (snapshot hard links keep their own copy),
-      // close once the last reader lets go.
-      for (const segment of inputs) {
-        await fsp.rm(segment.path, { force: true });
-        segment.unref();
-      }
-      await syncDirectory(path.join(this.dir, bucket));
-    } finally {
-      for (const segment of inputs) segment.unref();
-    }
-  }
-}
-
-/** Hard-links every live segment into `stageDir` and writes the manifest that names exactly them. */
-async function linkLiveSet(live: LiveSet, stageDir: string): Promise<ShardFile[]> {
-  const files: ShardFile[] = [];
-  await fsp.mkdir(stageDir, { recursive: true });
-  for (const [bucket, segments] of live.segments) {
-    if (segments.length === 0) continue;
-    await fsp.mkdir(path.join(stageDir, bucket), { recursive: true });
-    for (const segment of segments) {
-      const relative = `${bucket}/${segment.name}`;
-      await fsp.link(segment.path, path.join(stageDir, relative));
-      files.push({ path: relative, size: segment.size });
-    }
-  }
-  // The live manifest may have moved on (later flushes); stage the one matching these segments.
-  const manifest = encodeManifest(live.state);
-  await fsp.writeFile(path.join(stageDir, MANIFEST_FILE), manifest);
-  files.push({ path: MANIFEST_FILE, size: Buffer.byteLength(manifest) });
-  return files;
-}
-
-async function openLiveSegments(dir: string, state: ManifestState, options: ShardOptions): Promise<Map<string, Segment[]>> {
-  const segments = new Map<string, Segment[]>();
-  try {
-    for (const [bucket, names] of Object.entries(state.buckets)) {
-      const list: Segment[] = [];
-      segments.set(bucket, list);
-      for (const name of names) list.push(await Segment.open(path.join(dir, bucket, name), name));
-    }
-    await removeLeftovers(dir, state, options);
-    return segments;
-  } catch (error) {
-    for (const list of segments.values()) for (const segment of list) segment.unref();
-    throw error;
-  }
-}
-
-/** Deletes segment files no manifest names (a crash during flush or compaction) and temp files. */
-async function removeLeftovers(dir: string, state: ManifestState, options: ShardOptions): Promise<void> {
-  for (const entry of await fsp.readdir(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isFile() && entry.name.endsWith('.tmp')) {
-      await fsp.rm(full, { force: true });
-      options.stats.leftoversRemoved++;
-    } else if (entry.isDirectory() && BUCKET_NAME.test(entry.name)) {
-      const live = new Set(state.buckets[entry.name] ?? []);
-      for (const name of await listDirectory(full)) {
-        if (live.has(name)) continue;
-        await fsp.rm(path.join(full, name), { force: true, recursive: true });
-        options.stats.leftoversRemoved++;
-        options.log(`removed leftover ${path.join(full, name)}`);
-      }
-    }
-  }
-}
-
-/** Reads the WAL files the manifest still needs, oldest first; a torn tail ends that file's replay. */
-async function replayWal(dir: string, state: ManifestState, options: ShardOptions): Promise<{ batches: Operation[][]; lastGeneration: number }> {
-  const generations: number[] = [];
-  for (const name of await listDirectory(dir)) {
-    const generation = parseWalFileName(name);
-    if (generation === undefined) continue;
-    if (generation < state.walStart) {
-      await fsp.rm(path.join(dir, name), { force: true });
-      options.stats.leftoversRemoved++;
-    } else {
-      generations.push(generation);
-    }
-  }
-  generations.sort((a, b) => a - b);
-  const batches: Operation[][] = [];
-  for (const generation of generations) {
-    const file = path.join(dir, walFileName(generation));
-    const data = await fsp.readFile(file);
-    const parsed = parseWal(data);
-    batches.push(...parsed.batches);
-    options.stats.walRecordsReplayed += parsed.batches.length;
-    if (parsed.validBytes < data.length) {
-      options.stats.tornWalTails++;
-      options.stats.tornWalBytes += data.length - parsed.validBytes;
-      options.log(`${file}: dropped a torn tail of ${data.length - parsed.validBytes} bytes after ${parsed.batches.length} records`);
-    }
-  }
-  return { batches, lastGeneration: generations.at(-1) ?? 0 };
-}
-
-function newGeneration(number: number, wal: WalWriter): Generation {
-  return { number, wal, tables: new Map(), bytes: 0, liveKeysDelta: 0, unresolved: [] };
-}
-
-/** Whether the newest entry of `key` in `segments` (oldest first) is a live value. */
-async function liveInSegments(segments: readonly Segment[], key: Buffer): Promise<boolean> {
-  const hash = BloomFilter.hash(key);
-  for (let i = segments.length - 1; i >= 0; i--) {
-    if (!segments[i]!.mayContain(hash)) continue;
-    const found = await segments[i]!.get(key);
-    if (found !== undefined) return found !== null;
-  }
-  return false;
-}
-
-/** Live keys of a bucket's segments (oldest first), by merging them: O(entries), only for old manifests. */
-async function countLiveKeys(segments: readonly Segment[]): Promise<number> {
-  let count = 0;
-  for await (const _ of liveEntries(mergeEntries(segments.toReversed().map((s) => s.entries())))) count++;
-  return count;
-}
-
-async function removeObsoleteWals(dir: string, walStart: number): Promise<void> {
-  for (const name of await listDirectory(dir)) {
-    const generation = parseWalFileName(name);
-    if (generation !== undefined && generation < walStart) await fsp.rm(path.join(dir, name), { force: true });
   }
 }

@@ -1,5 +1,5 @@
 import { BackupError, ErrorCode } from '../errors.ts';
-import type { Cluster } from '../engine/engine.ts';
+import type { Cluster } from '../engine/engine-options.ts';
 import type { Participant } from '../engine/participant.ts';
 import { HttpParticipant, type HttpParticipantOptions } from './http-participant.ts';
 

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BackupError, ErrorCode, abortError } from '../errors.ts';
-import type { NodeDescriptor } from '../engine/descriptors.ts';
+import type { NodeDescriptor } from '../format/descriptors.ts';
 import type { BackupProgress, NodeBackupRequest, NodeRestoreRequest, Participant, RestoreProgress, TransferProgress } from '../engine/participant.ts';
 import { bearer } from './cluster-secret.ts';
 import {

@@ -1,5 +1,5 @@
 import { BackupError, ErrorCode } from '../errors.ts';
-import type { NodeDescriptor } from '../engine/descriptors.ts';
+import type { NodeDescriptor } from '../format/descriptors.ts';
 import type { LocalParticipant } from '../engine/local-participant.ts';
 import type { NodeBackupRequest, NodeRestoreRequest, ProgressTotals, TransferProgress } from '../engine/participant.ts';
 import type { ApiResponse } from '../http/messages.ts';

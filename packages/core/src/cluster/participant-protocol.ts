@@ -6,9 +6,8 @@
  */
 import { BackupError, ErrorCode } from '../errors.ts';
 import { isCompressionLevel } from '../engine/compression.ts';
-import type { ProgressTotals } from '../engine/participant.ts';
-import type { NodeDescriptor } from '../engine/descriptors.ts';
-import type { NodeBackupRequest, NodeRestoreRequest } from '../engine/participant.ts';
+import type { ProgressTotals, NodeBackupRequest, NodeRestoreRequest } from '../engine/participant.ts';
+import type { NodeDescriptor } from '../format/descriptors.ts';
 import { validateBackupId } from '../engine/request-validation.ts';
 
 /** Every internal path starts with this; a host mounts the handler outside `/v1`. */

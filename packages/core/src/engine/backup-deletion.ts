@@ -21,15 +21,10 @@
  * finished by deleting again: the mark stays until the sweep is complete.
  */
 import { BackupError, ErrorCode, throwIfAborted } from '../errors.ts';
-import { joinKey } from '../keys.ts';
 import type { BackupProvider, Location } from '../provider.ts';
-import { backupIdOfKey, decodeGlobalDescriptor, decodeNodeDescriptor, globalDescriptorKey, nodeDescriptorKey, type GlobalDescriptor } from './descriptors.ts';
-import { BackupStatus, isFinalStatus } from './status.ts';
-
-/** `<id>/deleted.json`: the backup is being (or was) deleted; its remaining objects are kept only for others. */
-export function deletionMarkKey(id: string): string {
-  return joinKey(id, 'deleted.json');
-}
+import { deletionMarkKey, backupIdOfKey, globalDescriptorKey, nodeDescriptorKey } from '../format/object-keys.ts';
+import { decodeGlobalDescriptor, decodeNodeDescriptor, type GlobalDescriptor } from '../format/descriptors.ts';
+import { BackupStatus, isFinalStatus } from '../format/status.ts';
 
 export async function hasDeletionMark(provider: BackupProvider, id: string, location: Location, signal?: AbortSignal): Promise<boolean> {
   try {

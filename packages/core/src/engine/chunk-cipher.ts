@@ -12,20 +12,12 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes, type CipherG
 import { readFileSync } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
 import { BackupError, ErrorCode } from '../errors.ts';
+import type { EncryptionRecord } from '../format/descriptors.ts';
 
 const ALGORITHM = 'aes-256-gcm';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const KEY_BYTES = 32;
-
-/** What a descriptor records of a chunk's encryption: everything a restore needs but the user's key. */
-export interface EncryptionRecord {
-  readonly algorithm: 'AES-256-GCM';
-  /** The data key, wrapped by the user's key: base64 of IV | ciphertext | tag. */
-  readonly wrappedKey: string;
-  /** First 16 hex digits of sha256 of the user's key: tells a wrong key from damage. */
-  readonly keyFingerprint: string;
-}
 
 export function keyFingerprint(userKey: Buffer): string {
   return createHash('sha256').update(userKey).digest('hex').slice(0, 16);

@@ -13,8 +13,9 @@ import { BackupError, ErrorCode } from '../errors.ts';
 import { waitForDrain } from './backpressure.ts';
 import type { PlannedChunk, PlannedEntry } from './chunk-plan.ts';
 import { createChunkEncryptor } from './chunk-cipher.ts';
-import { createCompressor, type CompressionSpec } from './compression.ts';
-import type { ChunkEntryRecord } from './descriptors.ts';
+import { createCompressor } from './compression.ts';
+import type { CompressionSpec } from '../format/compression-spec.ts';
+import type { ChunkEntryRecord } from '../format/descriptors.ts';
 import { DigestStream } from './digest-stream.ts';
 
 export interface EncodeOptions {

@@ -1,30 +1,7 @@
 import { constants, createGunzip, createGzip, createZstdCompress, createZstdDecompress } from 'node:zlib';
 import { PassThrough, type Transform } from 'node:stream';
 import { BackupError, ErrorCode } from '../errors.ts';
-
-/** The compression levels of the API; the names are the reference's. */
-export const CompressionLevel = {
-  DefaultCompression: 'DefaultCompression',
-  BestSpeed: 'BestSpeed',
-  BestCompression: 'BestCompression',
-  ZstdDefaultCompression: 'ZstdDefaultCompression',
-  ZstdBestSpeed: 'ZstdBestSpeed',
-  ZstdBestCompression: 'ZstdBestCompression',
-  NoCompression: 'NoCompression',
-} as const;
-
-export type CompressionLevel = (typeof CompressionLevel)[keyof typeof CompressionLevel];
-
-export type Codec = 'gzip' | 'zstd' | 'none';
-
-/** What a descriptor records about how chunks were compressed. */
-export interface CompressionSpec {
-  readonly codec: Codec;
-  /** Codec level (gzip 1-9, zstd 1-22); 0 for `none`. */
-  readonly level: number;
-  /** The API name it was chosen by. */
-  readonly name: CompressionLevel;
-}
+import type { Codec, CompressionLevel, CompressionSpec } from '../format/compression-spec.ts';
 
 // zstd 11 is about what the reference's "best compression" zstd encoder does,
 // at a few times the speed of level 19 and with a 4 MiB window per stream.

@@ -1,8 +1,8 @@
 import { BackupError, ErrorCode, abortError } from '../errors.ts';
 import { nodeMessage } from '../cluster/participant-protocol.ts';
-import type { NodeDescriptor } from './descriptors.ts';
+import type { NodeDescriptor } from '../format/descriptors.ts';
 import type { NodeBackupRequest, NodeRestoreRequest, Participant, TransferProgress } from './participant.ts';
-import { BackupStatus } from './status.ts';
+import { BackupStatus } from '../format/status.ts';
 
 /** How long a participant may take to answer phase 1 (can-commit). */
 export const DEFAULT_CAN_COMMIT_TIMEOUT_MS = 30_000;

@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../errors.ts';
-import type { BackupStatus } from './status.ts';
+import type { BackupStatus } from '../format/status.ts';
 
 /** What an event is about: the operation, its backend, and the node reporting it. */
 export interface OperationRef {

@@ -17,9 +17,8 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { throwIfAborted } from '../errors.ts';
 import type { SnapshotFile } from '../source.ts';
-import type { EncryptionRecord } from './chunk-cipher.ts';
-import type { Codec } from './compression.ts';
-import type { ChunkRecord, CollectionRecord, FileRecord, NodeDescriptor } from './descriptors.ts';
+import type { EncryptionRecord, ChunkRecord, CollectionRecord, FileRecord, NodeDescriptor } from '../format/descriptors.ts';
+import type { Codec } from '../format/compression-spec.ts';
 import { forEachParallel } from './parallel.ts';
 
 /** What a collection of an incremental backup takes from its base. */

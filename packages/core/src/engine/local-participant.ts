@@ -3,7 +3,7 @@ import { BackupError, ErrorCode } from '../errors.ts';
 import { backendName, type ProviderRegistry } from '../config/provider-registry.ts';
 import type { BackupProvider } from '../provider.ts';
 import type { BackupSource } from '../source.ts';
-import type { NodeDescriptor } from './descriptors.ts';
+import type { NodeDescriptor } from '../format/descriptors.ts';
 import { backupNode } from './node-backup.ts';
 import { NodeRestore, checkReusedChunks, dataKeysFor, readNodeDescriptor, recordsToRestore } from './node-restore.ts';
 import type { BackupProgress, NodeBackupRequest, NodeRestoreRequest, Participant, RestoreProgress } from './participant.ts';

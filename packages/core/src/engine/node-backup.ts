@@ -4,15 +4,14 @@ import type { BackupSource, CollectionSnapshot } from '../source.ts';
 import { planChunks, type PackJob } from './chunk-plan.ts';
 import {
   FORMAT_VERSION,
-  chunkKey,
   encodeDescriptor,
   decodeNodeDescriptor,
-  nodeDescriptorKey,
   type ChunkRecord,
   type CollectionRecord,
   type FileRecord,
   type NodeDescriptor,
-} from './descriptors.ts';
+} from '../format/descriptors.ts';
+import { chunkKey, nodeDescriptorKey } from '../format/object-keys.ts';
 import { identifyImmutableFiles } from './file-identity.ts';
 import { baseCollection, planReuse } from './incremental-plan.ts';
 import { packJob } from './packer.ts';
@@ -20,7 +19,7 @@ import { newDataKey } from './chunk-cipher.ts';
 import { forEachParallel } from './parallel.ts';
 import type { ChunkEvents, RetryPolicy } from './retry.ts';
 import type { BackupProgress, NodeBackupRequest } from './participant.ts';
-import { BackupStatus } from './status.ts';
+import { BackupStatus } from '../format/status.ts';
 
 export interface NodeBackupContext {
   readonly source: BackupSource;

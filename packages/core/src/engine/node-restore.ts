@@ -1,12 +1,13 @@
 import { BackupError, ErrorCode, throwIfAborted } from '../errors.ts';
 import type { BackupProvider } from '../provider.ts';
 import type { BackupSource, RestoreTarget } from '../source.ts';
-import { backupIdOfKey, decodeNodeDescriptor, isReusedChunk, nodeDescriptorKey, type CollectionRecord, type NodeDescriptor } from './descriptors.ts';
+import { backupIdOfKey, nodeDescriptorKey } from '../format/object-keys.ts';
+import { decodeNodeDescriptor, isReusedChunk, type CollectionRecord, type NodeDescriptor } from '../format/descriptors.ts';
 import { forEachParallel } from './parallel.ts';
 import { unwrapDataKey } from './chunk-cipher.ts';
 import type { ChunkEvents, RetryPolicy } from './retry.ts';
 import type { NodeRestoreRequest, RestoreProgress } from './participant.ts';
-import { BackupStatus } from './status.ts';
+import { BackupStatus } from '../format/status.ts';
 import { planUnpack, unpackJob, type UnpackJob } from './unpacker.ts';
 
 /** Reads and checks `<id>/<sourceNode>/backup.json`: present, readable, supported version, SUCCESS. */

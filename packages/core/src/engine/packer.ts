@@ -3,8 +3,8 @@ import { BackupError, ErrorCode, abortError, isAbortLike } from '../errors.ts';
 import type { BackupProvider, Location, WriteResult } from '../provider.ts';
 import type { PackJob, PlannedChunk } from './chunk-plan.ts';
 import { encodeChunk, type ChunkEncoding, type EncodedChunk } from './chunk-encoder.ts';
-import type { CompressionSpec } from './compression.ts';
-import type { ChunkRecord, FileRecord } from './descriptors.ts';
+import type { CompressionSpec } from '../format/compression-spec.ts';
+import type { ChunkRecord, FileRecord } from '../format/descriptors.ts';
 import { byteWatermark } from './byte-watermark.ts';
 import { DEFAULT_RETRY_POLICY, withChunkRetries, type ChunkEvents, type RetryPolicy } from './retry.ts';
 

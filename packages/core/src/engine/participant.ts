@@ -1,6 +1,6 @@
 import type { Location } from '../provider.ts';
-import type { CompressionSpec } from './compression.ts';
-import type { NodeDescriptor } from './descriptors.ts';
+import type { CompressionSpec } from '../format/compression-spec.ts';
+import type { NodeDescriptor } from '../format/descriptors.ts';
 
 /** What the coordinator asks one node to back up. */
 export interface NodeBackupRequest {

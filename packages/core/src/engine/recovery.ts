@@ -7,13 +7,12 @@ import {
   decodeGlobalDescriptor,
   decodeRestoreDescriptor,
   encodeDescriptor,
-  globalDescriptorKey,
-  restoreDescriptorKey,
   type GlobalDescriptor,
   type RestoreDescriptor,
-} from './descriptors.ts';
+} from '../format/descriptors.ts';
+import { globalDescriptorKey, restoreDescriptorKey } from '../format/object-keys.ts';
 import type { Journal, JournalEntry } from './journal.ts';
-import { BackupStatus } from './status.ts';
+import { BackupStatus } from '../format/status.ts';
 import { removeBackupObjects } from './storage-cleanup.ts';
 
 export interface RecoveryReport {

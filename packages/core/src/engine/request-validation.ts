@@ -2,7 +2,8 @@ import type { ProviderCapabilities } from '../capabilities.ts';
 import { BackupError, ErrorCode } from '../errors.ts';
 import { compactLocation } from '../location.ts';
 import type { Location } from '../provider.ts';
-import { CompressionLevel, compressionSpec, isCompressionLevel, type CompressionSpec } from './compression.ts';
+import { CompressionLevel, type CompressionSpec } from '../format/compression-spec.ts';
+import { compressionSpec, isCompressionLevel } from './compression.ts';
 import type { BackupConfig, RestoreConfig } from './types.ts';
 
 const BACKUP_ID = /^[a-z0-9_-]+$/;

@@ -4,7 +4,7 @@
  * the objects that kept incremental backups reuse.
  */
 import { BackupError, ErrorCode } from '../errors.ts';
-import { BackupStatus, isFinalStatus } from './status.ts';
+import { BackupStatus, isFinalStatus } from '../format/status.ts';
 import type { BackupStatusReport } from './types.ts';
 
 export interface RetentionPolicy {

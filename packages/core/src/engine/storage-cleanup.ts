@@ -1,6 +1,6 @@
 import { joinKey } from '../keys.ts';
 import type { BackupProvider, Location } from '../provider.ts';
-import { globalDescriptorKey, nodeDescriptorKey, restoreDescriptorKey } from './descriptors.ts';
+import { globalDescriptorKey, nodeDescriptorKey, restoreDescriptorKey } from '../format/object-keys.ts';
 
 /**
  * Deletes everything of backup `id` except its global descriptor (which then

@@ -1,6 +1,6 @@
 import type { Location } from '../provider.ts';
-import type { CompressionLevel } from './compression.ts';
-import type { BackupStatus } from './status.ts';
+import type { CompressionLevel } from '../format/compression-spec.ts';
+import type { BackupStatus } from '../format/status.ts';
 
 /** Options of a backup, as the API's `config` object carries them. */
 export interface BackupConfig {

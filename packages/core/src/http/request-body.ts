@@ -1,5 +1,5 @@
 import { BackupError, ErrorCode } from '../errors.ts';
-import type { CompressionLevel } from '../engine/compression.ts';
+import type { CompressionLevel } from '../format/compression-spec.ts';
 import type { BackupConfig, RestoreConfig } from '../engine/types.ts';
 
 type Json = Record<string, unknown>;

@@ -1,15 +1,7 @@
 import { BackupError, ErrorCode } from '../errors.ts';
-import {
-  decodeGlobalDescriptor,
-  decodeNodeDescriptor,
-  globalDescriptorKey,
-  nodeDescriptorKey,
-  backupIdOfKey,
-  type ChunkRecord,
-  type GlobalDescriptor,
-  type NodeDescriptor,
-} from '../engine/descriptors.ts';
-import { BackupStatus } from '../engine/status.ts';
+import { decodeGlobalDescriptor, decodeNodeDescriptor, type ChunkRecord, type GlobalDescriptor, type NodeDescriptor } from '../format/descriptors.ts';
+import { globalDescriptorKey, nodeDescriptorKey, backupIdOfKey } from '../format/object-keys.ts';
+import { BackupStatus } from '../format/status.ts';
 import { homeOf, locationOf, type BackupEndpoint } from './endpoint.ts';
 
 /** One node's descriptor: the exact stored bytes (copied verbatim) and what they say. */

@@ -3,7 +3,7 @@ import { BackupError, ErrorCode } from '../errors.ts';
 import { compactLocation } from '../location.ts';
 import type { Location } from '../provider.ts';
 import { checkRequestLocation } from '../engine/location-check.ts';
-import { BackupStatus, isFinalStatus } from '../engine/status.ts';
+import { BackupStatus, isFinalStatus } from '../format/status.ts';
 import type { BackupEvent, BackupEvents, OperationRef } from '../engine/events.ts';
 import type { RetryPolicy } from '../engine/retry.ts';
 import { planCopy, type CopyProgress, type CopyResult } from './copy-backup.ts';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { BackupError, ErrorCode } from '../errors.ts';
-import type { ChunkRecord } from '../engine/descriptors.ts';
+import type { ChunkRecord } from '../format/descriptors.ts';
 import { openResumingRead } from '../engine/resuming-read.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../engine/retry.ts';
 import { locationOf, type BackupEndpoint } from './endpoint.ts';

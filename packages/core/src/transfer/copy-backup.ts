@@ -1,11 +1,12 @@
 import { backendName } from '../config/provider-registry.ts';
 import { BackupError, ErrorCode, throwIfAborted } from '../errors.ts';
-import { decodeGlobalDescriptor, encodeDescriptor, globalDescriptorKey, type ChunkRecord } from '../engine/descriptors.ts';
+import { decodeGlobalDescriptor, encodeDescriptor, type ChunkRecord } from '../format/descriptors.ts';
+import { globalDescriptorKey } from '../format/object-keys.ts';
 import { forEachParallel } from '../engine/parallel.ts';
 import { openResumingRead } from '../engine/resuming-read.ts';
 import { DEFAULT_RETRY_POLICY, isTransient, resolveRetryPolicy, withRetries, type RetryPolicy } from '../engine/retry.ts';
 import { validateBackupId } from '../engine/request-validation.ts';
-import { BackupStatus } from '../engine/status.ts';
+import { BackupStatus } from '../format/status.ts';
 import { readCompleteBackup, type BackupManifest } from './backup-manifest.ts';
 import { checkStoredChunk, corruptChunk, verifiedChunkBytes } from './chunk-check.ts';
 import { homeOf, locationOf, type BackupEndpoint } from './endpoint.ts';

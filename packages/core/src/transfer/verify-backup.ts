@@ -1,8 +1,9 @@
 import { BackupError, ErrorCode, throwIfAborted } from '../errors.ts';
-import { decodeGlobalDescriptor, decodeNodeDescriptor, nodeDescriptorKey, type ChunkRecord, type GlobalDescriptor } from '../engine/descriptors.ts';
+import { decodeGlobalDescriptor, decodeNodeDescriptor, type ChunkRecord, type GlobalDescriptor } from '../format/descriptors.ts';
+import { nodeDescriptorKey } from '../format/object-keys.ts';
 import { forEachParallel } from '../engine/parallel.ts';
 import { validateBackupId } from '../engine/request-validation.ts';
-import { BackupStatus } from '../engine/status.ts';
+import { BackupStatus } from '../format/status.ts';
 import { fetchGlobalDescriptor, nodeDescriptorInconsistencies } from './backup-manifest.ts';
 import { checkStoredChunk } from './chunk-check.ts';
 import { homeOf, locationOf, type BackupEndpoint } from './endpoint.ts';

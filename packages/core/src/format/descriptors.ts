@@ -1,8 +1,7 @@
 import { BackupError, ErrorCode } from '../errors.ts';
-import { joinKey } from '../keys.ts';
 import type { CollectionMetadata, ShardStatus } from '../source.ts';
-import type { EncryptionRecord } from './chunk-cipher.ts';
-import type { Codec, CompressionSpec } from './compression.ts';
+import type { Codec, CompressionSpec } from './compression-spec.ts';
+import { backupIdOfKey } from './object-keys.ts';
 import { isBackupStatus, type BackupStatus } from './status.ts';
 
 /**
@@ -13,24 +12,13 @@ import { isBackupStatus, type BackupStatus } from './status.ts';
 export const FORMAT_VERSION = '2.2';
 const SUPPORTED_MAJOR = 2;
 
-/** `<id>/backup_config.json`: written first (STARTED), on every status change, and last. */
-export function globalDescriptorKey(id: string): string {
-  return joinKey(id, 'backup_config.json');
-}
-
-/** `<id>/<node>/backup.json`: written after all of that node's chunks. */
-export function nodeDescriptorKey(id: string, node: string): string {
-  return joinKey(id, node, 'backup.json');
-}
-
-/** `<id>/restore_config.json`: the last restore of this backup. */
-export function restoreDescriptorKey(id: string): string {
-  return joinKey(id, 'restore_config.json');
-}
-
-/** `<id>/<node>/<collection>/chunk-<n>` */
-export function chunkKey(id: string, node: string, collection: string, index: number): string {
-  return joinKey(id, node, collection, `chunk-${index}`);
+/** What a descriptor records of a chunk's encryption: everything a restore needs but the user's key (see engine/chunk-cipher.ts). */
+export interface EncryptionRecord {
+  readonly algorithm: 'AES-256-GCM';
+  /** The data key, wrapped by the user's key: base64 of IV | ciphertext | tag. */
+  readonly wrappedKey: string;
+  /** First 16 hex digits of sha256 of the user's key: tells a wrong key from damage. */
+  readonly keyFingerprint: string;
 }
 
 /** One tar entry of a chunk: a whole file, or a part of a file larger than a chunk. */
@@ -65,12 +53,6 @@ export interface ChunkRecord {
   readonly codec?: Codec | undefined;
   /** Likewise its encryption, when it differs from the node descriptor's. */
   readonly encryption?: EncryptionRecord | undefined;
-}
-
-/** The id of the backup whose folder holds `key` (`<id>/<node>/...`). */
-export function backupIdOfKey(key: string): string {
-  const slash = key.indexOf('/');
-  return slash < 0 ? key : key.slice(0, slash);
 }
 
 /** True when a chunk of backup `id` is stored in another backup's folder (an incremental reference). */
