@@ -107,6 +107,22 @@ export interface MemoryFigures {
   readonly pass: boolean;
 }
 
+/** How the backup time grows with the data set (from the memory-bound runs: a fresh server, one gzip backup per size). */
+export interface ScalingFigures {
+  readonly compressionLevel: string;
+  readonly pipelines: number;
+  /** Smallest first. */
+  readonly sizes: { datasetBytes: number; seconds: number; secondsPerGiB: number }[];
+  /** Largest size / smallest (4 by default). */
+  readonly sizeRatio: number;
+  /** Backup time at the largest size / at the smallest: `sizeRatio` when linear. */
+  readonly timeRatio: number;
+  /** Seconds per GiB at the largest size / at the smallest: 1 when linear, above 1 when it grows faster. */
+  readonly perGiBGrowth: number;
+  readonly target: number;
+  readonly pass: boolean;
+}
+
 export interface StallFigures {
   /** Per shard, from the node descriptor of the backup taken under write load. */
   readonly shards: { collection: string; shard: string; writerStallMs: number }[];
@@ -163,6 +179,8 @@ export interface BenchResult {
   readonly restore: RestoreComparison[];
   /** The server's main-thread share of its CPU during backups and restores, per codec (absent in older results). */
   readonly mainThread?: MainThreadShareFigures;
+  /** How the backup time grows at 1×, 2× and 4× the size (absent in results of older runs). */
+  readonly scaling?: ScalingFigures;
   readonly memory: MemoryFigures;
   readonly stall: StallFigures;
   readonly writeLoad: WriteLoadFigures;
@@ -175,3 +193,22 @@ export interface BenchResult {
   readonly encryption?: EncryptionResult;
   readonly targets: TargetCheck[];
 }
+
+/** The result of `--speed-only`: the speed comparisons and the main-thread share, nothing else. */
+export type SpeedResult = Pick<
+  BenchResult,
+  | 'schemaVersion'
+  | 'startedAt'
+  | 'finishedAt'
+  | 'durationSeconds'
+  | 'options'
+  | 'method'
+  | 'machine'
+  | 'versions'
+  | 'dataset'
+  | 'parallelism'
+  | 'backup'
+  | 'restore'
+  | 'mainThread'
+  | 'targets'
+> & { readonly speedOnly: true };

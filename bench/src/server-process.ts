@@ -34,20 +34,29 @@ export interface ServerProcess {
 const require = createRequire(import.meta.url);
 const START_TIMEOUT_MS = 60_000;
 
-/** The server's bin, run from its TypeScript sources (Node strips the types). */
-export function serverBinPath(): string {
-  return path.join(path.dirname(require.resolve('@backup/server/package.json')), 'src', 'bin.ts');
+/**
+ * The server's bin, run from its TypeScript sources (Node strips the types);
+ * or a built server script named by `BACKUP_BENCH_SERVER` (the bundle's
+ * `server.mjs`, see bundle/use-bundled-server.ts).
+ */
+export function serverCommand(): { script: string; nodeArgs: string[] } {
+  const built = process.env.BACKUP_BENCH_SERVER;
+  if (built !== undefined && built !== '') return { script: built, nodeArgs: [] };
+  return { script: path.join(path.dirname(require.resolve('@backup/server/package.json')), 'src', 'bin.ts'), nodeArgs: ['--conditions=@backup/source'] };
 }
 
 /** Starts a server on a free port of 127.0.0.1 with only the filesystem provider enabled. */
 export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
+  const server = serverCommand();
   const child = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), '--conditions=@backup/source', serverBinPath(), '--port', String(options.port ?? 0), '--host', '127.0.0.1'],
+    [...(options.nodeArgs ?? []), ...server.nodeArgs, server.script, '--port', String(options.port ?? 0), '--host', '127.0.0.1'],
     {
       env: {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '',
+        // The bundle's Node may need the libraries it brought (bundle/native-binaries.ts).
+        ...(process.env.LD_LIBRARY_PATH === undefined ? {} : { LD_LIBRARY_PATH: process.env.LD_LIBRARY_PATH }),
         PERSISTENCE_DATA_PATH: options.dataPath,
         ENABLE_MODULES: 'backup-filesystem',
         BACKUP_FILESYSTEM_PATH: options.backupPath,
