@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { once } from 'node:events';
+import { BUNDLED_SERVER_PATH } from './bundle/layout.ts';
 
 export interface ServerProcessOptions {
   /** The store folder (`PERSISTENCE_DATA_PATH`). */
@@ -36,12 +37,12 @@ const START_TIMEOUT_MS = 60_000;
 
 /**
  * The server's bin, run from its TypeScript sources (Node strips the types);
- * or a built server script named by `BACKUP_BENCH_SERVER` (the bundle's
- * `server.mjs`, see bundle/use-bundled-server.ts).
+ * in a bench bundle (`BACKUP_BENCH_BUNDLE`, see bundle/use-bundle.ts), the
+ * bundle's server.
  */
 export function serverCommand(): { script: string; nodeArgs: string[] } {
-  const built = process.env.BACKUP_BENCH_SERVER;
-  if (built !== undefined && built !== '') return { script: built, nodeArgs: [] };
+  const bundle = process.env.BACKUP_BENCH_BUNDLE;
+  if (bundle !== undefined && bundle !== '') return { script: path.join(bundle, BUNDLED_SERVER_PATH), nodeArgs: [] };
   return { script: path.join(path.dirname(require.resolve('@backup/server/package.json')), 'src', 'bin.ts'), nodeArgs: ['--conditions=@backup/source'] };
 }
 

@@ -12,6 +12,8 @@ import { promises as fsp, globSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { detectTools } from '../baselines.ts';
+import { versions } from '../machine.ts';
 import { bundleBinary } from './native-binaries.ts';
 import { BUNDLED_HARNESS, BUNDLED_PROTO_DIR, BUNDLED_SERVER_DIR, BUNDLED_SERVER_PATH } from './layout.ts';
 
@@ -20,6 +22,8 @@ const REPO_ROOT = path.resolve(HERE, '..', '..', '..');
 const require = createRequire(import.meta.url);
 
 /** Worker-thread entries: each becomes `<basename>.mjs` beside the server, where the core starts it from. */
+const SERVER_BIN = /[\\/]packages[\\/]server[\\/]src[\\/]bin\.ts$/;
+
 export const WORKER_ENTRY_GLOB = 'packages/*/src/**/*-worker.ts';
 
 /**
@@ -34,6 +38,8 @@ export interface BundleInfo {
   readonly builtAt: string;
   readonly commit: string;
   readonly node: string;
+  /** Our packages' versions (the bundle has no package.json files to read them from). */
+  readonly packages: Record<string, string>;
   readonly workers: string[];
   readonly binaries: { name: string; libraries: string[] }[];
   /** Baseline tools that were not installed where the bundle was built (the target machine's own are used, if any). */
@@ -55,6 +61,8 @@ export async function buildBundle(outDir: string, log: (line: string) => void): 
       // The packages' TypeScript sources, as the harness runs them.
       resolve: { conditionNames: ['@backup/source', 'node', 'import', 'default'] },
       external,
+      // The packages say `sideEffects: false`, but the server's bin is imported only to run it (server-entry.ts).
+      treeshake: { moduleSideEffects: (id) => (SERVER_BIN.test(id) ? true : undefined) },
       logLevel: 'warn',
       output: { file: path.join(out, file), format: 'esm', codeSplitting: false },
     });
@@ -92,8 +100,10 @@ export async function buildBundle(outDir: string, log: (line: string) => void): 
 
   for (const file of ['run.sh', 'README.md']) await fsp.copyFile(path.join(HERE, 'files', file), path.join(out, file));
   await fsp.chmod(path.join(out, 'run.sh'), 0o755);
-  const commit = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).stdout.trim() || 'unknown';
-  const info: BundleInfo = { builtAt: new Date().toISOString(), commit, node: process.version, workers, binaries, missingTools };
+  const git = (...args: string[]): string => spawnSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
+  const commit = `${git('rev-parse', 'HEAD') || 'unknown'}${git('status', '--porcelain') === '' ? '' : ' (with uncommitted changes)'}`;
+  const { packages } = versions(detectTools());
+  const info: BundleInfo = { builtAt: new Date().toISOString(), commit, node: process.version, packages, workers, binaries, missingTools };
   await fsp.writeFile(path.join(out, 'bundle.json'), `${JSON.stringify(info, null, 2)}\n`);
   return info;
 }

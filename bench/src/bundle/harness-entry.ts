@@ -4,5 +4,5 @@
  * server's TypeScript sources. The import order matters: the server path is
  * set before the command line runs.
  */
-import './use-bundled-server.ts';
+import './use-bundle.ts';
 import '../cli.ts';
