@@ -3,7 +3,7 @@
 // an empty environment, the bundle outside the repository. Every baseline then runs with
 // the bundle's own pigz and zstd, and the harness and server with its own Node.
 import { spawn } from 'node:child_process';
-import { existsSync, globSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, globSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,6 +68,16 @@ test(
   },
   RUN_LIMIT_MS + 60_000,
 );
+
+test('--bundle never overwrites a folder that is neither empty nor a bundle', async () => {
+  const folder = path.join(scratch, 'not-a-bundle');
+  mkdirSync(path.join(folder, 'bin'), { recursive: true });
+  writeFileSync(path.join(folder, 'bin', 'keep-me'), 'mine');
+  const built = await run(process.execPath, ['--conditions=@backup/source', 'src/cli.ts', '--bundle', folder], { cwd: benchRoot, env: process.env });
+  expect(built.code).toBe(1);
+  expect(built.stderr).toMatch(/neither empty nor a bench bundle/);
+  expect(readFileSync(path.join(folder, 'bin', 'keep-me'), 'utf8')).toBe('mine');
+});
 
 interface RunOptions {
   readonly cwd: string;

@@ -49,6 +49,9 @@ export interface BundleInfo {
 export async function buildBundle(outDir: string, log: (line: string) => void): Promise<BundleInfo> {
   const out = path.resolve(outDir);
   await fsp.mkdir(out, { recursive: true });
+  // A previous bundle is rebuilt in place; anything else is never overwritten.
+  const present = await fsp.readdir(out);
+  if (present.length > 0 && !present.includes('bundle.json')) throw new Error(`${out} is neither empty nor a bench bundle: choose another folder`);
   for (const old of [BUNDLED_HARNESS, 'app', BUNDLED_PROTO_DIR, 'node_modules', 'bin', 'native'])
     await fsp.rm(path.join(out, old), { recursive: true, force: true });
 
