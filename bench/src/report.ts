@@ -178,6 +178,7 @@ function scalingRows(scaling: BenchResult['scaling']): string[][] {
     '',
     '',
     '',
+    `${size.cpuSecondsPerGiB.toFixed(1)} CPU s/GiB`,
   ]);
   rows.push([
     `backup time growth, ${scaling.sizeRatio.toFixed(1)}× the data`,
@@ -186,6 +187,7 @@ function scalingRows(scaling: BenchResult['scaling']): string[][] {
     ratioCell(scaling.perGiBGrowth),
     `≤ ${scaling.target.toFixed(2)}×`,
     verdict(scaling.pass),
+    `CPU ${ratioCell(scaling.cpuPerGiBGrowth)}`,
   ]);
   return rows;
 }

@@ -93,6 +93,8 @@ export interface MemoryAtSize {
   /** Whether the kernel's peak counter was reset for the measurement (else polled every 10 ms). */
   readonly hwmReset: boolean;
   readonly backupSeconds: number;
+  /** CPU seconds of the server (every thread) during the backup: the work, whatever else runs on the machine. */
+  readonly backupCpuSeconds: number;
 }
 
 export interface MemoryFigures {
@@ -112,13 +114,15 @@ export interface ScalingFigures {
   readonly compressionLevel: string;
   readonly pipelines: number;
   /** Smallest first. */
-  readonly sizes: { datasetBytes: number; seconds: number; secondsPerGiB: number }[];
+  readonly sizes: { datasetBytes: number; seconds: number; secondsPerGiB: number; cpuSeconds: number; cpuSecondsPerGiB: number }[];
   /** Largest size / smallest (4 by default). */
   readonly sizeRatio: number;
   /** Backup time at the largest size / at the smallest: `sizeRatio` when linear. */
   readonly timeRatio: number;
   /** Seconds per GiB at the largest size / at the smallest: 1 when linear, above 1 when it grows faster. */
   readonly perGiBGrowth: number;
+  /** The same for the server's CPU seconds: independent of other load on the machine. */
+  readonly cpuPerGiBGrowth: number;
   readonly target: number;
   readonly pass: boolean;
 }

@@ -297,6 +297,8 @@ export function scalingFigures(sizes: readonly MemoryAtSize[], level: Parallelis
     datasetBytes: size.datasetBytes,
     seconds: size.backupSeconds,
     secondsPerGiB: size.backupSeconds / (size.datasetBytes / GiB),
+    cpuSeconds: size.backupCpuSeconds,
+    cpuSecondsPerGiB: size.backupCpuSeconds / (size.datasetBytes / GiB),
   }));
   const first = rows[0]!;
   const last = rows[rows.length - 1]!;
@@ -308,6 +310,7 @@ export function scalingFigures(sizes: readonly MemoryAtSize[], level: Parallelis
     sizeRatio: last.datasetBytes / first.datasetBytes,
     timeRatio: last.seconds / first.seconds,
     perGiBGrowth,
+    cpuPerGiBGrowth: last.cpuSecondsPerGiB / first.cpuSecondsPerGiB,
     target: TARGETS.perGiBGrowth,
     pass: perGiBGrowth <= TARGETS.perGiBGrowth,
   };

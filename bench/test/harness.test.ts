@@ -125,7 +125,11 @@ function expectCompleteResult(result: BenchResult): void {
   const scaling = result.scaling!;
   expect(scaling.sizes.map((size) => size.datasetBytes)).toEqual(result.memory.sizes.map((size) => size.datasetBytes));
   expect(scaling.sizeRatio).toBeGreaterThan(3.5);
-  for (const size of scaling.sizes) expect(size.secondsPerGiB).toBeCloseTo(size.seconds / (size.datasetBytes / 1024 ** 3), 6);
+  for (const size of scaling.sizes) {
+    expect(size.secondsPerGiB).toBeCloseTo(size.seconds / (size.datasetBytes / 1024 ** 3), 6);
+    expect(size.cpuSeconds).toBeGreaterThan(0);
+  }
+  expect(scaling.cpuPerGiBGrowth).toBeGreaterThan(0);
   expect(scaling.timeRatio).toBeCloseTo(scaling.sizes[2]!.seconds / scaling.sizes[0]!.seconds, 6);
   expect(scaling.perGiBGrowth).toBeCloseTo(scaling.timeRatio / scaling.sizeRatio, 6);
   expect(result.targets.map((t) => t.name)).toEqual(expect.arrayContaining([expect.stringMatching(/^backup seconds per GiB at /)]));
