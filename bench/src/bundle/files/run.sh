@@ -8,5 +8,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 PATH="$here/bin:$PATH"
 export PATH
 [ "$#" -gt 0 ] || set -- --speed-only
-echo "node $("$here/bin/node" --version), $(pigz --version 2>&1 | head -n 1) ($(command -v pigz)), $(zstd --version 2>&1 | head -n 1) ($(command -v zstd))" >&2
+version() { "$@" --version 2>&1 | head -n 1 | sed 's/^[* ]*//; s/[* ]*$//'; }
+echo "node $(version "$here/bin/node"), $(version pigz) ($(command -v pigz)), $(version zstd) ($(command -v zstd))" >&2
 exec "$here/bin/node" "$here/bench.mjs" --out "${OUT:-$PWD/bench-result.json}" "$@"
