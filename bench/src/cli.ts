@@ -33,8 +33,7 @@ if (options.bundle !== undefined) {
     // Loaded only here: it needs the bundler, which the bundle itself does not contain.
     const { buildBundle } = await import('./bundle/build-bundle.ts');
     await buildBundle(options.bundle, log);
-    const shown = path.relative(process.cwd(), options.bundle) || options.bundle;
-    process.stdout.write(`\nBundle: ${shown} (run ${path.join(shown, 'run.sh')} there; see its README.md)\n`);
+    process.stdout.write(`\nBundle: ${options.bundle} (run ${path.join(options.bundle, 'run.sh')} there; see its README.md)\n`);
     process.exit(0);
   } catch (error) {
     process.stderr.write(`bench: the bundle was not built: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
