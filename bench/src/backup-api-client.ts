@@ -1,6 +1,7 @@
 /**
  * Backups and restores through the server's `/v1/backups` API, timed from the
- * request to the moment the status reads SUCCESS (as a client sees it).
+ * request to the moment the status reads SUCCESS (as a client sees it); and
+ * the JSON request every part of the bench talks to the server with.
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -75,7 +76,8 @@ interface NodeDescriptorView {
   readonly collections: { name: string; shards: { name: string; writerStallMs: number }[] }[];
 }
 
-async function waitFor(url: string, statusPath: string, timeoutMs: number, what: string): Promise<void> {
+/** Polls `statusPath` until it reads SUCCESS (resolves) or FAILED/CANCELED (rejects), at most `timeoutMs`. */
+export async function waitFor(url: string, statusPath: string, timeoutMs: number, what: string): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const status = (await call(url, 'GET', statusPath)) as { status: string; error?: string };
@@ -88,13 +90,14 @@ async function waitFor(url: string, statusPath: string, timeoutMs: number, what:
   }
 }
 
-async function call(url: string, method: string, route: string, body?: unknown): Promise<unknown> {
+/** One JSON request to the server; rejects with the status and (the start of) the body unless it answers 2xx. */
+export async function call(url: string, method: string, route: string, body?: unknown): Promise<unknown> {
   const response = await fetch(`${url}${route}`, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${route} answered ${response.status}: ${text}`);
+  if (!response.ok) throw new Error(`${method} ${route} answered ${response.status}: ${text.slice(0, 1000)}`);
   return text === '' ? undefined : JSON.parse(text);
 }

@@ -10,10 +10,10 @@
  * cluster must not be slower than it plus 1 s of coordination.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { S3Provider } from '@backup/provider-s3';
 import { createMinioBuckets, startMinio, type RunningMinio } from '@backup/test-emulators/minio';
-import { type ServerProcess, startServerProcess } from './server-process.ts';
+import { call, waitFor } from './backup-api-client.ts';
+import { freePorts, type ServerProcess, startServerProcess } from './server-process.ts';
 
 export const CLUSTER_TARGETS = { coordinationSeconds: 1, stallMs: 20 } as const;
 const NODES = ['node1', 'node2', 'node3'];
@@ -237,44 +237,10 @@ async function stallsOf(
 async function timed(url: string, route: string, statusRoute: string, body: unknown, timeoutMs: number): Promise<number> {
   const started = performance.now();
   await call(url, 'POST', route, body);
-  const deadline = started + timeoutMs;
-  for (;;) {
-    const status = (await call(url, 'GET', statusRoute)) as { status: string; error?: string };
-    if (status.status === 'SUCCESS') return (performance.now() - started) / 1000;
-    if (status.status === 'FAILED' || status.status === 'CANCELED') throw new Error(`${route} ended ${status.status}: ${status.error ?? ''}`);
-    if (performance.now() > deadline) throw new Error(`${route} did not finish within ${timeoutMs / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-async function call(url: string, method: string, route: string, body?: unknown): Promise<unknown> {
-  const response = await fetch(`${url}${route}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${route} answered ${response.status}: ${text.slice(0, 300)}`);
-  return text === '' ? undefined : JSON.parse(text);
+  await waitFor(url, statusRoute, timeoutMs - (performance.now() - started), route);
+  return (performance.now() - started) / 1000;
 }
 
 function uuid(prefix: number, n: number): string {
   return `${prefix.toString(16).padStart(8, '0')}-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
-}
-
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-          const server = createServer();
-          server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((server) => (server.address() as { port: number }).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
 }

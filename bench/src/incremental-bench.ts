@@ -5,7 +5,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { runBackup, type BackupRun } from './backup-api-client.ts';
+import { type BackupRun, call, runBackup } from './backup-api-client.ts';
 import { COLLECTIONS, makeObject } from './dataset.ts';
 import type { ParallelismLevel } from './parallelism.ts';
 import { Prng } from './prng.ts';
@@ -53,13 +53,7 @@ async function writeNewObjects(url: string, bytes: number, seed: number): Promis
         ...(plan.tenants ? { tenant: plan.tenants[index % plan.tenants.length] } : {}),
       });
     }
-    const response = await fetch(`${url}/v1/batch/objects`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ objects }),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`POST /v1/batch/objects answered ${response.status}: ${text.slice(0, 200)}`);
+    await call(url, 'POST', '/v1/batch/objects', { objects });
   }
   return written;
 }

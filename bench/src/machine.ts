@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
+import path from 'node:path';
 import type { BaselineTool, ToolInfo } from './baselines.ts';
+import type { BundleInfo } from './bundle/build-bundle.ts';
 
 export interface MachineInfo {
   readonly cpuModel: string;
@@ -22,6 +24,8 @@ export interface Versions {
   readonly node: string;
   /** Our packages, as their package.json files say. */
   readonly packages: Record<string, string>;
+  /** When the harness ran from a bench bundle: which commit it was built from, and when. */
+  readonly bundle?: { commit: string; builtAt: string };
   readonly tools: Record<BaselineTool, string>;
 }
 
@@ -50,6 +54,13 @@ export function machineInfo(): MachineInfo {
 }
 
 export function versions(tools: Record<BaselineTool, ToolInfo>): Versions {
+  const toolVersions = { tar: tools.tar.version, pigz: tools.pigz.version, zstd: tools.zstd.version };
+  const bundleDir = process.env.BACKUP_BENCH_BUNDLE;
+  if (bundleDir !== undefined && bundleDir !== '') {
+    // No package.json files in a bundle: its build recorded the versions (bundle/build-bundle.ts).
+    const info = JSON.parse(readFileSync(path.join(bundleDir, 'bundle.json'), 'utf8')) as BundleInfo;
+    return { node: process.version, packages: info.packages, tools: toolVersions, bundle: { commit: info.commit, builtAt: info.builtAt } };
+  }
   const packages: Record<string, string> = {};
   for (const name of OUR_PACKAGES) {
     try {
@@ -60,9 +71,5 @@ export function versions(tools: Record<BaselineTool, ToolInfo>): Versions {
       packages[name] = 'unknown';
     }
   }
-  return {
-    node: process.version,
-    packages,
-    tools: { tar: tools.tar.version, pigz: tools.pigz.version, zstd: tools.zstd.version },
-  };
+  return { node: process.version, packages, tools: toolVersions };
 }

@@ -8,7 +8,10 @@ export interface BenchOptions {
   readonly quick: boolean;
   /** Bytes of object data in the main data set. */
   readonly sizeBytes: number;
-  /** Data set sizes the server's peak RSS is measured at (the bound must not grow with them). */
+  /**
+   * Data set sizes (1×, 2× and 4× the main size) a fresh server backs up once each: its peak RSS
+   * (the bound must not grow with them) and how the backup time grows (it should be linear).
+   */
   readonly memorySizesBytes: readonly number[];
   /** Each comparison runs this many times, alternating ours and the baseline; the best counts. */
   readonly rounds: number;
@@ -29,6 +32,10 @@ export interface BenchOptions {
   readonly clusterBytes: number;
   /** Run only the cluster case. */
   readonly clusterOnly: boolean;
+  /** Run only the backup and restore speed comparisons (what a many-core machine is for). */
+  readonly speedOnly: boolean;
+  /** Build the self-contained bench bundle into this folder instead of running. */
+  readonly bundle: string | undefined;
 }
 
 const GiB = 1024 ** 3;
@@ -42,13 +49,17 @@ real server, as ratios against tar, pigz and zstd measured in the same run.
 
 Options:
       --quick            smoke run: 64 MiB, one round, small provider uploads
-      --size <GiB>       main data set size (default 1; --quick: 0.0625)
+      --size <GiB>       main data set size (default 1; --quick: 0.0625); backup time and
+                         peak RSS are also measured at 2× and 4× it
       --rounds <n>       runs per comparison, best counts (default 3; --quick: 1)
       --seed <n>         data set seed (default 42)
       --out <file>       JSON result (default bench/results/latest.json)
       --work-dir <dir>   scratch folder (default /dev/shm/backup-bench-<pid>)
       --keep             keep the scratch folder
       --cluster-only     only the cluster case: a 3-node cluster against one node (MinIO)
+      --speed-only       only the backup and restore speed comparisons (and main-thread share)
+      --bundle <dir>     build a self-contained bundle (harness, server, Node, pigz, zstd,
+                         run.sh) into <dir> for a machine with no network; does not run
   -h, --help             show this help
 `;
 
@@ -65,6 +76,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
       'work-dir': { type: 'string' },
       keep: { type: 'boolean', default: false },
       'cluster-only': { type: 'boolean', default: false },
+      'speed-only': { type: 'boolean', default: false },
+      bundle: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -81,8 +94,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   return {
     quick,
     sizeBytes,
-    // 1 and 4 GiB by default: the peak must stay flat while the data grows fourfold. Quick runs stop at the main size.
-    memorySizesBytes: quick ? [sizeBytes / 2, sizeBytes] : [sizeBytes, 4 * sizeBytes],
+    // 1, 2 and 4 GiB by default: the peak must stay flat and the time grow linearly while the data grows fourfold.
+    memorySizesBytes: [sizeBytes, 2 * sizeBytes, 4 * sizeBytes],
     rounds,
     seed,
     workDir: path.resolve(cwd, values['work-dir'] ?? path.join(shm, `backup-bench-${process.pid}`)),
@@ -94,6 +107,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     timeoutSeconds: quick ? 120 : 1800,
     clusterBytes: quick ? 12 * MiB : 192 * MiB,
     clusterOnly: values['cluster-only'],
+    speedOnly: values['speed-only'],
+    bundle: values.bundle === undefined ? undefined : path.resolve(cwd, values.bundle),
   };
 }
 

@@ -1,59 +1,15 @@
 /** The terminal table of a {@link BenchResult}. */
 import type { ClusterResult } from './cluster-bench.ts';
-import type { BaselineFigures, BenchResult } from './results.ts';
+import type { BaselineFigures, BenchResult, SpeedResult } from './results.ts';
 
 const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
 
 export function formatReport(result: BenchResult): string {
-  const lines: string[] = [];
-  const { machine, dataset } = result;
-  lines.push(
-    `Machine: ${machine.cpus} × ${machine.cpuModel}, ${(machine.memoryBytes / 1024 ** 3).toFixed(1)} GiB, ` +
-      `load average ${machine.loadAverageAtStart.toFixed(1)} → ${(machine.loadAverageAtEnd ?? 0).toFixed(1)}; node ${result.versions.node}, ` +
-      `${result.versions.tools.pigz}, ${result.versions.tools.zstd}`,
-  );
-  lines.push(
-    `Data set: ${(dataset.diskBytes / MiB).toFixed(1)} MiB of shard files (${dataset.objects} objects, ${dataset.files} files, ` +
-      `${dataset.collections.length} collections, seed ${dataset.seed}); best of ${result.options.rounds} round(s), alternating.`,
-  );
-  lines.push('');
-
-  const rows: string[][] = [['', 'ours', 'baseline', 'ratio', 'target', '', 'CPU-time ratio']];
-  for (const c of result.backup) {
-    rows.push([
-      `backup ${c.name} (${c.ours.pipelines} pipeline${c.ours.pipelines === 1 ? '' : 's'})`,
-      `${c.ours.MiBps.toFixed(1)} MiB/s`,
-      baselineCell(c.baseline),
-      ratioCell(c.ratio),
-      `≥ ${c.target.toFixed(1)}×`,
-      verdict(c.pass),
-      ratioCell(c.cpuRatio),
-    ]);
-  }
-  for (const c of result.restore) {
-    rows.push([
-      `${c.name} (${c.parallelism.pipelines} pipeline${c.parallelism.pipelines === 1 ? '' : 's'})`,
-      `${c.ours.MiBps.toFixed(1)} MiB/s`,
-      baselineCell(c.baseline),
-      ratioCell(c.ratio),
-      `≥ ${c.target.toFixed(1)}×`,
-      verdict(c.pass),
-      ratioCell(c.cpuRatio),
-    ]);
-  }
-  for (const codec of result.mainThread?.codecs ?? []) {
-    rows.push([
-      `main thread's share of server CPU, ${codec.name}`,
-      codec.share === null ? 'n/a' : `${(100 * codec.share).toFixed(1)} %`,
-      `${codec.mainCpuSeconds.toFixed(2)} of ${codec.allCpuSeconds.toFixed(2)} CPU s`,
-      '',
-      `≤ ${(100 * result.mainThread!.targetShare).toFixed(0)} %`,
-      verdict(codec.pass),
-    ]);
-  }
+  const rows = speedRows(result);
   for (const size of result.memory.sizes) {
     rows.push([
-      `peak RSS, backup of ${(size.datasetBytes / 1024 ** 3).toFixed(2)} GiB`,
+      `peak RSS, backup of ${(size.datasetBytes / GiB).toFixed(2)} GiB`,
       `${(size.peakRssBytes / MiB).toFixed(0)} MiB`,
       `idle ${(size.startRssBytes / MiB).toFixed(0)} MiB`,
       '',
@@ -61,6 +17,8 @@ export function formatReport(result: BenchResult): string {
       verdict(size.peakRssBytes <= result.memory.targetBytes),
     ]);
   }
+  rows.push(...scalingRows(result.scaling));
+
   rows.push([
     `writer stall per shard (max of ${result.stall.shards.length})`,
     `${result.stall.maxMs.toFixed(1)} ms`,
@@ -140,6 +98,27 @@ export function formatReport(result: BenchResult): string {
       verdict(encryption.throughputRatio >= encryption.target),
     ]);
   }
+  return withHeaderAndVerdicts(result, rows);
+}
+
+/** The table of `--speed-only`. */
+export function formatSpeedReport(result: SpeedResult): string {
+  return withHeaderAndVerdicts(result, speedRows(result));
+}
+
+function withHeaderAndVerdicts(result: SpeedResult | BenchResult, rows: string[][]): string {
+  const { machine, dataset } = result;
+  const lines: string[] = [];
+  lines.push(
+    `Machine: ${machine.cpus} × ${machine.cpuModel}, ${(machine.memoryBytes / 1024 ** 3).toFixed(1)} GiB, ` +
+      `load average ${machine.loadAverageAtStart.toFixed(1)} → ${(machine.loadAverageAtEnd ?? 0).toFixed(1)}; node ${result.versions.node}, ` +
+      `${result.versions.tools.pigz}, ${result.versions.tools.zstd}`,
+  );
+  lines.push(
+    `Data set: ${(dataset.diskBytes / MiB).toFixed(1)} MiB of shard files (${dataset.objects} objects, ${dataset.files} files, ` +
+      `${dataset.collections.length} collections, seed ${dataset.seed}); best of ${result.options.rounds} round(s), alternating.`,
+  );
+  lines.push('');
   lines.push(...table(rows));
   lines.push('ratio = baseline seconds / our seconds (wall clock, best round); CPU-time ratio = baseline CPU / our CPU (less work is > 1).');
 
@@ -149,6 +128,68 @@ export function formatReport(result: BenchResult): string {
   lines.push('');
   lines.push(`Targets: ${passed} PASS, ${missed} MISS${unmeasured > 0 ? `, ${unmeasured} not measured (a tool or benchmark was unavailable)` : ''}.`);
   return lines.join('\n');
+}
+
+/** Backup and restore against the baselines, and the main thread's share of the server's CPU. */
+function speedRows(result: SpeedResult | BenchResult): string[][] {
+  const rows: string[][] = [['', 'ours', 'baseline', 'ratio', 'target', '', 'CPU-time ratio']];
+  for (const c of result.backup) {
+    rows.push([
+      `backup ${c.name} (${c.ours.pipelines} pipeline${c.ours.pipelines === 1 ? '' : 's'})`,
+      `${c.ours.MiBps.toFixed(1)} MiB/s`,
+      baselineCell(c.baseline),
+      ratioCell(c.ratio),
+      `≥ ${c.target.toFixed(1)}×`,
+      verdict(c.pass),
+      ratioCell(c.cpuRatio),
+    ]);
+  }
+  for (const c of result.restore) {
+    rows.push([
+      `${c.name} (${c.parallelism.pipelines} pipeline${c.parallelism.pipelines === 1 ? '' : 's'})`,
+      `${c.ours.MiBps.toFixed(1)} MiB/s`,
+      baselineCell(c.baseline),
+      ratioCell(c.ratio),
+      `≥ ${c.target.toFixed(1)}×`,
+      verdict(c.pass),
+      ratioCell(c.cpuRatio),
+    ]);
+  }
+  for (const codec of result.mainThread?.codecs ?? []) {
+    rows.push([
+      `main thread's share of server CPU, ${codec.name}`,
+      codec.share === null ? 'n/a' : `${(100 * codec.share).toFixed(1)} %`,
+      `${codec.mainCpuSeconds.toFixed(2)} of ${codec.allCpuSeconds.toFixed(2)} CPU s`,
+      '',
+      `≤ ${(100 * result.mainThread!.targetShare).toFixed(0)} %`,
+      verdict(codec.pass),
+    ]);
+  }
+  return rows;
+}
+
+/** Backup time at each size, seconds per GiB, and how it grew against the size. */
+function scalingRows(scaling: BenchResult['scaling']): string[][] {
+  if (scaling === undefined) return [];
+  const rows = scaling.sizes.map((size) => [
+    `backup time, ${(size.datasetBytes / GiB).toFixed(2)} GiB (${scaling.pipelines} pipeline${scaling.pipelines === 1 ? '' : 's'}, gzip)`,
+    `${size.seconds.toFixed(2)} s`,
+    `${size.secondsPerGiB.toFixed(1)} s/GiB`,
+    '',
+    '',
+    '',
+    `${size.cpuSecondsPerGiB.toFixed(1)} CPU s/GiB`,
+  ]);
+  rows.push([
+    `backup time growth, ${scaling.sizeRatio.toFixed(1)}× the data`,
+    `${scaling.timeRatio.toFixed(2)}× the time`,
+    'per GiB, largest / smallest',
+    ratioCell(scaling.perGiBGrowth),
+    `≤ ${scaling.target.toFixed(2)}×`,
+    verdict(scaling.pass),
+    `CPU ${ratioCell(scaling.cpuPerGiBGrowth)}`,
+  ]);
+  return rows;
 }
 
 /** The cluster case: 3 nodes against one node holding the same data, and each node's writer stall. */

@@ -5,7 +5,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { runRestore } from './backup-api-client.ts';
+import { call, runRestore } from './backup-api-client.ts';
 import { RESTORE_BASELINE_LABEL, type ToolInfo, runRestoreBaseline } from './baselines.ts';
 import { mainThreadFigures, mibps, percent, timing } from './backup-speed.ts';
 import { cpuMeter } from './cpu-time.ts';
@@ -102,8 +102,7 @@ export async function measureRestoreSpeed(context: RestoreSpeedContext): Promise
 
 /** A restore that reports SUCCESS must have brought every collection back. */
 async function expectCollections(url: string): Promise<void> {
-  const response = await fetch(`${url}/v1/schema`);
-  const schema = (await response.json()) as { classes?: { class: string }[] };
+  const schema = (await call(url, 'GET', '/v1/schema')) as { classes?: { class: string }[] };
   const names = new Set((schema.classes ?? []).map((c) => c.class));
   const missing = COLLECTION_NAMES.filter((name) => !names.has(name));
   if (missing.length > 0) throw new Error(`the restore reported SUCCESS but ${missing.join(', ')} are missing`);

@@ -93,6 +93,8 @@ export interface MemoryAtSize {
   /** Whether the kernel's peak counter was reset for the measurement (else polled every 10 ms). */
   readonly hwmReset: boolean;
   readonly backupSeconds: number;
+  /** CPU seconds of the server (every thread) during the backup: the work, whatever else runs on the machine. */
+  readonly backupCpuSeconds: number;
 }
 
 export interface MemoryFigures {
@@ -104,6 +106,24 @@ export interface MemoryFigures {
   /** Largest peak seen during any backup of the speed comparisons. */
   readonly speedRunsPeakRssBytes: number;
   readonly targetBytes: number;
+  readonly pass: boolean;
+}
+
+/** How the backup time grows with the data set (from the memory-bound runs: a fresh server, one gzip backup per size). */
+export interface ScalingFigures {
+  readonly compressionLevel: string;
+  readonly pipelines: number;
+  /** Smallest first. */
+  readonly sizes: { datasetBytes: number; seconds: number; secondsPerGiB: number; cpuSeconds: number; cpuSecondsPerGiB: number }[];
+  /** Largest size / smallest (4 by default). */
+  readonly sizeRatio: number;
+  /** Backup time at the largest size / at the smallest: `sizeRatio` when linear. */
+  readonly timeRatio: number;
+  /** Seconds per GiB at the largest size / at the smallest: 1 when linear, above 1 when it grows faster. */
+  readonly perGiBGrowth: number;
+  /** The same for the server's CPU seconds: independent of other load on the machine. */
+  readonly cpuPerGiBGrowth: number;
+  readonly target: number;
   readonly pass: boolean;
 }
 
@@ -163,6 +183,8 @@ export interface BenchResult {
   readonly restore: RestoreComparison[];
   /** The server's main-thread share of its CPU during backups and restores, per codec (absent in older results). */
   readonly mainThread?: MainThreadShareFigures;
+  /** How the backup time grows at 1×, 2× and 4× the size (absent in results of older runs). */
+  readonly scaling?: ScalingFigures;
   readonly memory: MemoryFigures;
   readonly stall: StallFigures;
   readonly writeLoad: WriteLoadFigures;
@@ -175,3 +197,22 @@ export interface BenchResult {
   readonly encryption?: EncryptionResult;
   readonly targets: TargetCheck[];
 }
+
+/** The result of `--speed-only`: the speed comparisons and the main-thread share, nothing else. */
+export type SpeedResult = Pick<
+  BenchResult,
+  | 'schemaVersion'
+  | 'startedAt'
+  | 'finishedAt'
+  | 'durationSeconds'
+  | 'options'
+  | 'method'
+  | 'machine'
+  | 'versions'
+  | 'dataset'
+  | 'parallelism'
+  | 'backup'
+  | 'restore'
+  | 'mainThread'
+  | 'targets'
+> & { readonly speedOnly: true };

@@ -15,15 +15,18 @@ import { runLsmStallBench } from './lsm-stall.ts';
 import { machineInfo, versions } from './machine.ts';
 import { measureMemoryBound } from './memory-bound.ts';
 import type { BenchOptions } from './options.ts';
-import { parallelismLevels } from './parallelism.ts';
+import { type ParallelismLevel, parallelismLevels } from './parallelism.ts';
 import { benchmarkProviders } from './providers.ts';
 import { measureRestoreSpeed } from './restore-speed.ts';
 import {
   type BackupComparison,
   type BenchResult,
   type MainThreadShareFigures,
+  type MemoryAtSize,
   RESULT_SCHEMA_VERSION,
   type RestoreComparison,
+  type ScalingFigures,
+  type SpeedResult,
   type TargetCheck,
 } from './results.ts';
 import { type ServerProcess, startServerProcess } from './server-process.ts';
@@ -31,12 +34,15 @@ import { measureWriteImpact } from './write-impact.ts';
 import { type ClusterResult, measureCluster } from './cluster-bench.ts';
 
 const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
 export const TARGETS = {
   peakRssBytes: 256 * MiB,
   stallMs: 20,
   p99Ratio: 2,
   /** The server's main thread may spend at most this share of its CPU in a backup or restore: room for 16 cores. */
   mainThreadShare: 0.06,
+  /** Backup seconds per GiB at 4× the size / at 1×: linear is 1; a single run each, so some noise is allowed. */
+  perGiBGrowth: 1.25,
 } as const;
 
 export const METHOD =
@@ -49,53 +55,24 @@ export const METHOD =
 export async function runBench(options: BenchOptions, log: (line: string) => void): Promise<BenchResult> {
   const startedAt = new Date();
   const machine = machineInfo();
-  const tools = detectTools();
-  for (const [name, tool] of Object.entries(tools)) if (!tool.available) log(`baseline tool ${name} is UNAVAILABLE: ${tool.version}`);
-  const levels = parallelismLevels(os.availableParallelism());
-  const timeoutMs = options.timeoutSeconds * 1000;
-  const dataPath = path.join(options.workDir, 'data');
-  const backupPath = path.join(options.workDir, 'backups');
-  const scratchPath = path.join(options.workDir, 'scratch');
-  await fsp.rm(options.workDir, { recursive: true, force: true });
-  await fsp.mkdir(backupPath, { recursive: true });
-  await fsp.mkdir(scratchPath, { recursive: true });
+  const { tools, levels, timeoutMs, dataPath, backupPath } = await prepareRun(options, log);
 
   let server: ServerProcess | undefined;
   try {
-    // Memory is measured as the data set grows: sizes up to the main size on the pristine data set first...
+    // Memory and backup time are measured as the data set grows: sizes up to the main size on the pristine data set first...
     const memoryContext = { dataPath, backupPath, seed: options.seed, level: levels[0]!, timeoutMs, log };
     const sizesUpToMain = options.memorySizesBytes.filter((size) => size <= options.sizeBytes);
     const sizesAboveMain = options.memorySizesBytes.filter((size) => size > options.sizeBytes);
     log(`data set: ${(options.sizeBytes / MiB).toFixed(0)} MiB of objects, seed ${options.seed}, in ${dataPath}`);
     const memorySizes = [];
     if (sizesUpToMain.length > 0) {
-      log(`memory bound: peak RSS of a fresh server during a gzip backup at ${describeSizes(sizesUpToMain)}`);
+      log(`memory bound and time growth: a fresh server's gzip backup at ${describeSizes(sizesUpToMain)}`);
       memorySizes.push(...(await measureMemoryBound({ ...memoryContext, sizesBytes: sizesUpToMain })));
     }
-    const dataset = await generateDataset({ dataPath, bytes: options.sizeBytes, seed: options.seed, log: (line) => log(`  ${line}`) });
-    const datasetBytes = (await folderSize(path.join(dataPath, 'collections'))).bytes;
-    log(`  ${dataset.objects} objects, ${(datasetBytes / MiB).toFixed(1)} MiB in ${dataset.files} files`);
+    const { dataset, datasetBytes } = await generateMainDataset(options, dataPath, log);
 
     server = await startServerProcess({ dataPath, backupPath, log: (line) => log(`  server: ${line}`) });
-    log(`backup speed, ${options.rounds} round(s), parallelism ${levels.map((l) => `${l.name}=${l.threads}`).join(', ')}`);
-    const speed = await measureBackupSpeed({ server, dataPath, backupPath, scratchPath, datasetBytes, levels, rounds: options.rounds, tools, timeoutMs, log });
-
-    log('restore speed');
-    const restore = await measureRestoreSpeed({
-      backupPath,
-      backupId: speed.restoreSource.backupId,
-      archivePath: speed.restoreSource.archivePath,
-      archiveBytes: speed.restoreSource.archiveBytes,
-      scratchPath,
-      datasetBytes,
-      levels,
-      rounds: options.rounds,
-      pigz: tools.pigz,
-      timeoutMs,
-      log,
-    });
-    await fsp.rm(path.join(backupPath, speed.restoreSource.backupId), { recursive: true, force: true });
-    if (speed.restoreSource.archivePath) await fsp.rm(speed.restoreSource.archivePath, { force: true });
+    const { speed, restore } = await measureSpeed(options, { server, dataPath, backupPath, datasetBytes, levels, tools, timeoutMs, log });
 
     log('incremental backup after 1 % new writes, against a full one');
     const incremental = await measureIncremental({
@@ -127,7 +104,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
 
     // ...then the larger sizes, grown from it.
     if (sizesAboveMain.length > 0) {
-      log(`memory bound: peak RSS of a fresh server during a gzip backup at ${describeSizes(sizesAboveMain)}`);
+      log(`memory bound and time growth: a fresh server's gzip backup at ${describeSizes(sizesAboveMain)}`);
       memorySizes.push(...(await measureMemoryBound({ ...memoryContext, sizesBytes: sizesAboveMain })));
     }
     await fsp.rm(dataPath, { recursive: true, force: true });
@@ -154,14 +131,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       startedAt: startedAt.toISOString(),
       finishedAt: finishedAt.toISOString(),
       durationSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
-      options: {
-        quick: options.quick,
-        sizeBytes: options.sizeBytes,
-        memorySizesBytes: options.memorySizesBytes,
-        rounds: options.rounds,
-        seed: options.seed,
-        providerBytes: options.providerBytes,
-      },
+      options: resultOptions(options),
       method: METHOD,
       machine,
       versions: versions(tools),
@@ -170,6 +140,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       backup: speed.comparisons,
       restore,
       mainThread: mainThreadShares(speed.comparisons, restore),
+      scaling: scalingFigures(memorySizes, levels[0]!),
       memory: {
         compressionLevel: 'DefaultCompression',
         sizes: memorySizes,
@@ -207,50 +178,166 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
   }
 }
 
+/**
+ * `--speed-only`: the data set, then the backup and restore speed comparisons
+ * and the main-thread share, nothing else (what the bundle runs on a
+ * many-core machine).
+ */
+export async function runSpeedBench(options: BenchOptions, log: (line: string) => void): Promise<SpeedResult> {
+  const startedAt = new Date();
+  const machine = machineInfo();
+  const { tools, levels, timeoutMs, dataPath, backupPath } = await prepareRun(options, log);
+  let server: ServerProcess | undefined;
+  try {
+    log(`data set: ${(options.sizeBytes / MiB).toFixed(0)} MiB of objects, seed ${options.seed}, in ${dataPath}`);
+    const { dataset, datasetBytes } = await generateMainDataset(options, dataPath, log);
+    server = await startServerProcess({ dataPath, backupPath, log: (line) => log(`  server: ${line}`) });
+    const { speed, restore } = await measureSpeed(options, { server, dataPath, backupPath, datasetBytes, levels, tools, timeoutMs, log });
+    machine.loadAverageAtEnd = os.loadavg()[0] ?? 0;
+    const finishedAt = new Date();
+    const result: Omit<SpeedResult, 'targets'> = {
+      schemaVersion: RESULT_SCHEMA_VERSION,
+      speedOnly: true,
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
+      options: resultOptions(options),
+      method: METHOD,
+      machine,
+      versions: versions(tools),
+      dataset: { ...dataset, diskBytes: datasetBytes },
+      parallelism: levels,
+      backup: speed.comparisons,
+      restore,
+      mainThread: mainThreadShares(speed.comparisons, restore),
+    };
+    return { ...result, targets: speedChecks(result) };
+  } finally {
+    await server?.stop();
+    if (!options.keep) await fsp.rm(options.workDir, { recursive: true, force: true });
+  }
+}
+
+/** The tools, the parallelism levels and an empty scratch folder. */
+async function prepareRun(options: BenchOptions, log: (line: string) => void) {
+  const tools = detectTools();
+  for (const [name, tool] of Object.entries(tools)) if (!tool.available) log(`baseline tool ${name} is UNAVAILABLE: ${tool.version}`);
+  const levels = parallelismLevels(os.availableParallelism());
+  const dataPath = path.join(options.workDir, 'data');
+  const backupPath = path.join(options.workDir, 'backups');
+  await fsp.rm(options.workDir, { recursive: true, force: true });
+  await fsp.mkdir(backupPath, { recursive: true });
+  await fsp.mkdir(path.join(options.workDir, 'scratch'), { recursive: true });
+  return { tools, levels, timeoutMs: options.timeoutSeconds * 1000, dataPath, backupPath };
+}
+
+async function generateMainDataset(options: BenchOptions, dataPath: string, log: (line: string) => void) {
+  const dataset = await generateDataset({ dataPath, bytes: options.sizeBytes, seed: options.seed, log: (line) => log(`  ${line}`) });
+  const datasetBytes = (await folderSize(path.join(dataPath, 'collections'))).bytes;
+  log(`  ${dataset.objects} objects, ${(datasetBytes / MiB).toFixed(1)} MiB in ${dataset.files} files`);
+  return { dataset, datasetBytes };
+}
+
+interface SpeedContext {
+  readonly server: ServerProcess;
+  readonly dataPath: string;
+  readonly backupPath: string;
+  readonly datasetBytes: number;
+  readonly levels: ParallelismLevel[];
+  readonly tools: ReturnType<typeof detectTools>;
+  readonly timeoutMs: number;
+  readonly log: (line: string) => void;
+}
+
+/** The backup speed comparisons, then the restore of one of their backups against `pigz -dc | tar x`. */
+async function measureSpeed(options: BenchOptions, context: SpeedContext) {
+  const { server, dataPath, backupPath, datasetBytes, levels, tools, timeoutMs, log } = context;
+  const scratchPath = path.join(options.workDir, 'scratch');
+  log(`backup speed, ${options.rounds} round(s), parallelism ${levels.map((l) => `${l.name}=${l.threads}`).join(', ')}`);
+  const speed = await measureBackupSpeed({ server, dataPath, backupPath, scratchPath, datasetBytes, levels, rounds: options.rounds, tools, timeoutMs, log });
+
+  log('restore speed');
+  const restore = await measureRestoreSpeed({
+    backupPath,
+    backupId: speed.restoreSource.backupId,
+    archivePath: speed.restoreSource.archivePath,
+    archiveBytes: speed.restoreSource.archiveBytes,
+    scratchPath,
+    datasetBytes,
+    levels,
+    rounds: options.rounds,
+    pigz: tools.pigz,
+    timeoutMs,
+    log,
+  });
+  await fsp.rm(path.join(backupPath, speed.restoreSource.backupId), { recursive: true, force: true });
+  if (speed.restoreSource.archivePath) await fsp.rm(speed.restoreSource.archivePath, { force: true });
+  return { speed, restore };
+}
+
+function resultOptions(options: BenchOptions): BenchResult['options'] {
+  return {
+    quick: options.quick,
+    sizeBytes: options.sizeBytes,
+    memorySizesBytes: options.memorySizesBytes,
+    rounds: options.rounds,
+    seed: options.seed,
+    providerBytes: options.providerBytes,
+  };
+}
+
+/**
+ * How the backup time grows with the data set, from the memory-bound runs (a
+ * fresh server, one gzip backup per size): seconds per GiB at each size, and
+ * the largest size's against the smallest's (1 = linear).
+ */
+export function scalingFigures(sizes: readonly MemoryAtSize[], level: ParallelismLevel): ScalingFigures {
+  const bySize = [...sizes].sort((a, b) => a.datasetBytes - b.datasetBytes);
+  const rows = bySize.map((size) => ({
+    datasetBytes: size.datasetBytes,
+    seconds: size.backupSeconds,
+    secondsPerGiB: size.backupSeconds / (size.datasetBytes / GiB),
+    cpuSeconds: size.backupCpuSeconds,
+    cpuSecondsPerGiB: size.backupCpuSeconds / (size.datasetBytes / GiB),
+  }));
+  const first = rows[0]!;
+  const last = rows[rows.length - 1]!;
+  const perGiBGrowth = last.secondsPerGiB / first.secondsPerGiB;
+  return {
+    compressionLevel: 'DefaultCompression',
+    pipelines: level.pipelines,
+    sizes: rows,
+    sizeRatio: last.datasetBytes / first.datasetBytes,
+    timeRatio: last.seconds / first.seconds,
+    perGiBGrowth,
+    cpuPerGiBGrowth: last.cpuSecondsPerGiB / first.cpuSecondsPerGiB,
+    target: TARGETS.perGiBGrowth,
+    pass: perGiBGrowth <= TARGETS.perGiBGrowth,
+  };
+}
+
 /** Every target with its value and verdict, in the order the table shows them. */
 export function targetChecks(result: Omit<BenchResult, 'targets'>): TargetCheck[] {
-  const checks: TargetCheck[] = [];
-  for (const comparison of result.backup) {
-    checks.push({
-      name: `backup ${comparison.name} vs ${comparison.baseline.label}`,
-      value: comparison.ratio,
-      unit: 'x',
-      comparison: '>=',
-      target: comparison.target,
-      pass: comparison.pass,
-      ...(comparison.baseline.available ? {} : { note: comparison.baseline.reason }),
-    });
-  }
-  for (const comparison of result.restore) {
-    checks.push({
-      name: `${comparison.name} vs ${comparison.baseline.label}`,
-      value: comparison.ratio,
-      unit: 'x',
-      comparison: '>=',
-      target: comparison.target,
-      pass: comparison.pass,
-      ...(comparison.baseline.available ? {} : { note: comparison.baseline.reason }),
-    });
-  }
-  for (const codec of result.mainThread?.codecs ?? []) {
-    checks.push({
-      name: `main-thread share of the server's CPU, ${codec.name}`,
-      value: codec.share === null ? null : 100 * codec.share,
-      unit: '%',
-      comparison: '<=',
-      target: 100 * (result.mainThread?.targetShare ?? TARGETS.mainThreadShare),
-      pass: codec.pass,
-      ...(codec.share === null ? { note: 'no CPU time was counted' } : {}),
-    });
-  }
+  const checks = speedChecks(result);
   for (const size of result.memory.sizes) {
     checks.push({
-      name: `peak RSS during a backup of ${(size.datasetBytes / 1024 ** 3).toFixed(2)} GiB`,
+      name: `peak RSS during a backup of ${(size.datasetBytes / GiB).toFixed(2)} GiB`,
       value: size.peakRssBytes / MiB,
       unit: 'MiB',
       comparison: '<=',
       target: result.memory.targetBytes / MiB,
       pass: size.peakRssBytes <= result.memory.targetBytes,
+    });
+  }
+  const scaling = result.scaling;
+  if (scaling) {
+    checks.push({
+      name: `backup seconds per GiB at ${(scaling.sizes.at(-1)!.datasetBytes / GiB).toFixed(2)} GiB / at ${(scaling.sizes[0]!.datasetBytes / GiB).toFixed(2)} GiB (linear: 1)`,
+      value: scaling.perGiBGrowth,
+      unit: 'x',
+      comparison: '<=',
+      target: scaling.target,
+      pass: scaling.pass,
     });
   }
   checks.push({
@@ -311,6 +398,45 @@ export function targetChecks(result: Omit<BenchResult, 'targets'>): TargetCheck[
       comparison: '>=',
       target: encryption.target,
       pass: encryption.throughputRatio >= encryption.target,
+    });
+  }
+  return checks;
+}
+
+/** The targets of the speed comparisons and the main-thread share (all that `--speed-only` judges). */
+export function speedChecks(result: Pick<BenchResult, 'backup' | 'restore' | 'mainThread'>): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  for (const comparison of result.backup) {
+    checks.push({
+      name: `backup ${comparison.name} vs ${comparison.baseline.label}`,
+      value: comparison.ratio,
+      unit: 'x',
+      comparison: '>=',
+      target: comparison.target,
+      pass: comparison.pass,
+      ...(comparison.baseline.available ? {} : { note: comparison.baseline.reason }),
+    });
+  }
+  for (const comparison of result.restore) {
+    checks.push({
+      name: `${comparison.name} vs ${comparison.baseline.label}`,
+      value: comparison.ratio,
+      unit: 'x',
+      comparison: '>=',
+      target: comparison.target,
+      pass: comparison.pass,
+      ...(comparison.baseline.available ? {} : { note: comparison.baseline.reason }),
+    });
+  }
+  for (const codec of result.mainThread?.codecs ?? []) {
+    checks.push({
+      name: `main-thread share of the server's CPU, ${codec.name}`,
+      value: codec.share === null ? null : 100 * codec.share,
+      unit: '%',
+      comparison: '<=',
+      target: 100 * (result.mainThread?.targetShare ?? TARGETS.mainThreadShare),
+      pass: codec.pass,
+      ...(codec.share === null ? { note: 'no CPU time was counted' } : {}),
     });
   }
   return checks;

@@ -7,6 +7,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { once } from 'node:events';
+import { type AddressInfo, createServer, type Server } from 'node:net';
+import { BUNDLED_SERVER_PATH } from './bundle/layout.ts';
 
 export interface ServerProcessOptions {
   /** The store folder (`PERSISTENCE_DATA_PATH`). */
@@ -34,20 +36,29 @@ export interface ServerProcess {
 const require = createRequire(import.meta.url);
 const START_TIMEOUT_MS = 60_000;
 
-/** The server's bin, run from its TypeScript sources (Node strips the types). */
-export function serverBinPath(): string {
-  return path.join(path.dirname(require.resolve('@backup/server/package.json')), 'src', 'bin.ts');
+/**
+ * The server's bin, run from its TypeScript sources (Node strips the types);
+ * in a bench bundle (`BACKUP_BENCH_BUNDLE`, see bundle/use-bundle.ts), the
+ * bundle's server.
+ */
+export function serverCommand(): { script: string; nodeArgs: string[] } {
+  const bundle = process.env.BACKUP_BENCH_BUNDLE;
+  if (bundle !== undefined && bundle !== '') return { script: path.join(bundle, BUNDLED_SERVER_PATH), nodeArgs: [] };
+  return { script: path.join(path.dirname(require.resolve('@backup/server/package.json')), 'src', 'bin.ts'), nodeArgs: ['--conditions=@backup/source'] };
 }
 
 /** Starts a server on a free port of 127.0.0.1 with only the filesystem provider enabled. */
 export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
+  const server = serverCommand();
   const child = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), '--conditions=@backup/source', serverBinPath(), '--port', String(options.port ?? 0), '--host', '127.0.0.1'],
+    [...(options.nodeArgs ?? []), ...server.nodeArgs, server.script, '--port', String(options.port ?? 0), '--host', '127.0.0.1'],
     {
       env: {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '',
+        // The bundle's Node may need the libraries it brought (bundle/native-binaries.ts).
+        ...(process.env.LD_LIBRARY_PATH === undefined ? {} : { LD_LIBRARY_PATH: process.env.LD_LIBRARY_PATH }),
         PERSISTENCE_DATA_PATH: options.dataPath,
         ENABLE_MODULES: 'backup-filesystem',
         BACKUP_FILESYSTEM_PATH: options.backupPath,
@@ -104,4 +115,22 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
   await exited;
   clearTimeout(timer);
+}
+
+/** `count` distinct free TCP ports of 127.0.0.1 (a cluster's nodes must know each other's ports before they start). */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<Server>((resolve, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
 }

@@ -2,7 +2,7 @@
 // figure must be in the JSON. This is not a timed test: no figure is judged
 // here, only that it was measured (or that its absence is explained).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import type { BaselineTool } from '../src/baselines.ts';
 import { COLLECTIONS } from '../src/dataset.ts';
 import { parallelismLevels } from '../src/parallelism.ts';
 import type { BenchResult } from '../src/results.ts';
+import { pathWithout } from './path-without.ts';
 
 const benchRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const scratch = mkdtempSync(path.join(os.platform() === 'linux' ? '/dev/shm' : os.tmpdir(), 'bench-test-'));
@@ -37,6 +38,8 @@ test('npm run bench -- --quick writes every named figure and prints the table', 
   for (const comparison of [...result.backup, ...result.restore]) expect(comparison.baseline.available, comparison.name).toBe(true);
   expect(stdout).toMatch(/backup gzip-default@default .*(PASS|MISS)/);
   expect(stdout).toMatch(/backup zstd-default@default .*(PASS|MISS)/);
+  expect(stdout).toMatch(/backup time, 0\.06 GiB .* s\/GiB/);
+  expect(stdout).toMatch(/backup time growth, \d\.\d× the data +\d+\.\d\d× the time/);
   expect(stdout).toMatch(/Targets: \d+ PASS, \d+ MISS\./);
 }, 240_000);
 
@@ -44,7 +47,7 @@ test('npm run bench -- --quick writes every named figure and prints the table', 
 // are not judged, and everything else is still measured.
 test('a baseline tool that is not installed is reported UNAVAILABLE, never judged, never a failed run', async () => {
   const hidden: BaselineTool[] = ['pigz', 'zstd'];
-  const { result, stdout, stderr } = await runQuickBench('no-pigz-zstd', pathWithout(hidden));
+  const { result, stdout, stderr } = await runQuickBench('no-pigz-zstd', pathWithout(path.join(scratch, 'path-without'), hidden));
   for (const tool of hidden) expect(result.versions.tools[tool]).toMatch(new RegExp(`unavailable: \`${tool}\` is not installed`));
   expect(result.versions.tools.tar).not.toMatch(/unavailable/);
   expectCompleteResult(result);
@@ -64,25 +67,6 @@ test('a baseline tool that is not installed is reported UNAVAILABLE, never judge
   expect(stdout).toMatch(/backup none@default .*(PASS|MISS)/);
   expect(stdout).toMatch(new RegExp(`Targets: \\d+ PASS, \\d+ MISS, ${unjudged} not measured \\(a tool or benchmark was unavailable\\)`));
 }, 240_000);
-
-/**
- * A PATH that finds every command the current one finds except `hidden`: a folder of
- * links to everything else on PATH (the tools usually share /usr/bin with bash and tar).
- */
-function pathWithout(hidden: readonly string[]): string {
-  const folder = path.join(scratch, 'path-without');
-  mkdirSync(folder, { recursive: true });
-  const linked = new Set<string>(hidden); // the first folder on PATH with a name wins, as for the shell
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (dir === '' || !existsSync(dir)) continue;
-    for (const name of readdirSync(dir)) {
-      if (linked.has(name)) continue;
-      linked.add(name);
-      symlinkSync(path.join(dir, name), path.join(folder, name));
-    }
-  }
-  return folder;
-}
 
 /** Every named figure is in the JSON: measured, or its absence explained. */
 function expectCompleteResult(result: BenchResult): void {
@@ -134,9 +118,21 @@ function expectCompleteResult(result: BenchResult): void {
     expect(codec.share).toBeLessThanOrEqual(1);
   }
 
-  expect(result.memory.sizes).toHaveLength(2);
+  // Peak RSS and backup time at 1×, 2× and 4× the size, the time per GiB at each, and how it grew.
+  expect(result.memory.sizes).toHaveLength(3);
   for (const size of result.memory.sizes) expect(size.peakRssBytes).toBeGreaterThanOrEqual(size.startRssBytes);
   expect(result.memory.growth).toBeGreaterThan(0);
+  const scaling = result.scaling!;
+  expect(scaling.sizes.map((size) => size.datasetBytes)).toEqual(result.memory.sizes.map((size) => size.datasetBytes));
+  expect(scaling.sizeRatio).toBeGreaterThan(3.5);
+  for (const size of scaling.sizes) {
+    expect(size.secondsPerGiB).toBeCloseTo(size.seconds / (size.datasetBytes / 1024 ** 3), 6);
+    expect(size.cpuSeconds).toBeGreaterThan(0);
+  }
+  expect(scaling.cpuPerGiBGrowth).toBeGreaterThan(0);
+  expect(scaling.timeRatio).toBeCloseTo(scaling.sizes[2]!.seconds / scaling.sizes[0]!.seconds, 6);
+  expect(scaling.perGiBGrowth).toBeCloseTo(scaling.timeRatio / scaling.sizeRatio, 6);
+  expect(result.targets.map((t) => t.name)).toEqual(expect.arrayContaining([expect.stringMatching(/^backup seconds per GiB at /)]));
 
   // One stall figure per shard and tenant of the data set.
   const shards = COLLECTIONS.reduce((sum, c) => sum + (c.tenants?.length ?? (c.schema.shardingConfig?.desiredCount as number)), 0);
@@ -167,8 +163,8 @@ function expectCompleteResult(result: BenchResult): void {
   }
 
   // Every target judged (or explained), and the table shows each verdict.
-  // + stall (2), write latency, cluster (3), incremental (2), encryption (1).
-  expect(result.targets.length).toBe(result.backup.length + result.restore.length + codecs.length + result.memory.sizes.length + 3 + 3 + 2 + 1);
+  // + time growth, stall (2), write latency, cluster (3), incremental (2), encryption (1).
+  expect(result.targets.length).toBe(result.backup.length + result.restore.length + codecs.length + result.memory.sizes.length + 1 + 3 + 3 + 2 + 1);
   for (const target of result.targets) {
     if (target.pass === null) expect(target.note).toEqual(expect.any(String));
     else expect(target.value).toEqual(expect.any(Number));
