@@ -41,6 +41,7 @@ import { resolveRetryPolicy, withRetries, type RetryPolicy } from './retry.ts';
 import { removeBackupObjects } from './storage-cleanup.ts';
 import { deleteBackupFromStorage, hasDeletionMark, type DeletionReport } from './backup-deletion.ts';
 import { planRetention, type RetentionPolicy } from './retention.ts';
+import type { WorkerThreadsMode } from './chunk-worker-pool.ts';
 import type {
   BackupStatusReport,
   CreateBackupRequest,
@@ -110,6 +111,8 @@ export interface BackupEngineOptions {
    * (AES-256-GCM); restoring an encrypted backup needs it.
    */
   readonly encryptionKey?: Buffer | undefined;
+  /** Per-byte work of backups and restores in worker threads: `auto` (default, or `BACKUP_WORKER_THREADS`), `on`, `off`. */
+  readonly workerThreads?: WorkerThreadsMode | undefined;
 }
 
 /** Options of `waitFor`. */
@@ -141,6 +144,7 @@ export class BackupEngine {
   readonly #journal: Journal;
   readonly #stateDir: string;
   readonly #cluster: Cluster;
+  readonly #local: LocalParticipant;
   readonly #scheduler = new Scheduler();
   readonly #operations = new Map<string, Operation>();
   readonly #canCommitTimeoutMs: number;
@@ -179,7 +183,9 @@ export class BackupEngine {
       retry: this.#retry,
       events: this.events,
       encryptionKey: options.encryptionKey,
+      workerThreads: options.workerThreads,
     });
+    this.#local = local;
     this.#cluster = options.cluster ?? {
       nodes: [this.nodeName],
       participant: (node) => (node === this.nodeName ? local : undefined),
@@ -218,6 +224,7 @@ export class BackupEngine {
       operation.controller.abort(new BackupError(ErrorCode.ABORTED, `the node shut down while the ${operation.kind} was running`));
     }
     await Promise.all(running.map((operation) => operation.done));
+    await this.#local.close();
   }
 
   // ---------------------------------------------------------------- backups

@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { BackupError, ErrorCode, abortError, isAbortLike } from '../errors.ts';
 import type { BackupProvider, Location } from '../provider.ts';
 import { createChunkDecryptor } from './chunk-cipher.ts';
@@ -9,6 +10,7 @@ import { DigestStream } from './digest-stream.ts';
 import { byteWatermark } from './byte-watermark.ts';
 import { DEFAULT_RETRY_POLICY, isTransient, withChunkRetries, type ChunkEvents, type RetryPolicy } from './retry.ts';
 import { extractTar, safeEntryPath } from './safe-extract.ts';
+import type { ChunkWorkerPool } from './chunk-worker-pool.ts';
 
 export interface UnpackOptions {
   readonly provider: BackupProvider;
@@ -28,6 +30,8 @@ export interface UnpackOptions {
   readonly chunkEvents?: ChunkEvents | undefined;
   /** The data key of an encrypted chunk (undefined: not encrypted). */
   readonly dataKeyFor?: ((chunk: ChunkRecord) => Buffer | undefined) | undefined;
+  /** Verify and extract in worker threads when the pool is on (see chunk-worker-pool.ts); default: in this thread. */
+  readonly workers?: ChunkWorkerPool | undefined;
 }
 
 /** Chunks one pipeline unpacks in order: one chunk, or every part of one split file. */
@@ -62,20 +66,28 @@ export function planUnpack(chunks: readonly ChunkRecord[], files: readonly FileR
  * naming the chunk. Files land only below `directory` (see `extractTar`).
  */
 export async function unpackJob(job: UnpackJob, options: UnpackOptions): Promise<void> {
-  let wholeFile = job.splitFile ? createHash('sha256') : undefined;
-  for (const chunk of job.chunks) {
+  const decoder = options.workers?.jobDecoder(job.splitFile !== undefined) ?? inThreadJobDecoder(job.splitFile !== undefined);
+  try {
+    await unpackWith(decoder, job, options);
+  } finally {
+    decoder.release();
+  }
+}
+
+async function unpackWith(decoder: JobDecoder, job: UnpackJob, options: UnpackOptions): Promise<void> {
+  let fileSha256: string | undefined;
+  for (const [i, chunk] of job.chunks.entries()) {
     let corruptReads = 0;
     const attemptBytes = byteWatermark(options.onBytes);
-    wholeFile = await withChunkRetries(
+    const last = i === job.chunks.length - 1;
+    fileSha256 = await withChunkRetries(
       chunk.key,
       `reading chunk ${chunk.key}`,
       options.retry ?? DEFAULT_RETRY_POLICY,
       async (attempt) => {
         if (attempt > 1) await removeCreatedEntries(chunk, options.directory);
         // Each attempt hashes the split file from where the previous chunk left it.
-        const attemptHash = wholeFile?.copy();
-        await unpackChunk(chunk, { ...options, onBytes: attemptBytes() }, attemptHash);
-        return attemptHash;
+        return await unpackChunk(chunk, { ...options, onBytes: attemptBytes() }, decoder, last);
       },
       {
         signal: options.signal,
@@ -83,16 +95,49 @@ export async function unpackJob(job: UnpackJob, options: UnpackOptions): Promise
         retryable: (error) => isTransient(error) || (BackupError.is(error, ErrorCode.CORRUPT) && corruptReads++ === 0),
       },
     );
+    decoder.commit();
   }
-  if (job.splitFile && wholeFile) {
-    const actual = wholeFile.digest('hex');
-    if (actual !== job.splitFile.sha256) {
-      throw new BackupError(
-        ErrorCode.CORRUPT,
-        `file ${job.splitFile.path} reassembled from chunks ${job.chunks.map((chunk) => chunk.key).join(', ')} has the wrong sha256`,
-      );
-    }
+  if (job.splitFile && fileSha256 !== job.splitFile.sha256) {
+    throw new BackupError(
+      ErrorCode.CORRUPT,
+      `file ${job.splitFile.path} reassembled from chunks ${job.chunks.map((chunk) => chunk.key).join(', ')} has the wrong sha256`,
+    );
   }
+}
+
+/**
+ * Verifies and extracts the chunks of one job in order and keeps what spans
+ * them: the running hash of a split file (see `JobEncoder`, its backup twin).
+ * `decode` resolves with the split file's sha256 on its last chunk.
+ */
+export interface JobDecoder {
+  decode(chunk: ChunkRecord, input: Readable, options: DecodeOptions, last: boolean): Promise<string | undefined>;
+  commit(): void;
+  release(): void;
+}
+
+export interface DecodeOptions {
+  readonly codec: Codec;
+  readonly directory: string;
+  readonly signal: AbortSignal;
+  readonly onBytes?: ((bytes: number) => void) | undefined;
+  readonly dataKey?: Buffer | undefined;
+}
+
+export function inThreadJobDecoder(split: boolean): JobDecoder {
+  let committed = split ? createHash('sha256') : undefined;
+  let attempt: Hash | undefined;
+  return {
+    async decode(chunk, input, options, last) {
+      attempt = committed?.copy();
+      await decodeChunk(chunk, input, options, attempt);
+      return last && attempt ? attempt.copy().digest('hex') : undefined;
+    },
+    commit() {
+      committed = attempt;
+    },
+    release() {},
+  };
 }
 
 /** Removes the whole files a failed attempt created (parts of split files are rewritten in place). */
@@ -109,10 +154,43 @@ async function removeCreatedEntries(chunk: ChunkRecord, directory: string): Prom
   }
 }
 
-async function unpackChunk(chunk: ChunkRecord, options: UnpackOptions, wholeFile: Hash | undefined) {
+/** Downloads one chunk and hands it to the decoder; a chunk missing from the backup is CORRUPT naming it. */
+async function unpackChunk(chunk: ChunkRecord, options: UnpackOptions, decoder: JobDecoder, last: boolean): Promise<string | undefined> {
   const { provider, location, signal } = options;
-  const corrupt = (why: string, cause?: unknown): BackupError =>
-    new BackupError(ErrorCode.CORRUPT, `chunk ${chunk.key} failed verification: ${why}`, { cause });
+  let input: Readable;
+  try {
+    input = await provider.read(chunk.key, { location, signal });
+  } catch (error) {
+    if (signal.aborted) throw abortError(signal, `restore of ${chunk.key}`);
+    if (BackupError.is(error, ErrorCode.NOT_FOUND)) throw corruptChunk(chunk, 'the chunk is missing from the backup', error);
+    if (BackupError.is(error) && error.code !== ErrorCode.CORRUPT) {
+      if (isAbortLike(error)) throw error;
+      throw new BackupError(error.code, `chunk ${chunk.key}: ${error.message}`, { cause: error });
+    }
+    throw corruptChunk(chunk, error instanceof Error ? error.message : String(error), error);
+  }
+  const decoding = {
+    codec: chunk.codec ?? options.codec,
+    directory: options.directory,
+    signal,
+    onBytes: options.onBytes,
+    dataKey: options.dataKeyFor?.(chunk),
+  };
+  return await decoder.decode(chunk, input, decoding, last);
+}
+
+function corruptChunk(chunk: ChunkRecord, why: string, cause?: unknown): BackupError {
+  return new BackupError(ErrorCode.CORRUPT, `chunk ${chunk.key} failed verification: ${why}`, { cause });
+}
+
+/**
+ * Verifies and extracts one downloaded chunk: every stored byte is hashed on
+ * the way in, every entry on the way out. Any mismatch and any archive damage
+ * is CORRUPT naming the chunk; a download that broke off keeps its own error.
+ */
+export async function decodeChunk(chunk: ChunkRecord, input: Readable, options: DecodeOptions, wholeFile: Hash | undefined): Promise<void> {
+  const { signal } = options;
+  const corrupt = (why: string, cause?: unknown): BackupError => corruptChunk(chunk, why, cause);
   let next = 0;
   const expect = (name: string, size: number) => {
     const entry = chunk.entries[next++];
@@ -122,22 +200,14 @@ async function unpackChunk(chunk: ChunkRecord, options: UnpackOptions, wholeFile
   const digest = new DigestStream();
   let inputError: unknown;
   try {
-    let input;
-    try {
-      input = await provider.read(chunk.key, { location, signal });
-    } catch (error) {
-      if (BackupError.is(error, ErrorCode.NOT_FOUND)) throw corrupt('the chunk is missing from the backup', error);
-      throw error;
-    }
     // A download that broke off is a transfer failure, not damaged data: keep its error, so
     // that the stream errors it causes downstream ("premature close") are not read as corruption.
     input.once('error', (error: unknown) => (inputError ??= error));
-    // File bytes as extracted (before compression), as a backup counts them.
-    const dataKey = options.dataKeyFor?.(chunk);
-    const decrypt = dataKey ? [createChunkDecryptor(dataKey, `chunk ${chunk.key}`)] : [];
-    const extracted = await extractTar([input, digest, ...decrypt, createDecompressor(chunk.codec ?? options.codec)], options.directory, {
+    const decrypt = options.dataKey ? [createChunkDecryptor(options.dataKey, `chunk ${chunk.key}`)] : [];
+    const extracted = await extractTar([input, digest, ...decrypt, createDecompressor(options.codec)], options.directory, {
       signal,
       expect,
+      // File bytes as extracted (before compression), as a backup counts them.
       onEntryBytes: (_path: string, bytes: Buffer) => {
         wholeFile?.update(bytes);
         options.onBytes?.(bytes.byteLength);
