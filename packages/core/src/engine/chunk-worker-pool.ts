@@ -224,6 +224,12 @@ class ChunkWorker {
       this.#post({ t: 'stop', id, error: serializeError(error) });
     };
     const onAbort = (): void => stop(signal.reason);
+    // A reader that stops early (an upload that failed or gave up) must stop the worker too.
+    output.on('close', () => {
+      if (settled) return;
+      const early = Object.assign(new Error('the chunk was closed by its reader before its end'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+      stop(early);
+    });
     this.#operations.set(id, {
       onMessage: (message) => {
         switch (message.t) {
