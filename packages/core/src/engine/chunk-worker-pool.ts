@@ -223,7 +223,12 @@ class ChunkWorker {
       if (settled) return;
       this.#post({ t: 'stop', id, error: serializeError(error) });
     };
-    const onAbort = (): void => stop(signal.reason);
+    // A cancel answers at once: the worker stops on its own time (it may still be starting),
+    // and whatever it still sends for this operation is dropped.
+    const onAbort = (): void => {
+      stop(signal.reason);
+      finish(abortError(signal, `upload of chunk ${planned.index}`));
+    };
     // A reader that stops early (an upload that failed or gave up) must stop the worker too.
     output.on('close', () => {
       if (settled) return;
@@ -290,6 +295,7 @@ class ChunkWorker {
     };
     const onAbort = (): void => {
       if (!settled) this.#post({ t: 'stop', id, error: serializeError(signal.reason) });
+      finish(abortError(signal));
     };
     this.#operations.set(id, {
       onMessage: (message) => {
