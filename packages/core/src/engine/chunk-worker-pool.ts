@@ -42,6 +42,7 @@ export function workerThreadsMode(env: NodeJS.ProcessEnv = process.env): WorkerT
 // The worker sits beside this module with this module's extension: .ts from
 // source, .js from dist/, .mjs beside a bundle (the bench bundle relies on it).
 const OWN_EXTENSION = /\.[cm]?[jt]s$/.exec(new URL(import.meta.url).pathname)?.[0] ?? '.js';
+// biome-ignore lint/style/useTemplate: this exact form is what bundles (the bench's) look for
 const WORKER_URL = new URL('./chunk-worker' + OWN_EXTENSION, import.meta.url);
 
 export interface ChunkWorkerPoolOptions {
