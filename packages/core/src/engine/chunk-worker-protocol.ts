@@ -92,13 +92,16 @@ export function deserializeError(error: SerializedError): Error {
   return rebuilt;
 }
 
-/** The bytes of `buffer` in an ArrayBuffer of their own, to transfer; copies unless the buffer already owns all of one. */
-export function ownArrayBuffer(buffer: Buffer): ArrayBuffer {
+/**
+ * The ArrayBuffer `buffer` is all of, so it can be transferred without a copy;
+ * undefined when it is a slice of a larger one (e.g. of Node's shared pool,
+ * which must never be detached) or smaller than `minBytes` (then a batch
+ * of them costs less than a message each).
+ */
+export function wholeArrayBuffer(buffer: Uint8Array, minBytes: number): ArrayBuffer | undefined {
   const backing = buffer.buffer;
-  if (backing instanceof ArrayBuffer && buffer.byteOffset === 0 && buffer.byteLength === backing.byteLength) return backing;
-  const copy = new ArrayBuffer(buffer.byteLength);
-  new Uint8Array(copy).set(buffer);
-  return copy;
+  if (!(backing instanceof ArrayBuffer) || buffer.byteLength < minBytes) return undefined;
+  return buffer.byteOffset === 0 && buffer.byteLength === backing.byteLength ? backing : undefined;
 }
 
 /**
