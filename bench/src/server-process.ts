@@ -65,6 +65,8 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
         CLUSTER_HOSTNAME: 'node1',
         // Several servers at once: each takes a free gRPC port instead of 50051.
         GRPC_PORT: '0',
+        // In-thread or worker-thread chunk work, as the bench was asked (packages/server/README.md).
+        ...(process.env.BACKUP_WORKER_THREADS ? { BACKUP_WORKER_THREADS: process.env.BACKUP_WORKER_THREADS } : {}),
         ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { BackupEngine, BackupError, ErrorCode, copyBackup, verifyBackup, type BackupProvider, type RetryPolicy } from '@backup/core';
 import { DirectorySource } from './directory-source.ts';
-import { startFaultProxy, type FaultRule, type RequestMatcher } from './fault-proxy.ts';
+import { rangeStart, startFaultProxy, type FaultRule, type RequestMatcher } from './fault-proxy.ts';
 import { ALWAYS, COLLECTION, bytes, waitForFinal } from './scenario-helpers.ts';
 
 /** Which side of the copy the provider under test is, and which of its requests break. */
@@ -82,12 +82,6 @@ function matcherOf(stage: CopyFaultStage, requests: CopyStageRequests): RequestM
     case 'destinationGlobalDescriptorWrite':
       return requests.globalDescriptorWrite;
   }
-}
-
-/** The first byte of a `bytes=<start>-[<end>]` range; 0 without one. */
-function rangeStart(range: string | undefined): number {
-  const match = range === undefined ? null : /^bytes=(\d+)-/.exec(range);
-  return match ? Number(match[1]) : 0;
 }
 
 /** Keys and sizes below `<id>/`, sorted. */

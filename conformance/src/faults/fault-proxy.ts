@@ -86,6 +86,12 @@ function decode(url: string): string {
   }
 }
 
+/** The first byte of a `bytes=<start>-[<end>]` range (`ProxiedRequest.range`); 0 without one. */
+export function rangeStart(range: string | undefined): number {
+  const match = range === undefined ? null : /^bytes=(\d+)-/.exec(range);
+  return match ? Number(match[1]) : 0;
+}
+
 /** Starts a fault proxy on 127.0.0.1 in front of `target` (e.g. `http://127.0.0.1:9000`). */
 export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const upstream = new URL(target);

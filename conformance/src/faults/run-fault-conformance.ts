@@ -8,7 +8,7 @@ import type { TestFunction } from '../options.ts';
 import { DirectorySource } from './directory-source.ts';
 import { COPY_FAULT_SCENARIOS, runCopyFaultScenario, type CopyScenarioContext } from './copy-faults.ts';
 import { ALWAYS, COLLECTION, bytes, waitFor, waitForFinal } from './scenario-helpers.ts';
-import { startFaultProxy, type FaultProxy, type FaultRule, type RequestMatcher } from './fault-proxy.ts';
+import { rangeStart, startFaultProxy, type FaultProxy, type FaultRule, type RequestMatcher } from './fault-proxy.ts';
 
 /** The stages of a backup and a restore that a fault can hit. */
 export type FaultStage =
@@ -108,6 +108,8 @@ interface Scenario {
   readonly phase: 'backup' | 'restore' | 'cancel-backup' | 'verify';
   /** The outcomes allowed. */
   readonly expect: readonly string[];
+  /** With `rangedReads`, the broken read goes on from where it broke: a ranged read from past byte 0 follows the fault. */
+  readonly resumes?: true | undefined;
 }
 
 /** The scenarios, each one fault (or one kind of fault on every matching request) at one stage. */
@@ -145,7 +147,7 @@ export const FAULT_SCENARIOS: readonly Scenario[] = [
   },
   { name: 'the cleanup listing stalls once after uploads fail', stage: 'listing', fault: { fault: 'stall' }, phase: 'backup', expect: ['FAILED'] },
   { name: 'a chunk read resets', stage: 'chunkRead', fault: { fault: 'reset' }, phase: 'restore', expect: ['SUCCESS'] },
-  { name: 'a chunk read is truncated', stage: 'chunkRead', fault: { fault: 'truncate' }, phase: 'restore', expect: ['SUCCESS'] },
+  { name: 'a chunk read is truncated', stage: 'chunkRead', fault: { fault: 'truncate' }, phase: 'restore', expect: ['SUCCESS'], resumes: true },
   { name: 'a chunk read has a flipped byte', stage: 'chunkRead', fault: { fault: 'flip' }, phase: 'restore', expect: ['SUCCESS'] },
   { name: 'every chunk read has a flipped byte', stage: 'chunkRead', fault: { fault: 'flip', times: ALWAYS }, phase: 'restore', expect: ['FAILED'] },
   { name: 'every chunk read stalls', stage: 'chunkRead', fault: { fault: 'stall', times: ALWAYS }, phase: 'restore', expect: ['FAILED'] },
@@ -300,6 +302,11 @@ async function runScenario(options: FaultConformanceOptions, scenario: Scenario,
     options.onOutcome?.({ scenario: scenario.name, status, error, elapsedMs });
     assert.ok(scenario.expect.includes(status), `${scenario.name}: ended ${status} (${error}), expected ${scenario.expect.join(' or ')}`);
     assert.ok(elapsedMs <= settings.boundMs, `${scenario.name}: took ${elapsedMs} ms, the bound is ${settings.boundMs} ms`);
+    if (scenario.resumes && provider.capabilities.rangedReads) {
+      const faultAt = proxy.requests.findIndex((request) => request.fault !== undefined);
+      const resumed = proxy.requests.slice(faultAt + 1).some((request) => rangeStart(request.range) > 0);
+      assert.ok(resumed, `${scenario.name}: the broken read started over instead of going on from where it broke (no ranged read followed)`);
+    }
 
     // The engine still answers.
     await engine.listBackups(backend);

@@ -43,6 +43,7 @@ export type { DeletionReport } from './engine/backup-deletion.ts';
 export { encryptionKeyFromEnv, parseEncryptionKey } from './engine/chunk-cipher.ts';
 export { planRetention, type RetentionPolicy, type RetentionPlan } from './engine/retention.ts';
 export { BackupEvents } from './engine/events.ts';
+export { ChunkWorkerPool, workerThreadsMode, type WorkerThreadsMode } from './engine/chunk-worker-pool.ts';
 export type { BackupEvent, BackupEventListener, OperationRef } from './engine/events.ts';
 export { DEFAULT_RETRY_POLICY, isTransient, withChunkRetries, resolveRetryPolicy, retryDelay, retryPolicyFromEnv, withRetries } from './engine/retry.ts';
 export type { ChunkEvents, RetryOptions, RetryPolicy } from './engine/retry.ts';

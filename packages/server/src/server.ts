@@ -18,6 +18,7 @@ import {
   type ParticipantApi,
   type ProviderRegistry,
   encryptionKeyFromEnv,
+  workerThreadsMode,
 } from '@backup/core';
 import { Store, type PropertySchema } from '@backup/lsm';
 import { registerBatchRoutes } from './api/batch.ts';
@@ -111,6 +112,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   // Configuration errors first: nothing is opened if a variable is missing.
   const retry = retryPolicyFromEnv(config.env);
   const encryptionKey = encryptionKeyFromEnv(config.env); // a malformed key stops the start before anything opens
+  const workerThreads = workerThreadsMode(config.env); // BACKUP_WORKER_THREADS: likewise
   const providers = await providersFromEnv(config.env, { importModule: (specifier) => import(specifier) });
 
   let store: Store | undefined;
@@ -136,7 +138,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       ...(clustered ? { placeShard: placeShards(cluster.nodes) } : {}),
     });
     // The node's own part of every backup, whether it coordinates or takes part; it retries like the engine.
-    const participant = new LocalParticipant({ source: store, providers, node: config.nodeName, retry, events, encryptionKey });
+    const participant = new LocalParticipant({ source: store, providers, node: config.nodeName, retry, events, encryptionKey, workerThreads });
     if (clustered) {
       participantApi = createParticipantApi(participant, {
         secret: cluster.secret!,
@@ -154,6 +156,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       events,
       redact,
       encryptionKey,
+      workerThreads,
       ...(clustered ? { cluster: httpCluster(cluster, participant) } : {}),
     });
     await engine.start();

@@ -53,6 +53,40 @@ export interface ChunkEncoding {
   stop(error: unknown): void;
 }
 
+/**
+ * Encodes the chunks of one job in order and keeps what spans them: the
+ * running hash of a split file. `encode` starts an attempt from the last
+ * committed state; `commit` makes the last attempt's state the committed one
+ * once its chunk is stored. In this thread (`inThreadJobEncoder`) or in a
+ * worker thread (chunk-worker-pool.ts).
+ */
+export interface JobEncoder {
+  encode(planned: PlannedChunk, options: JobEncodeOptions): ChunkEncoding;
+  commit(): void;
+  /** The job is over (done or failed): frees what it holds. */
+  release(): void;
+}
+
+export interface JobEncodeOptions extends Omit<EncodeOptions, 'wholeFile'> {
+  /** The last chunk of the job: a split file's sha256 is reported with it. */
+  readonly last: boolean;
+}
+
+export function inThreadJobEncoder(split: boolean): JobEncoder {
+  let committed = split ? createHash('sha256') : undefined;
+  let attempt: Hash | undefined;
+  return {
+    encode(planned, options) {
+      attempt = committed?.copy();
+      return encodeChunk(planned, { ...options, wholeFile: attempt && { hash: attempt, last: options.last } });
+    },
+    commit() {
+      committed = attempt;
+    },
+    release() {},
+  };
+}
+
 // Fixed metadata so that the same files always make the same tar bytes.
 const EPOCH = new Date(0);
 const READ_BUFFER = 256 * 1024;

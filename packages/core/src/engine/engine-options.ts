@@ -5,6 +5,7 @@ import type { BackupEvents } from './events.ts';
 import type { Participant } from './participant.ts';
 import type { RetryPolicy } from './retry.ts';
 import type { BackupStatusReport, RestoreStatusReport } from './types.ts';
+import type { WorkerThreadsMode } from './chunk-worker-pool.ts';
 
 /**
  * The nodes of a cluster, for multi-node backups. A single node needs none:
@@ -63,6 +64,8 @@ export interface BackupEngineOptions {
    * (AES-256-GCM); restoring an encrypted backup needs it.
    */
   readonly encryptionKey?: Buffer | undefined;
+  /** Per-byte work of backups and restores in worker threads: `auto` (default, or `BACKUP_WORKER_THREADS`), `on`, `off`. */
+  readonly workerThreads?: WorkerThreadsMode | undefined;
 }
 
 /** Options of `waitFor`. */

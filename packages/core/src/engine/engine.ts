@@ -54,6 +54,8 @@ export class BackupEngine {
   readonly redact: (text: string) => string;
   readonly #context: EngineContext;
   readonly #stateDir: string;
+  /** This node's participant: its worker threads end with the engine. */
+  readonly #local: LocalParticipant;
   /** Deletions of this engine run one at a time (each reads every descriptor). */
   #deletions: Promise<unknown> = Promise.resolve();
   #state: 'new' | 'started' | 'closed' = 'new';
@@ -80,7 +82,9 @@ export class BackupEngine {
       retry,
       events: this.events,
       encryptionKey: options.encryptionKey,
+      workerThreads: options.workerThreads,
     });
+    this.#local = local;
     this.#context = {
       nodeName: this.nodeName,
       source: options.source,
@@ -134,6 +138,7 @@ export class BackupEngine {
       operation.controller.abort(new BackupError(ErrorCode.ABORTED, `the node shut down while the ${operation.kind} was running`));
     }
     await Promise.all(running.map((operation) => operation.done));
+    await this.#local.close();
   }
 
   // ---------------------------------------------------------------- backups

@@ -8,6 +8,7 @@ import { backupNode } from './node-backup.ts';
 import { NodeRestore, checkReusedChunks, dataKeysFor, readNodeDescriptor, recordsToRestore } from './node-restore.ts';
 import type { BackupProgress, NodeBackupRequest, NodeRestoreRequest, Participant, RestoreProgress } from './participant.ts';
 import { pipelineCount } from './request-validation.ts';
+import { ChunkWorkerPool, type WorkerThreadsMode } from './chunk-worker-pool.ts';
 import type { ChunkEvents, RetryPolicy } from './retry.ts';
 import type { BackupEvents, OperationRef } from './events.ts';
 
@@ -27,6 +28,8 @@ export interface LocalParticipantOptions {
    * set, every backup's chunks are encrypted; needed to restore them.
    */
   readonly encryptionKey?: Buffer | undefined;
+  /** Per-byte work in worker threads: `on`, `off`, or `auto` (default: `BACKUP_WORKER_THREADS`, else auto; see chunk-worker-pool.ts). */
+  readonly workerThreads?: WorkerThreadsMode | undefined;
 }
 
 /** The participant that runs in this process, over the host's `BackupSource`. */
@@ -37,6 +40,7 @@ export class LocalParticipant implements Participant {
   readonly #cpuCount: number;
   readonly #retry: RetryPolicy | undefined;
   readonly #encryptionKey: Buffer | undefined;
+  readonly #workers: ChunkWorkerPool;
   /** Settable so an engine can adopt a participant built before it (it then reports to the engine's events). */
   events: BackupEvents | undefined;
   readonly #restores = new Map<string, { descriptor: NodeDescriptor; restore?: NodeRestore }>();
@@ -51,6 +55,12 @@ export class LocalParticipant implements Participant {
     this.#retry = options.retry;
     this.#encryptionKey = options.encryptionKey;
     this.events = options.events;
+    this.#workers = new ChunkWorkerPool({ mode: options.workerThreads, cpuCount: this.#cpuCount });
+  }
+
+  /** Ends the worker threads (idle ones never hold the process open). Call once nothing runs here any more. */
+  async close(): Promise<void> {
+    await this.#workers.close();
   }
 
   /** Chunk events of one operation on this node, or undefined when nobody listens. */
@@ -104,6 +114,7 @@ export class LocalParticipant implements Participant {
           retry: this.#retry,
           chunkEvents: this.#chunkEvents('backup', request.id, request.backend),
           encryptionKey: this.#encryptionKey,
+          workers: this.#workers,
         },
         progress,
       );
@@ -164,6 +175,7 @@ export class LocalParticipant implements Participant {
           retry: this.#retry,
           chunkEvents: this.#chunkEvents('restore', request.id, request.backend),
           encryptionKey: this.#encryptionKey,
+          workers: this.#workers,
         },
         options,
       );

@@ -15,6 +15,7 @@ import { chunkKey, nodeDescriptorKey } from '../format/object-keys.ts';
 import { identifyImmutableFiles } from './file-identity.ts';
 import { baseCollection, planReuse } from './incremental-plan.ts';
 import { packJob } from './packer.ts';
+import type { ChunkWorkerPool } from './chunk-worker-pool.ts';
 import { newDataKey } from './chunk-cipher.ts';
 import { forEachParallel } from './parallel.ts';
 import type { ChunkEvents, RetryPolicy } from './retry.ts';
@@ -32,6 +33,8 @@ export interface NodeBackupContext {
   readonly chunkEvents?: ChunkEvents | undefined;
   /** The user's key: when set, every chunk is encrypted under a fresh data key it wraps. */
   readonly encryptionKey?: Buffer | undefined;
+  /** Where chunks are encoded when the pool is on (else in this thread). */
+  readonly workers?: ChunkWorkerPool | undefined;
 }
 
 interface CollectionWork {
@@ -111,6 +114,7 @@ export async function backupNode(request: NodeBackupRequest, context: NodeBackup
         onRawBytes: progress.onBytes,
         retry: context.retry,
         chunkEvents: context.chunkEvents,
+        workers: context.workers,
       });
       item.chunks.push(...packed.chunks);
       item.files.push(...packed.files);

@@ -5,6 +5,7 @@ import { backupIdOfKey, nodeDescriptorKey } from '../format/object-keys.ts';
 import { decodeNodeDescriptor, isReusedChunk, type CollectionRecord, type NodeDescriptor } from '../format/descriptors.ts';
 import { forEachParallel } from './parallel.ts';
 import { unwrapDataKey } from './chunk-cipher.ts';
+import type { ChunkWorkerPool } from './chunk-worker-pool.ts';
 import type { ChunkEvents, RetryPolicy } from './retry.ts';
 import type { NodeRestoreRequest, RestoreProgress } from './participant.ts';
 import { BackupStatus } from '../format/status.ts';
@@ -87,6 +88,8 @@ export interface NodeRestoreContext {
   readonly chunkEvents?: ChunkEvents | undefined;
   /** The user's key, for encrypted backups. */
   readonly encryptionKey?: Buffer | undefined;
+  /** Where chunks are verified and extracted when the pool is on (else in this thread). */
+  readonly workers?: ChunkWorkerPool | undefined;
 }
 
 /**
@@ -139,6 +142,7 @@ export class NodeRestore {
         retry: context.retry,
         chunkEvents: context.chunkEvents,
         dataKeyFor,
+        workers: context.workers,
       });
       const files = job.splitFile ? 1 : job.chunks.reduce((sum, chunk) => sum + chunk.entries.length, 0);
       progress.onDone?.({ files, chunks: job.chunks.length });

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { BackupError, ErrorCode, abortError, isAbortLike } from '../errors.ts';
 import type { BackupProvider, Location, WriteResult } from '../provider.ts';
 import type { PackJob, PlannedChunk } from './chunk-plan.ts';
-import { encodeChunk, type ChunkEncoding, type EncodedChunk } from './chunk-encoder.ts';
+import { inThreadJobEncoder, type ChunkEncoding, type EncodedChunk, type JobEncoder } from './chunk-encoder.ts';
+import type { ChunkWorkerPool } from './chunk-worker-pool.ts';
 import type { CompressionSpec } from '../format/compression-spec.ts';
 import type { ChunkRecord, FileRecord } from '../format/descriptors.ts';
 import { byteWatermark } from './byte-watermark.ts';
@@ -26,6 +26,8 @@ export interface PackOptions {
   /** Transient upload failures are retried this way, each attempt re-encoding the chunk from the snapshot. */
   readonly retry?: RetryPolicy | undefined;
   readonly chunkEvents?: ChunkEvents | undefined;
+  /** Encode in worker threads when the pool is on (see chunk-worker-pool.ts); default: in this thread. */
+  readonly workers?: ChunkWorkerPool | undefined;
 }
 
 export interface PackedJob {
@@ -40,8 +42,16 @@ export interface PackedJob {
  * chunk size.
  */
 export async function packJob(job: PackJob, options: PackOptions): Promise<PackedJob> {
-  // The parts of a split file go through here in order, so one pass hashes the whole file.
-  let hash = job.splitFile ? createHash('sha256') : undefined;
+  // The parts of a split file go through one encoder in order, so one pass hashes the whole file.
+  const encoder = options.workers?.jobEncoder(job.splitFile !== undefined) ?? inThreadJobEncoder(job.splitFile !== undefined);
+  try {
+    return await packWith(encoder, job, options);
+  } finally {
+    encoder.release();
+  }
+}
+
+async function packWith(encoder: JobEncoder, job: PackJob, options: PackOptions): Promise<PackedJob> {
   const chunks: ChunkRecord[] = [];
   const files: FileRecord[] = [];
   let fileSha256: string | undefined;
@@ -52,15 +62,11 @@ export async function packJob(job: PackJob, options: PackOptions): Promise<Packe
       options.keyFor(planned.index),
       `upload of ${options.keyFor(planned.index)}`,
       options.retry ?? DEFAULT_RETRY_POLICY,
-      async () => {
-        // Each attempt hashes the split file from where the previous part left it.
-        const attemptHash = hash?.copy();
-        const encoding = encodeChunk(planned, { ...options, onRawBytes: attemptBytes(), wholeFile: attemptHash && { hash: attemptHash, last } });
-        return { ...(await storeChunk(planned, encoding, options)), attemptHash };
-      },
+      // Each attempt hashes the split file from where the previous part left it.
+      async () => storeChunk(planned, encoder.encode(planned, { ...options, onRawBytes: attemptBytes(), last }), options),
       { signal: options.signal, events: options.chunkEvents },
     );
-    hash = stored.attemptHash;
+    encoder.commit();
     const { record, wholeFileSha256 } = stored;
     chunks.push(record);
     fileSha256 = wholeFileSha256;

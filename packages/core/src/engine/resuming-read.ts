@@ -4,7 +4,7 @@
  * transient failure (a reset, a stall past the progress deadline, a 5xx)
  * after some bytes arrived is answered by reading the rest, from the first
  * byte not yet seen (`range.offset`), after the retry policy's delay. The
- * consumer sees one uninterrupted stream: a chunk of several GiB that breaks
+ * consumer (restore's decoder, copy, verify) sees one uninterrupted stream: a chunk of several GiB that breaks
  * at 90 % is not read again from its first byte, and whatever checks the
  * bytes (a sha256, a decompressor) keeps its state.
  *

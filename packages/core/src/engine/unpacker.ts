@@ -1,15 +1,15 @@
-import { createHash, type Hash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { BackupError, ErrorCode, abortError, isAbortLike } from '../errors.ts';
 import type { BackupProvider, Location } from '../provider.ts';
-import { createChunkDecryptor } from './chunk-cipher.ts';
-import { createDecompressor } from './compression.ts';
 import type { Codec } from '../format/compression-spec.ts';
 import type { ChunkRecord, FileRecord } from '../format/descriptors.ts';
-import { DigestStream } from './digest-stream.ts';
 import { byteWatermark } from './byte-watermark.ts';
+import { corruptChunk, inThreadJobDecoder, type JobDecoder } from './chunk-decoder.ts';
+import type { ChunkWorkerPool } from './chunk-worker-pool.ts';
+import { openResumingRead } from './resuming-read.ts';
 import { DEFAULT_RETRY_POLICY, isTransient, withChunkRetries, type ChunkEvents, type RetryPolicy } from './retry.ts';
-import { extractTar, safeEntryPath } from './safe-extract.ts';
+import { safeEntryPath } from './safe-extract.ts';
 
 export interface UnpackOptions {
   readonly provider: BackupProvider;
@@ -29,6 +29,8 @@ export interface UnpackOptions {
   readonly chunkEvents?: ChunkEvents | undefined;
   /** The data key of an encrypted chunk (undefined: not encrypted). */
   readonly dataKeyFor?: ((chunk: ChunkRecord) => Buffer | undefined) | undefined;
+  /** Verify and extract in worker threads when the pool is on (see chunk-worker-pool.ts); default: in this thread. */
+  readonly workers?: ChunkWorkerPool | undefined;
 }
 
 /** Chunks one pipeline unpacks in order: one chunk, or every part of one split file. */
@@ -63,20 +65,28 @@ export function planUnpack(chunks: readonly ChunkRecord[], files: readonly FileR
  * naming the chunk. Files land only below `directory` (see `extractTar`).
  */
 export async function unpackJob(job: UnpackJob, options: UnpackOptions): Promise<void> {
-  let wholeFile = job.splitFile ? createHash('sha256') : undefined;
-  for (const chunk of job.chunks) {
+  const decoder = options.workers?.jobDecoder(job.splitFile !== undefined) ?? inThreadJobDecoder(job.splitFile !== undefined);
+  try {
+    await unpackWith(decoder, job, options);
+  } finally {
+    decoder.release();
+  }
+}
+
+async function unpackWith(decoder: JobDecoder, job: UnpackJob, options: UnpackOptions): Promise<void> {
+  let fileSha256: string | undefined;
+  for (const [i, chunk] of job.chunks.entries()) {
     let corruptReads = 0;
     const attemptBytes = byteWatermark(options.onBytes);
-    wholeFile = await withChunkRetries(
+    const last = i === job.chunks.length - 1;
+    fileSha256 = await withChunkRetries(
       chunk.key,
       `reading chunk ${chunk.key}`,
       options.retry ?? DEFAULT_RETRY_POLICY,
       async (attempt) => {
         if (attempt > 1) await removeCreatedEntries(chunk, options.directory);
         // Each attempt hashes the split file from where the previous chunk left it.
-        const attemptHash = wholeFile?.copy();
-        await unpackChunk(chunk, { ...options, onBytes: attemptBytes() }, attemptHash);
-        return attemptHash;
+        return await unpackChunk(chunk, { ...options, onBytes: attemptBytes() }, decoder, last);
       },
       {
         signal: options.signal,
@@ -84,15 +94,13 @@ export async function unpackJob(job: UnpackJob, options: UnpackOptions): Promise
         retryable: (error) => isTransient(error) || (BackupError.is(error, ErrorCode.CORRUPT) && corruptReads++ === 0),
       },
     );
+    decoder.commit();
   }
-  if (job.splitFile && wholeFile) {
-    const actual = wholeFile.digest('hex');
-    if (actual !== job.splitFile.sha256) {
-      throw new BackupError(
-        ErrorCode.CORRUPT,
-        `file ${job.splitFile.path} reassembled from chunks ${job.chunks.map((chunk) => chunk.key).join(', ')} has the wrong sha256`,
-      );
-    }
+  if (job.splitFile && fileSha256 !== job.splitFile.sha256) {
+    throw new BackupError(
+      ErrorCode.CORRUPT,
+      `file ${job.splitFile.path} reassembled from chunks ${job.chunks.map((chunk) => chunk.key).join(', ')} has the wrong sha256`,
+    );
   }
 }
 
@@ -110,67 +118,42 @@ async function removeCreatedEntries(chunk: ChunkRecord, directory: string): Prom
   }
 }
 
-async function unpackChunk(chunk: ChunkRecord, options: UnpackOptions, wholeFile: Hash | undefined) {
+/**
+ * Downloads one chunk and hands it to the decoder; a chunk missing from the
+ * backup is CORRUPT naming it. A download that breaks midway goes on with a
+ * ranged read from where it broke (providers with `rangedReads`), so the
+ * decoder's hashes and codec state survive it.
+ */
+async function unpackChunk(chunk: ChunkRecord, options: UnpackOptions, decoder: JobDecoder, last: boolean): Promise<string | undefined> {
   const { provider, location, signal } = options;
-  const corrupt = (why: string, cause?: unknown): BackupError =>
-    new BackupError(ErrorCode.CORRUPT, `chunk ${chunk.key} failed verification: ${why}`, { cause });
-  let next = 0;
-  const expect = (name: string, size: number) => {
-    const entry = chunk.entries[next++];
-    if (!entry) throw corrupt(`unexpected extra entry ${JSON.stringify(name)} (size ${size})`);
-    return entry.unused ? { ...entry, skip: true } : entry;
-  };
-  const digest = new DigestStream();
-  let inputError: unknown;
+  // Ends the download once the decoder stopped reading (done or failed), even mid-stall.
+  const reading = new AbortController();
+  const readSignal = AbortSignal.any([signal, reading.signal]);
+  let input: Readable;
   try {
-    let input;
-    try {
-      input = await provider.read(chunk.key, { location, signal });
-    } catch (error) {
-      if (BackupError.is(error, ErrorCode.NOT_FOUND)) throw corrupt('the chunk is missing from the backup', error);
-      throw error;
-    }
-    // A download that broke off is a transfer failure, not damaged data: keep its error, so
-    // that the stream errors it causes downstream ("premature close") are not read as corruption.
-    input.once('error', (error: unknown) => (inputError ??= error));
-    // File bytes as extracted (before compression), as a backup counts them.
-    const dataKey = options.dataKeyFor?.(chunk);
-    const decrypt = dataKey ? [createChunkDecryptor(dataKey, `chunk ${chunk.key}`)] : [];
-    const extracted = await extractTar([input, digest, ...decrypt, createDecompressor(chunk.codec ?? options.codec)], options.directory, {
-      signal,
-      expect,
-      onEntryBytes: (_path: string, bytes: Buffer) => {
-        wholeFile?.update(bytes);
-        options.onBytes?.(bytes.byteLength);
-      },
-    });
-    for (const [index, entry] of extracted.entries()) {
-      const recorded = chunk.entries[index];
-      if (!recorded || recorded.sha256 !== entry.sha256 || recorded.length !== entry.length) {
-        throw corrupt(`content of ${entry.path} does not match its recorded sha256`);
-      }
-    }
-    if (next !== chunk.entries.length) throw corrupt(`${chunk.entries.length - next} entries are missing`);
+    const bytes = await openResumingRead(provider, chunk.key, { location, signal: readSignal, retry: options.retry ?? DEFAULT_RETRY_POLICY });
+    input = Readable.from(bytes, { objectMode: false, highWaterMark: 256 * 1024 });
   } catch (error) {
     if (signal.aborted) throw abortError(signal, `restore of ${chunk.key}`);
-    // biome-ignore lint/suspicious/noCatchAssign: the input's error, when there was one, is the cause to report
-    if (inputError !== undefined) error = inputError;
-    if (BackupError.is(error, ErrorCode.CORRUPT) && error.message.includes(chunk.key)) throw error;
+    if (BackupError.is(error, ErrorCode.NOT_FOUND)) throw corruptChunk(chunk, 'the chunk is missing from the backup', error);
     if (BackupError.is(error) && error.code !== ErrorCode.CORRUPT) {
       if (isAbortLike(error)) throw error;
       throw new BackupError(error.code, `chunk ${chunk.key}: ${error.message}`, { cause: error });
     }
-    const detail = error instanceof Error ? error.message : String(error);
-    throw corrupt(digestSummary(digest, chunk) ?? detail, error);
+    throw corruptChunk(chunk, error instanceof Error ? error.message : String(error), error);
   }
-  const summary = digestSummary(digest, chunk);
-  if (summary) throw corrupt(summary);
-}
-
-/** Why the stored bytes differ from the record, or undefined if they match. */
-function digestSummary(digest: DigestStream, chunk: ChunkRecord): string | undefined {
-  if (!digest.writableFinished) return undefined;
-  if (digest.size !== chunk.size) return `size ${digest.size} bytes, recorded ${chunk.size}`;
-  if (digest.digest() !== chunk.sha256) return 'sha256 does not match the recorded one';
-  return undefined;
+  // Errors surface through the decoder; once it stopped, a late one has nobody to tell.
+  input.on('error', () => {});
+  const decoding = {
+    codec: chunk.codec ?? options.codec,
+    directory: options.directory,
+    signal,
+    onBytes: options.onBytes,
+    dataKey: options.dataKeyFor?.(chunk),
+  };
+  try {
+    return await decoder.decode(chunk, input, decoding, last);
+  } finally {
+    reading.abort();
+  }
 }

@@ -1,0 +1,367 @@
+/**
+ * Worker threads for the per-byte work of backups and restores (issue #14):
+ * each pipeline's job leases one worker (chunk-worker.ts) for all its
+ * chunks, so a split file's running hash stays in that worker. The main
+ * thread only moves batches of stored bytes between the worker and the
+ * provider (providers are user objects and stay on the main thread).
+ *
+ * Workers start lazily, one per pipeline running at once, are reused, stop
+ * holding the process open while idle, end after {@link IDLE_MS} idle, and
+ * all end on `close()`. A worker that crashes or exits fails the operations
+ * it was running with IO; it is never a crash of the process.
+ */
+import { availableParallelism } from 'node:os';
+import { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import { BackupError, ErrorCode, abortError } from '../errors.ts';
+import type { ChunkEncoding, EncodedChunk, JobEncodeOptions, JobEncoder } from './chunk-encoder.ts';
+import type { PlannedChunk } from './chunk-plan.ts';
+import { BATCH_BYTES, Batcher, CREDITS, deserializeError, serializeError, type FromWorker, type ToWorker, wholeArrayBuffer } from './chunk-worker-protocol.ts';
+import type { ChunkRecord } from '../format/descriptors.ts';
+import type { DecodeOptions, JobDecoder } from './chunk-decoder.ts';
+
+/** `on`: always workers; `off`: always this thread; `auto`: workers on machines of {@link AUTO_MIN_CORES} cores or more. */
+export type WorkerThreadsMode = 'auto' | 'on' | 'off';
+
+/**
+ * Below this many cores `auto` keeps the work in the main thread. Measured on
+ * 2 cores (docs/DESIGN.md, "Worker threads"): see the figures there.
+ */
+export const AUTO_MIN_CORES = 4;
+/** An idle worker ends after this long; the next job starts a new one. */
+const IDLE_MS = 30_000;
+
+/** The mode from `BACKUP_WORKER_THREADS` (`auto` when unset); CONFIG for anything else. */
+export function workerThreadsMode(env: NodeJS.ProcessEnv = process.env): WorkerThreadsMode {
+  const value = (env.BACKUP_WORKER_THREADS ?? '').trim().toLowerCase();
+  if (value === '') return 'auto';
+  if (value === 'auto' || value === 'on' || value === 'off') return value;
+  throw new BackupError(ErrorCode.CONFIG, `BACKUP_WORKER_THREADS must be auto, on or off, not ${JSON.stringify(env.BACKUP_WORKER_THREADS)}`);
+}
+
+// The worker sits beside this module with this module's extension: .ts from
+// source, .js from dist/, .mjs beside a bundle (the bench bundle relies on it).
+const OWN_EXTENSION = /\.[cm]?[jt]s$/.exec(new URL(import.meta.url).pathname)?.[0] ?? '.js';
+// biome-ignore lint/style/useTemplate: this exact form is what bundles (the bench's) look for
+const WORKER_URL = new URL('./chunk-worker' + OWN_EXTENSION, import.meta.url);
+
+export interface ChunkWorkerPoolOptions {
+  readonly mode?: WorkerThreadsMode | undefined;
+  /** Cores `auto` decides by; default `os.availableParallelism()`. */
+  readonly cpuCount?: number | undefined;
+}
+
+export class ChunkWorkerPool {
+  /** Whether jobs run in workers (else `jobEncoder`/`jobDecoder` return undefined: work in this thread). */
+  readonly enabled: boolean;
+  readonly #idle: ChunkWorker[] = [];
+  readonly #all = new Set<ChunkWorker>();
+  #closed = false;
+
+  constructor(options: ChunkWorkerPoolOptions = {}) {
+    const mode = options.mode ?? workerThreadsMode();
+    this.enabled = mode === 'on' || (mode === 'auto' && (options.cpuCount ?? availableParallelism()) >= AUTO_MIN_CORES);
+  }
+
+  /** Workers running now (busy or idle). */
+  get size(): number {
+    return this.#all.size;
+  }
+
+  /** An encoder for one backup job on a worker of its own, or undefined when the pool is off or closed. */
+  jobEncoder(split: boolean): JobEncoder | undefined {
+    const worker = this.#lease(split);
+    if (!worker) return undefined;
+    return {
+      encode: (planned, options) => worker.encode(planned, options),
+      commit: () => split && worker.post({ t: 'commit' }),
+      release: () => this.#giveBack(worker),
+    };
+  }
+
+  /** A decoder for one restore job on a worker of its own, or undefined when the pool is off or closed. */
+  jobDecoder(split: boolean): JobDecoder | undefined {
+    const worker = this.#lease(split);
+    if (!worker) return undefined;
+    return {
+      decode: (chunk, input, options, last) => worker.decode(chunk, input, options, last),
+      commit: () => split && worker.post({ t: 'commit' }),
+      release: () => this.#giveBack(worker),
+    };
+  }
+
+  /** Ends every worker; later jobs run in this thread. Running operations fail (the engine aborts them first). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const workers = [...this.#all];
+    this.#all.clear();
+    this.#idle.length = 0;
+    await Promise.all(workers.map((worker) => worker.terminate()));
+  }
+
+  #lease(split: boolean): ChunkWorker | undefined {
+    if (!this.enabled || this.#closed) return undefined;
+    let worker = this.#idle.pop();
+    while (worker?.dead) worker = this.#idle.pop();
+    if (!worker) {
+      const started = new ChunkWorker(() => this.#forget(started));
+      worker = started;
+      this.#all.add(worker);
+    }
+    worker.lease();
+    worker.post({ t: 'job', split });
+    return worker;
+  }
+
+  #giveBack(worker: ChunkWorker): void {
+    if (worker.dead || this.#closed) return;
+    worker.idle(() => {
+      this.#forget(worker);
+      void worker.terminate();
+    });
+    this.#idle.push(worker);
+  }
+
+  #forget(worker: ChunkWorker): void {
+    this.#all.delete(worker);
+    const at = this.#idle.indexOf(worker);
+    if (at >= 0) this.#idle.splice(at, 1);
+  }
+}
+
+interface Operation {
+  onMessage(message: FromWorker): void;
+  fail(error: Error): void;
+}
+
+let nextId = 1;
+
+/** The main thread's side of one worker thread. */
+class ChunkWorker {
+  readonly #worker: Worker;
+  readonly #operations = new Map<number, Operation>();
+  #failure: Error | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(onDead: () => void) {
+    this.#worker = new Worker(WORKER_URL, { name: 'backup-chunk-worker' });
+    this.#worker.on('message', (message: FromWorker) => this.#operations.get(message.id)?.onMessage(message));
+    const die = (error: Error): void => {
+      this.#failure ??= error;
+      clearTimeout(this.#idleTimer);
+      for (const operation of [...this.#operations.values()]) operation.fail(this.#failure);
+      this.#operations.clear();
+      onDead();
+    };
+    this.#worker.on('error', (error) => die(new BackupError(ErrorCode.IO, `a chunk worker thread failed: ${error.message}`, { cause: error })));
+    this.#worker.on('messageerror', (error) => die(new BackupError(ErrorCode.IO, `a chunk worker thread sent an unreadable message`, { cause: error })));
+    this.#worker.on('exit', (code) => die(new BackupError(ErrorCode.IO, `a chunk worker thread exited (code ${code})`)));
+  }
+
+  get dead(): boolean {
+    return this.#failure !== undefined;
+  }
+
+  lease(): void {
+    clearTimeout(this.#idleTimer);
+    this.#worker.ref();
+  }
+
+  /** Lets the process exit while this worker waits, and ends it after a while. */
+  idle(end: () => void): void {
+    this.#worker.unref();
+    this.#idleTimer = setTimeout(end, IDLE_MS);
+    this.#idleTimer.unref();
+  }
+
+  async terminate(): Promise<void> {
+    this.#failure ??= new BackupError(ErrorCode.ABORTED, 'the chunk worker pool was closed');
+    clearTimeout(this.#idleTimer);
+    await this.#worker.terminate();
+  }
+
+  post(message: ToWorker, transfer: ArrayBuffer[] = []): void {
+    if (this.#failure) throw this.#failure;
+    this.#worker.postMessage(message, transfer);
+  }
+
+  encode(planned: PlannedChunk, options: JobEncodeOptions): ChunkEncoding {
+    const id = nextId++;
+    const { signal } = options;
+    let pendingCredit = 0;
+    let settled = false;
+    const output = new Readable({
+      highWaterMark: BATCH_BYTES,
+      read: () => {
+        if (pendingCredit === 0 || settled) return;
+        this.#post({ t: 'credit', id, n: pendingCredit });
+        pendingCredit = 0;
+      },
+    });
+    // Its reader (the provider's write) sees a failure; nobody else must have to listen.
+    output.on('error', () => {});
+    let resolveDone: (result: EncodedChunk) => void = () => {};
+    let rejectDone: (error: Error) => void = () => {};
+    const done = new Promise<EncodedChunk>((resolve, reject) => {
+      resolveDone = resolve;
+      rejectDone = reject;
+    });
+    done.catch(() => {}); // the caller observes it; an upload failure may settle first
+    const finish = (error: Error | undefined, result?: EncodedChunk): void => {
+      if (settled) return;
+      settled = true;
+      this.#operations.delete(id);
+      signal.removeEventListener('abort', onAbort);
+      if (error) {
+        rejectDone(error);
+        output.destroy(error);
+      } else {
+        resolveDone(result as EncodedChunk);
+        output.push(null);
+      }
+    };
+    const stop = (error: unknown): void => {
+      if (settled) return;
+      this.#post({ t: 'stop', id, error: serializeError(error) });
+    };
+    // A cancel answers at once: the worker stops on its own time (it may still be starting),
+    // and whatever it still sends for this operation is dropped.
+    const onAbort = (): void => {
+      stop(signal.reason);
+      finish(abortError(signal, `upload of chunk ${planned.index}`));
+    };
+    // A reader that stops early (an upload that failed or gave up) must stop the worker too.
+    output.on('close', () => {
+      if (settled) return;
+      const early = Object.assign(new Error('the chunk was closed by its reader before its end'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+      stop(early);
+    });
+    this.#operations.set(id, {
+      onMessage: (message) => {
+        switch (message.t) {
+          case 'data':
+            if (output.push(Buffer.from(message.buffer))) this.#post({ t: 'credit', id, n: 1 });
+            else pendingCredit++;
+            return;
+          case 'progress':
+            return options.onRawBytes?.(message.bytes);
+          case 'encoded':
+            return finish(undefined, message.result);
+          case 'error':
+            return finish(deserializeError(message.error));
+        }
+      },
+      fail: (error) => finish(error),
+    });
+    const key = options.encryptionKey;
+    try {
+      this.post({
+        t: 'encode',
+        id,
+        entries: planned.entries.map((entry) => ({ path: entry.file.path, offset: entry.offset, length: entry.length })),
+        root: options.root,
+        compression: options.compression,
+        encryptionKey: key ? new Uint8Array(key) : undefined,
+        last: options.last,
+      });
+    } catch (error) {
+      finish(error as Error);
+    }
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    return { output, done, stop };
+  }
+
+  decode(chunk: ChunkRecord, input: Readable, options: DecodeOptions, last: boolean): Promise<string | undefined> {
+    const id = nextId++;
+    const { signal } = options;
+    let credits = CREDITS;
+    let wake: (() => void) | undefined;
+    let settled = false;
+    let resolve: (fileSha256: string | undefined) => void = () => {};
+    let reject: (error: Error) => void = () => {};
+    const promise = new Promise<string | undefined>((onResolve, onReject) => {
+      resolve = onResolve;
+      reject = onReject;
+    });
+    const finish = (error: Error | undefined, fileSha256?: string): void => {
+      if (settled) return;
+      settled = true;
+      this.#operations.delete(id);
+      signal.removeEventListener('abort', onAbort);
+      wake?.();
+      if (!input.destroyed) input.destroy();
+      if (!error) resolve(fileSha256);
+      else reject(signal.aborted ? abortError(signal, `restore of ${chunk.key}`) : error);
+    };
+    const onAbort = (): void => {
+      if (!settled) this.#post({ t: 'stop', id, error: serializeError(signal.reason) });
+      finish(abortError(signal));
+    };
+    this.#operations.set(id, {
+      onMessage: (message) => {
+        switch (message.t) {
+          case 'credit':
+            credits += message.n;
+            wake?.();
+            return;
+          case 'progress':
+            return options.onBytes?.(message.bytes);
+          case 'decoded':
+            return finish(undefined, message.fileSha256);
+          case 'error':
+            return finish(deserializeError(message.error));
+        }
+      },
+      fail: (error) => finish(error),
+    });
+    const key = options.dataKey;
+    try {
+      this.post({ t: 'decode', id, chunk, codec: options.codec, directory: options.directory, dataKey: key ? new Uint8Array(key) : undefined, last });
+    } catch (error) {
+      finish(error as Error);
+      return promise;
+    }
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    const send = async (buffer: ArrayBuffer): Promise<void> => {
+      while (credits === 0 && !settled) {
+        await new Promise<void>((resolveWake) => (wake = resolveWake));
+        wake = undefined;
+      }
+      if (settled) return;
+      credits--;
+      this.#post({ t: 'input', id, buffer }, [buffer]);
+    };
+    // The download, moved to the worker in batches under its credits.
+    void (async () => {
+      const batcher = new Batcher();
+      try {
+        for await (const bytes of input as AsyncIterable<Buffer>) {
+          if (settled) return;
+          // A download's buffer of its own of 64 KiB or more (e.g. a 256 KiB file read) moves
+          // without a copy: measured, that halved the main thread's CPU on restore.
+          const whole = wholeArrayBuffer(bytes, 64 * 1024);
+          if (whole) {
+            const rest = batcher.flush();
+            if (rest) await send(rest);
+            await send(whole);
+            continue;
+          }
+          for (const full of batcher.add(bytes)) await send(full);
+        }
+        const rest = batcher.flush();
+        if (rest) await send(rest);
+        if (!settled) this.#post({ t: 'input-end', id });
+      } catch (error) {
+        if (!settled) this.#post({ t: 'input-error', id, error: serializeError(error) });
+      }
+    })();
+    return promise;
+  }
+
+  /** Posts unless the worker is gone (its operations have then failed already). */
+  #post(message: ToWorker, transfer?: ArrayBuffer[]): void {
+    if (!this.#failure) this.#worker.postMessage(message, transfer ?? []);
+  }
+}

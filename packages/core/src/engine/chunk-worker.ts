@@ -1,0 +1,220 @@
+/**
+ * A chunk worker thread (started by chunk-worker-pool.ts): does a pipeline's
+ * per-byte work off the main thread. Backup: reads the files, tars,
+ * compresses, encrypts and hashes them (`encodeChunk`) and posts the stored
+ * bytes in batches of a MiB. Restore: takes the stored bytes in batches,
+ * verifies, decrypts, decompresses, extracts and verifies the files
+ * (`decodeChunk`). A split file's running hash lives here, between the chunks
+ * of the job the worker is leased for. Both directions are flow-controlled by
+ * credits (`CREDITS` batches in flight), so memory stays bounded.
+ *
+ * Anything thrown here that escapes an operation is a crash the pool turns
+ * into a BackupError on the operations of this worker (never the process's).
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { parentPort } from 'node:worker_threads';
+import { encodeChunk } from './chunk-encoder.ts';
+import type { PlannedChunk } from './chunk-plan.ts';
+import { BATCH_BYTES, Batcher, CREDITS, deserializeError, serializeError, type FromWorker, type ToWorker, wholeArrayBuffer } from './chunk-worker-protocol.ts';
+import { decodeChunk } from './chunk-decoder.ts';
+
+interface Operation {
+  credit?(n: number): void;
+  input?(buffer: ArrayBuffer): void;
+  inputEnd?(): void;
+  inputError?(error: Error): void;
+  stop(error: Error): void;
+}
+
+const port = parentPort;
+if (!port) throw new Error('chunk-worker.ts runs in a worker thread (see chunk-worker-pool.ts)');
+const operations = new Map<number, Operation>();
+/** The split file's hash up to the last committed chunk, and the running attempt's. */
+let committed: Hash | undefined;
+let attempt: Hash | undefined;
+
+function post(message: FromWorker, transfer?: ArrayBuffer[]): void {
+  port?.postMessage(message, transfer ?? []);
+}
+
+/** Reports file bytes about once per MiB. */
+function progressReporter(id: number): { add(bytes: number): void; flush(): void } {
+  let pending = 0;
+  const flush = (): void => {
+    if (pending === 0) return;
+    post({ t: 'progress', id, bytes: pending });
+    pending = 0;
+  };
+  return {
+    add(bytes) {
+      pending += bytes;
+      if (pending >= BATCH_BYTES) flush();
+    },
+    flush,
+  };
+}
+
+function encode(message: Extract<ToWorker, { t: 'encode' }>): void {
+  const { id } = message;
+  attempt = committed?.copy();
+  const local = new AbortController();
+  const progress = progressReporter(id);
+  const key = message.encryptionKey;
+  const planned: PlannedChunk = {
+    index: 0,
+    entries: message.entries.map((entry) => ({ file: { path: entry.path, size: entry.length, shard: '' }, offset: entry.offset, length: entry.length })),
+    rawSize: message.entries.reduce((sum, entry) => sum + entry.length, 0),
+  };
+  const encoding = encodeChunk(planned, {
+    root: message.root,
+    compression: message.compression,
+    signal: local.signal,
+    encryptionKey: key ? Buffer.from(key.buffer, key.byteOffset, key.byteLength) : undefined,
+    wholeFile: attempt && { hash: attempt, last: message.last },
+    onRawBytes: progress.add,
+  });
+  let credits = CREDITS;
+  let wake: (() => void) | undefined;
+  let stopped: Error | undefined;
+  operations.set(id, {
+    credit(n) {
+      credits += n;
+      wake?.();
+    },
+    stop(error) {
+      stopped ??= error;
+      local.abort(error);
+      encoding.stop(error);
+      wake?.();
+    },
+  });
+  const send = async (buffer: ArrayBuffer): Promise<void> => {
+    while (credits === 0) {
+      if (stopped) throw stopped;
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+    }
+    if (stopped) throw stopped;
+    credits--;
+    progress.flush();
+    post({ t: 'data', id, buffer }, [buffer]);
+  };
+  void (async () => {
+    const batcher = new Batcher();
+    try {
+      for await (const bytes of encoding.output as AsyncIterable<Buffer>) {
+        // A full codec output (1 MiB, a buffer of its own) moves without a copy; smaller
+        // pieces (file reads of `none`, tar headers) are batched: fewer messages for the main thread.
+        const whole = wholeArrayBuffer(bytes, BATCH_BYTES);
+        if (whole) {
+          const rest = batcher.flush();
+          if (rest) await send(rest);
+          await send(whole);
+          continue;
+        }
+        for (const full of batcher.add(bytes)) await send(full);
+      }
+      const rest = batcher.flush();
+      if (rest) await send(rest);
+      const result = await encoding.done;
+      progress.flush();
+      post({ t: 'encoded', id, result });
+    } catch (error) {
+      encoding.stop(error);
+      // The encoder's own failure (a file that could not be read) tells more than the stream it broke.
+      const reason = await encoding.done.then(
+        () => error,
+        (failure: unknown) => failure,
+      );
+      post({ t: 'error', id, error: serializeError(stopped ?? reason) });
+    } finally {
+      operations.delete(id);
+    }
+  })();
+}
+
+function decode(message: Extract<ToWorker, { t: 'decode' }>): void {
+  const { id } = message;
+  attempt = committed?.copy();
+  const hash = attempt;
+  const local = new AbortController();
+  const progress = progressReporter(id);
+  let pendingCredit = 0;
+  const input = new Readable({
+    highWaterMark: BATCH_BYTES,
+    read() {
+      if (pendingCredit === 0) return;
+      post({ t: 'credit', id, n: pendingCredit });
+      pendingCredit = 0;
+    },
+  });
+  input.on('error', () => {}); // decodeChunk reports it
+  operations.set(id, {
+    input(buffer) {
+      if (input.destroyed) return;
+      if (input.push(Buffer.from(buffer))) post({ t: 'credit', id, n: 1 });
+      else pendingCredit++;
+    },
+    inputEnd() {
+      if (!input.destroyed) input.push(null);
+    },
+    inputError(error) {
+      input.destroy(error);
+    },
+    stop(error) {
+      local.abort(error);
+      input.destroy(error);
+    },
+  });
+  const key = message.dataKey;
+  void (async () => {
+    try {
+      await decodeChunk(
+        message.chunk,
+        input,
+        {
+          codec: message.codec,
+          directory: message.directory,
+          signal: local.signal,
+          onBytes: progress.add,
+          dataKey: key ? Buffer.from(key.buffer, key.byteOffset, key.byteLength) : undefined,
+        },
+        hash,
+      );
+      progress.flush();
+      post({ t: 'decoded', id, fileSha256: message.last && hash ? hash.copy().digest('hex') : undefined });
+    } catch (error) {
+      input.destroy();
+      post({ t: 'error', id, error: serializeError(error) });
+    } finally {
+      operations.delete(id);
+    }
+  })();
+}
+
+port.on('message', (message: ToWorker) => {
+  switch (message.t) {
+    case 'job':
+      committed = message.split ? createHash('sha256') : undefined;
+      attempt = undefined;
+      return;
+    case 'commit':
+      committed = attempt;
+      return;
+    case 'encode':
+      return encode(message);
+    case 'decode':
+      return decode(message);
+    case 'credit':
+      return operations.get(message.id)?.credit?.(message.n);
+    case 'input':
+      return operations.get(message.id)?.input?.(message.buffer);
+    case 'input-end':
+      return operations.get(message.id)?.inputEnd?.();
+    case 'input-error':
+      return operations.get(message.id)?.inputError?.(deserializeError(message.error));
+    case 'stop':
+      return operations.get(message.id)?.stop(deserializeError(message.error));
+  }
+});

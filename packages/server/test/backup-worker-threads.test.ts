@@ -1,0 +1,56 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { afterEach, expect, test } from 'vitest';
+import { startTestServer, type TestServer } from './helpers.ts';
+
+const servers: TestServer[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0).reverse()) await server.stop();
+});
+
+async function finished(server: TestServer, path: string): Promise<Record<string, unknown>> {
+  for (;;) {
+    const answer = await server.call('GET', path);
+    if (['SUCCESS', 'FAILED', 'CANCELED'].includes(answer.body?.status)) return answer.body;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Threads of this process named like the pool's workers (Linux truncates names to 15 bytes). */
+function chunkWorkerThreads(): number {
+  let count = 0;
+  for (const task of readdirSync('/proc/self/task')) {
+    try {
+      if (readFileSync(`/proc/self/task/${task}/comm`, 'utf8').startsWith('backup-chunk')) count++;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return count;
+}
+
+test('BACKUP_WORKER_THREADS=on: backup and restore run in worker threads, which end with the server', { timeout: 120_000 }, async () => {
+  expect(chunkWorkerThreads()).toBe(0);
+  const server = await startTestServer({ BACKUP_WORKER_THREADS: 'on' });
+  servers.push(server);
+  expect((await server.call('POST', '/schema', { class: 'Doc', properties: [{ name: 'text', dataType: ['text'] }] })).status).toBe(200);
+  for (let i = 0; i < 20; i++) {
+    expect((await server.call('POST', '/objects', { class: 'Doc', properties: { text: `document ${i} ${'x'.repeat(2000)}` } })).status).toBe(200);
+  }
+  expect(chunkWorkerThreads()).toBe(0); // started when a backup needs them, not before
+  expect((await server.call('POST', '/backups/filesystem', { id: 'threads', config: { CompressionLevel: 'ZstdDefaultCompression' } })).status).toBe(200);
+  expect(await finished(server, '/backups/filesystem/threads')).toMatchObject({ status: 'SUCCESS' });
+  expect(chunkWorkerThreads()).toBeGreaterThan(0);
+
+  expect((await server.call('DELETE', '/schema/Doc')).status).toBe(200);
+  expect((await server.call('POST', '/backups/filesystem/threads/restore', {})).status).toBe(200);
+  expect(await finished(server, '/backups/filesystem/threads/restore')).toMatchObject({ status: 'SUCCESS' });
+  const objects = await server.call('GET', '/objects?class=Doc&limit=100');
+  expect(objects.body.objects).toHaveLength(20);
+
+  await servers.pop()?.stop();
+  expect(chunkWorkerThreads()).toBe(0);
+});
+
+test('a malformed BACKUP_WORKER_THREADS stops the start naming it', async () => {
+  await expect(startTestServer({ BACKUP_WORKER_THREADS: 'sometimes' })).rejects.toThrow(/BACKUP_WORKER_THREADS/);
+});
