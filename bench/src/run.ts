@@ -128,18 +128,7 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
 
     const result: Omit<BenchResult, 'targets'> = {
       schemaVersion: RESULT_SCHEMA_VERSION,
-      startedAt: startedAt.toISOString(),
-      finishedAt: finishedAt.toISOString(),
-      durationSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
-      options: resultOptions(options),
-      method: METHOD,
-      machine,
-      versions: versions(tools),
-      dataset: { ...dataset, diskBytes: datasetBytes },
-      parallelism: levels,
-      backup: speed.comparisons,
-      restore,
-      mainThread: mainThreadShares(speed.comparisons, restore),
+      ...speedFigures({ startedAt, finishedAt, options, machine, tools, dataset, datasetBytes, levels, speed, restore }),
       scaling: scalingFigures(memorySizes, levels[0]!),
       memory: {
         compressionLevel: 'DefaultCompression',
@@ -198,18 +187,7 @@ export async function runSpeedBench(options: BenchOptions, log: (line: string) =
     const result: Omit<SpeedResult, 'targets'> = {
       schemaVersion: RESULT_SCHEMA_VERSION,
       speedOnly: true,
-      startedAt: startedAt.toISOString(),
-      finishedAt: finishedAt.toISOString(),
-      durationSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
-      options: resultOptions(options),
-      method: METHOD,
-      machine,
-      versions: versions(tools),
-      dataset: { ...dataset, diskBytes: datasetBytes },
-      parallelism: levels,
-      backup: speed.comparisons,
-      restore,
-      mainThread: mainThreadShares(speed.comparisons, restore),
+      ...speedFigures({ startedAt, finishedAt, options, machine, tools, dataset, datasetBytes, levels, speed, restore }),
     };
     return { ...result, targets: speedChecks(result) };
   } finally {
@@ -273,6 +251,36 @@ async function measureSpeed(options: BenchOptions, context: SpeedContext) {
   await fsp.rm(path.join(backupPath, speed.restoreSource.backupId), { recursive: true, force: true });
   if (speed.restoreSource.archivePath) await fsp.rm(speed.restoreSource.archivePath, { force: true });
   return { speed, restore };
+}
+
+/** What a full run and a speed-only run report alike: when, where, on what, and the speed comparisons. */
+function speedFigures(run: {
+  readonly startedAt: Date;
+  readonly finishedAt: Date;
+  readonly options: BenchOptions;
+  readonly machine: ReturnType<typeof machineInfo>;
+  readonly tools: ReturnType<typeof detectTools>;
+  readonly dataset: Awaited<ReturnType<typeof generateDataset>>;
+  readonly datasetBytes: number;
+  readonly levels: readonly ParallelismLevel[];
+  readonly speed: Awaited<ReturnType<typeof measureSpeed>>['speed'];
+  readonly restore: Awaited<ReturnType<typeof measureSpeed>>['restore'];
+}) {
+  const { startedAt, finishedAt, speed, restore } = run;
+  return {
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
+    options: resultOptions(run.options),
+    method: METHOD,
+    machine: run.machine,
+    versions: versions(run.tools),
+    dataset: { ...run.dataset, diskBytes: run.datasetBytes },
+    parallelism: [...run.levels],
+    backup: speed.comparisons,
+    restore,
+    mainThread: mainThreadShares(speed.comparisons, restore),
+  };
 }
 
 function resultOptions(options: BenchOptions): BenchResult['options'] {

@@ -139,3 +139,32 @@ export class Batcher {
     return rest;
   }
 }
+
+/**
+ * Sends every byte of `input` through `send` as transferable ArrayBuffers:
+ * a buffer that owns its ArrayBuffer and holds at least `wholeBytes` moves as
+ * it is (no copy); smaller pieces and slices are gathered into batches of
+ * {@link BATCH_BYTES}. Order is kept. Both directions use it: the worker's
+ * encoded output and the main thread's download.
+ */
+export async function sendInBatches(
+  input: AsyncIterable<Uint8Array>,
+  wholeBytes: number,
+  send: (buffer: ArrayBuffer) => Promise<void>,
+  stopped: () => boolean = () => false,
+): Promise<void> {
+  const batcher = new Batcher();
+  for await (const bytes of input) {
+    if (stopped()) return;
+    const whole = wholeArrayBuffer(bytes, wholeBytes);
+    if (whole) {
+      const rest = batcher.flush();
+      if (rest) await send(rest);
+      await send(whole);
+      continue;
+    }
+    for (const full of batcher.add(bytes)) await send(full);
+  }
+  const rest = batcher.flush();
+  if (rest) await send(rest);
+}

@@ -16,7 +16,7 @@ import { Readable } from 'node:stream';
 import { parentPort } from 'node:worker_threads';
 import { encodeChunk } from './chunk-encoder.ts';
 import type { PlannedChunk } from './chunk-plan.ts';
-import { BATCH_BYTES, Batcher, CREDITS, deserializeError, serializeError, type FromWorker, type ToWorker, wholeArrayBuffer } from './chunk-worker-protocol.ts';
+import { BATCH_BYTES, CREDITS, deserializeError, sendInBatches, serializeError, type FromWorker, type ToWorker } from './chunk-worker-protocol.ts';
 import { decodeChunk } from './chunk-decoder.ts';
 
 interface Operation {
@@ -101,22 +101,10 @@ function encode(message: Extract<ToWorker, { t: 'encode' }>): void {
     post({ t: 'data', id, buffer }, [buffer]);
   };
   void (async () => {
-    const batcher = new Batcher();
     try {
-      for await (const bytes of encoding.output as AsyncIterable<Buffer>) {
-        // A full codec output (1 MiB, a buffer of its own) moves without a copy; smaller
-        // pieces (file reads of `none`, tar headers) are batched: fewer messages for the main thread.
-        const whole = wholeArrayBuffer(bytes, BATCH_BYTES);
-        if (whole) {
-          const rest = batcher.flush();
-          if (rest) await send(rest);
-          await send(whole);
-          continue;
-        }
-        for (const full of batcher.add(bytes)) await send(full);
-      }
-      const rest = batcher.flush();
-      if (rest) await send(rest);
+      // A full codec output (1 MiB, a buffer of its own) moves without a copy; smaller
+      // pieces (file reads of `none`, tar headers) are batched: fewer messages for the main thread.
+      await sendInBatches(encoding.output as AsyncIterable<Buffer>, BATCH_BYTES, send);
       const result = await encoding.done;
       progress.flush();
       post({ t: 'encoded', id, result });

@@ -86,22 +86,15 @@ export async function restoreStatus(
 
 function backupReport(operation: Operation): BackupStatusReport {
   return {
-    id: operation.id,
-    backend: operation.backend,
-    path: operation.path,
-    status: operation.status,
-    error: operation.error,
-    classes: [...operation.classes],
-    startedAt: operation.startedAt,
-    completedAt: operation.completedAt,
+    ...restoreReport(operation),
     sizeBytes: operation.sizeBytes,
     skipped: operation.skipped,
     ...(operation.incrementalBaseBackupId ? { incrementalBaseBackupId: operation.incrementalBaseBackupId } : {}),
     ...(operation.storedBytes ? { bytesUploaded: operation.storedBytes.uploaded, bytesReused: operation.storedBytes.reused } : {}),
-    progress: operation.progress(),
   };
 }
 
+/** What a running backup and restore report alike (a backup adds its sizes). */
 function restoreReport(operation: Operation): RestoreStatusReport {
   return {
     id: operation.id,
