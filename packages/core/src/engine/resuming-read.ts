@@ -24,8 +24,6 @@ export interface ResumingReadOptions {
   readonly signal?: AbortSignal | undefined;
   /** Delays between resumptions, and how many in a row may bring nothing. */
   readonly retry: RetryPolicy;
-  /** Told of each resumption: the offset it reads from, and the error that broke the previous read. */
-  readonly onResume?: ((offset: number, error: unknown) => void) | undefined;
 }
 
 /**
@@ -63,7 +61,6 @@ async function* resume(provider: BackupProvider, key: string, first: Readable, o
         if (!resumable || !isTransient(error) || offset === 0) throw error;
         fruitless = offset > before ? 1 : fruitless + 1;
         if (fruitless >= retry.attempts) throw error;
-        options.onResume?.(offset, error);
         try {
           await sleep(retryDelay(retry, fruitless), undefined, signal ? { signal } : undefined);
         } catch {
