@@ -36,6 +36,10 @@ export const ErrorCode = {
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+// Marks a BackupError of any copy of this package: a provider bundled with its
+// own copy (a bench bundle's worker), or two versions in one node_modules.
+const BRAND = Symbol.for('@backup/core BackupError');
+
 /** The one error class of the project. `cause` carries the SDK or system error it wraps. */
 export class BackupError extends Error {
   override readonly name = 'BackupError';
@@ -46,9 +50,14 @@ export class BackupError extends Error {
     this.code = code;
   }
 
-  /** True when `error` is a BackupError, and (if given) carries `code`. */
+  get [BRAND](): true {
+    return true;
+  }
+
+  /** True when `error` is a BackupError (of this or another copy of the package), and (if given) carries `code`. */
   static is(error: unknown, code?: ErrorCode): error is BackupError {
-    return error instanceof BackupError && (code === undefined || error.code === code);
+    const branded = error instanceof BackupError || (typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[BRAND] === true);
+    return branded && (code === undefined || (error as BackupError).code === code);
   }
 }
 

@@ -129,5 +129,6 @@ export type { ApiRequest, ApiResponse, RouteRequest, RouteHandler } from './http
 export { providersFromEnv } from './config/providers-from-env.ts';
 export type { ProvidersFromEnvOptions } from './config/providers-from-env.ts';
 export { ProviderRegistry, backendName } from './config/provider-registry.ts';
+export { providerOrigin, setProviderOrigin, type ProviderOrigin } from './config/provider-origin.ts';
 export type { ProvidersInput } from './config/provider-registry.ts';
 export { candidatePackages } from './config/module-resolution.ts';

@@ -195,4 +195,15 @@ export interface ProviderModule {
   readonly name: string;
   /** Builds a provider from environment variables; a missing required one rejects with CONFIG, naming it. */
   fromEnv(env: NodeJS.ProcessEnv): BackupProvider;
+  /**
+   * Optional: the URL of a module exporting this `backupModule` that a worker
+   * thread can import (usually `import.meta.url` of the file declaring it).
+   * With it, the engine's worker threads (`BACKUP_WORKER_THREADS`) build
+   * their own provider with `fromEnv` from the same environment, and write
+   * and read stored bytes themselves: no stored byte crosses the main thread.
+   * Declaring it promises that `fromEnv` alone builds a provider that reaches
+   * the same storage as the main thread's (no state set up after `fromEnv`),
+   * and that two such instances may work at once.
+   */
+  readonly workerEntry?: string | undefined;
 }

@@ -16,4 +16,6 @@ import { azureOptionsFromEnv } from './options.ts';
 export const backupModule: ProviderModule = {
   name: 'azure',
   fromEnv: (env) => new AzureProvider(azureOptionsFromEnv(env)),
+  // Worker threads build their own instance from the same environment (see ProviderModule.workerEntry).
+  workerEntry: import.meta.url,
 };

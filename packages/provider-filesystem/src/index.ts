@@ -9,4 +9,6 @@ import { filesystemOptionsFromEnv } from './options.ts';
 export const backupModule: ProviderModule = {
   name: 'filesystem',
   fromEnv: (env) => new FilesystemProvider(filesystemOptionsFromEnv(env)),
+  // Worker threads build their own instance from the same environment (see ProviderModule.workerEntry).
+  workerEntry: import.meta.url,
 };

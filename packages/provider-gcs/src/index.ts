@@ -11,4 +11,6 @@ import { gcsOptionsFromEnv } from './options.ts';
 export const backupModule: ProviderModule = {
   name: 'gcs',
   fromEnv: (env) => new GcsProvider(gcsOptionsFromEnv(env)),
+  // Worker threads build their own instance from the same environment (see ProviderModule.workerEntry).
+  workerEntry: import.meta.url,
 };

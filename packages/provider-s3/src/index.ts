@@ -18,4 +18,6 @@ import { S3Provider } from './s3-provider.ts';
 export const backupModule: ProviderModule = {
   name: 's3',
   fromEnv: (env) => new S3Provider(s3OptionsFromEnv(env)),
+  // Worker threads build their own instance from the same environment (see ProviderModule.workerEntry).
+  workerEntry: import.meta.url,
 };

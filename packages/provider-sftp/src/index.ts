@@ -9,4 +9,6 @@ import { SftpProvider } from './sftp-provider.ts';
 export const backupModule: ProviderModule = {
   name: 'sftp',
   fromEnv: (env) => new SftpProvider(sftpOptionsFromEnv(env)),
+  // Worker threads build their own instance from the same environment (see ProviderModule.workerEntry).
+  workerEntry: import.meta.url,
 };

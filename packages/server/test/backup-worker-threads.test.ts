@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterEach, expect, test } from 'vitest';
 import { startTestServer, type TestServer } from './helpers.ts';
 
@@ -49,6 +50,33 @@ test('BACKUP_WORKER_THREADS=on: backup and restore run in worker threads, which 
 
   await servers.pop()?.stop();
   expect(chunkWorkerThreads()).toBe(0);
+});
+
+test('a provider module with workerEntry: chunk bytes are written and read by the workers, never by the main thread', { timeout: 120_000 }, async () => {
+  // The fixture's main-thread instance refuses every chunk object; the instance a worker builds does not.
+  const workerOnlyChunks = fileURLToPath(new URL('../../core/test/fixtures/worker-only-chunks.ts', import.meta.url));
+  const server = await startTestServer({ BACKUP_WORKER_THREADS: 'on', ENABLE_MODULES: workerOnlyChunks });
+  servers.push(server);
+  expect((await server.call('POST', '/schema', { class: 'Doc', properties: [{ name: 'text', dataType: ['text'] }] })).status).toBe(200);
+  for (let i = 0; i < 20; i++) {
+    expect((await server.call('POST', '/objects', { class: 'Doc', properties: { text: `document ${i} ${'y'.repeat(3000)}` } })).status).toBe(200);
+  }
+  expect((await server.call('POST', '/backups/filesystem', { id: 'own-providers' })).status).toBe(200);
+  expect(await finished(server, '/backups/filesystem/own-providers')).toMatchObject({ status: 'SUCCESS' });
+  expect((await server.call('DELETE', '/schema/Doc')).status).toBe(200);
+  expect((await server.call('POST', '/backups/filesystem/own-providers/restore', {})).status).toBe(200);
+  expect(await finished(server, '/backups/filesystem/own-providers/restore')).toMatchObject({ status: 'SUCCESS' });
+  const objects = await server.call('GET', '/objects?class=Doc&limit=100');
+  expect(objects.body.objects).toHaveLength(20);
+
+  // The same server with workers off must fail the chunk writes: the fixture does refuse them.
+  await servers.pop()?.stop();
+  const inThread = await startTestServer({ BACKUP_WORKER_THREADS: 'off', ENABLE_MODULES: workerOnlyChunks });
+  servers.push(inThread);
+  expect((await inThread.call('POST', '/schema', { class: 'Doc', properties: [{ name: 'text', dataType: ['text'] }] })).status).toBe(200);
+  expect((await inThread.call('POST', '/objects', { class: 'Doc', properties: { text: 'one' } })).status).toBe(200);
+  expect((await inThread.call('POST', '/backups/filesystem', { id: 'in-thread' })).status).toBe(200);
+  expect(await finished(inThread, '/backups/filesystem/in-thread')).toMatchObject({ status: 'FAILED' });
 });
 
 test('a malformed BACKUP_WORKER_THREADS stops the start naming it', async () => {

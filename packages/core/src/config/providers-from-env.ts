@@ -1,6 +1,7 @@
 import { BackupError, ErrorCode } from '../errors.ts';
 import type { ProviderModule } from '../provider.ts';
 import { candidatePackages, parseModuleList } from './module-resolution.ts';
+import { setProviderOrigin } from './provider-origin.ts';
 import { ProviderRegistry } from './provider-registry.ts';
 
 export interface ProvidersFromEnvOptions {
@@ -31,6 +32,7 @@ export async function providersFromEnv(env: NodeJS.ProcessEnv = process.env, opt
     const module = options.modules?.[entry] ?? (await loadModule(entry, importModule));
     if (module === undefined) continue;
     const provider = module.fromEnv(env);
+    if (module.workerEntry !== undefined) setProviderOrigin(provider, module.workerEntry, env);
     registry.add(provider, module.name);
   }
   return registry;

@@ -9,6 +9,8 @@ import type { Readable } from 'node:stream';
 import { BackupError, ErrorCode, abortError, isAbortLike } from '../errors.ts';
 import type { Codec } from '../format/compression-spec.ts';
 import type { ChunkRecord } from '../format/descriptors.ts';
+import type { Location } from '../provider.ts';
+import type { RetryPolicy } from './retry.ts';
 import { createChunkDecryptor } from './chunk-cipher.ts';
 import { createDecompressor } from './compression.ts';
 import { DigestStream } from './digest-stream.ts';
@@ -21,8 +23,21 @@ import { extractTar } from './safe-extract.ts';
  */
 export interface JobDecoder {
   decode(chunk: ChunkRecord, input: Readable, options: DecodeOptions, last: boolean): Promise<string | undefined>;
+  /**
+   * Present when the decoder has a provider of its own (a worker thread built
+   * it, see `ProviderModule.workerEntry`): downloads the chunk itself
+   * (`fetchChunk`) and decodes it, so its bytes never come to the caller.
+   */
+  fetch?(chunk: ChunkRecord, source: ChunkSource, options: DecodeOptions, last: boolean): Promise<string | undefined>;
   commit(): void;
   release(): void;
+}
+
+/** Where a chunk is read from. */
+export interface ChunkSource {
+  readonly location: Location;
+  /** Delays of the resumed reads (see resuming-read.ts). */
+  readonly retry: RetryPolicy;
 }
 
 export interface DecodeOptions {

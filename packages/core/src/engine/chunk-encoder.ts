@@ -16,6 +16,7 @@ import { createChunkEncryptor } from './chunk-cipher.ts';
 import { createCompressor } from './compression.ts';
 import type { CompressionSpec } from '../format/compression-spec.ts';
 import type { ChunkEntryRecord } from '../format/descriptors.ts';
+import type { Location, WriteResult } from '../provider.ts';
 import { DigestStream } from './digest-stream.ts';
 
 export interface EncodeOptions {
@@ -62,9 +63,29 @@ export interface ChunkEncoding {
  */
 export interface JobEncoder {
   encode(planned: PlannedChunk, options: JobEncodeOptions): ChunkEncoding;
+  /**
+   * Present when the encoder has a provider of its own (a worker thread built
+   * it, see `ProviderModule.workerEntry`): encodes and writes the chunk in one
+   * step, so its bytes never come to the caller. Fails as `storeEncoding` does.
+   */
+  store?(planned: PlannedChunk, options: JobEncodeOptions, target: ChunkTarget): Promise<StoredChunk>;
   commit(): void;
   /** The job is over (done or failed): frees what it holds. */
   release(): void;
+}
+
+/** Where a chunk goes. */
+export interface ChunkTarget {
+  readonly key: string;
+  readonly location: Location;
+  /** Raw bytes in the chunk (the provider's `sizeHint`). */
+  readonly sizeHint: number;
+}
+
+/** A chunk encoded and written: what the encoder saw and what the provider stored. */
+export interface StoredChunk {
+  readonly chunk: EncodedChunk;
+  readonly stored: WriteResult;
 }
 
 export interface JobEncodeOptions extends Omit<EncodeOptions, 'wholeFile'> {

@@ -1,9 +1,12 @@
 /**
  * Worker threads for the per-byte work of backups and restores (issue #14):
  * each pipeline's job leases one worker (chunk-worker.ts) for all its
- * chunks, so a split file's running hash stays in that worker. The main
- * thread only moves batches of stored bytes between the worker and the
- * provider (providers are user objects and stay on the main thread).
+ * chunks, so a split file's running hash stays in that worker. A provider
+ * with an origin (`providerOrigin`: built by `providersFromEnv` from a module
+ * that declares `workerEntry`) is built again in each worker, which then
+ * writes and reads the stored bytes itself: the main thread only
+ * orchestrates. Any other provider is a user object that stays on the main
+ * thread, which then moves batches of stored bytes between it and the worker.
  *
  * Workers start lazily, one per pipeline running at once, are reused, stop
  * holding the process open while idle, end after {@link IDLE_MS} idle, and
@@ -14,11 +17,23 @@ import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { BackupError, ErrorCode, abortError } from '../errors.ts';
-import type { ChunkEncoding, EncodedChunk, JobEncodeOptions, JobEncoder } from './chunk-encoder.ts';
+import { providerOrigin } from '../config/provider-origin.ts';
+import type { BackupProvider } from '../provider.ts';
+import type { ChunkEncoding, ChunkTarget, EncodedChunk, JobEncodeOptions, JobEncoder, StoredChunk } from './chunk-encoder.ts';
 import type { PlannedChunk } from './chunk-plan.ts';
-import { BATCH_BYTES, CREDITS, deserializeError, sendInBatches, serializeError, type FromWorker, type ToWorker } from './chunk-worker-protocol.ts';
+import {
+  BATCH_BYTES,
+  CREDITS,
+  deserializeError,
+  sendInBatches,
+  serializeError,
+  type FromWorker,
+  type ToWorker,
+  type WireEntry,
+  type WireProvider,
+} from './chunk-worker-protocol.ts';
 import type { ChunkRecord } from '../format/descriptors.ts';
-import type { DecodeOptions, JobDecoder } from './chunk-decoder.ts';
+import type { ChunkSource, DecodeOptions, JobDecoder } from './chunk-decoder.ts';
 
 /** `on`: always workers; `off`: always this thread; `auto`: workers on machines of {@link AUTO_MIN_CORES} cores or more. */
 export type WorkerThreadsMode = 'auto' | 'on' | 'off';
@@ -30,6 +45,8 @@ export type WorkerThreadsMode = 'auto' | 'on' | 'off';
 export const AUTO_MIN_CORES = 4;
 /** An idle worker ends after this long; the next job starts a new one. */
 const IDLE_MS = 30_000;
+/** How long a closing worker may take to close its providers before it is stopped. */
+const CLOSE_MS = 5_000;
 
 /** The mode from `BACKUP_WORKER_THREADS` (`auto` when unset); CONFIG for anything else. */
 export function workerThreadsMode(env: NodeJS.ProcessEnv = process.env): WorkerThreadsMode {
@@ -44,6 +61,10 @@ export function workerThreadsMode(env: NodeJS.ProcessEnv = process.env): WorkerT
 const OWN_EXTENSION = /\.[cm]?[jt]s$/.exec(new URL(import.meta.url).pathname)?.[0] ?? '.js';
 // biome-ignore lint/style/useTemplate: this exact form is what bundles (the bench's) look for
 const WORKER_URL = new URL('./chunk-worker' + OWN_EXTENSION, import.meta.url);
+// From TypeScript sources, the worker resolves `@backup/*` packages (a provider's
+// imports) to their sources too, as the workspace's processes do.
+const SOURCE_CONDITION = '--conditions=@backup/source';
+const WORKER_EXEC_ARGV = OWN_EXTENSION === '.ts' && !process.execArgv.includes(SOURCE_CONDITION) ? [...process.execArgv, SOURCE_CONDITION] : process.execArgv;
 
 export interface ChunkWorkerPoolOptions {
   readonly mode?: WorkerThreadsMode | undefined;
@@ -56,6 +77,7 @@ export class ChunkWorkerPool {
   readonly enabled: boolean;
   readonly #idle: ChunkWorker[] = [];
   readonly #all = new Set<ChunkWorker>();
+  readonly #wires = new Map<BackupProvider, WireProvider>();
   #closed = false;
 
   constructor(options: ChunkWorkerPoolOptions = {}) {
@@ -68,26 +90,52 @@ export class ChunkWorkerPool {
     return this.#all.size;
   }
 
-  /** An encoder for one backup job on a worker of its own, or undefined when the pool is off or closed. */
-  jobEncoder(split: boolean): JobEncoder | undefined {
+  /**
+   * An encoder for one backup job on a worker of its own, or undefined when
+   * the pool is off or closed. With a `provider` the worker can build, the
+   * encoder also `store`s: the worker writes the chunk itself.
+   */
+  jobEncoder(split: boolean, provider?: BackupProvider): JobEncoder | undefined {
     const worker = this.#lease(split);
     if (!worker) return undefined;
-    return {
+    const encoder: JobEncoder = {
       encode: (planned, options) => worker.encode(planned, options),
       commit: () => split && worker.post({ t: 'commit' }),
       release: () => this.#giveBack(worker),
     };
+    const wire = provider && this.#wire(provider);
+    if (wire) encoder.store = (planned, options, target) => worker.store(planned, options, target, wire);
+    return encoder;
   }
 
-  /** A decoder for one restore job on a worker of its own, or undefined when the pool is off or closed. */
-  jobDecoder(split: boolean): JobDecoder | undefined {
+  /**
+   * A decoder for one restore job on a worker of its own, or undefined when
+   * the pool is off or closed. With a `provider` the worker can build, the
+   * decoder also `fetch`es: the worker reads the chunk itself.
+   */
+  jobDecoder(split: boolean, provider?: BackupProvider): JobDecoder | undefined {
     const worker = this.#lease(split);
     if (!worker) return undefined;
-    return {
+    const decoder: JobDecoder = {
       decode: (chunk, input, options, last) => worker.decode(chunk, input, options, last),
       commit: () => split && worker.post({ t: 'commit' }),
       release: () => this.#giveBack(worker),
     };
+    const wire = provider && this.#wire(provider);
+    if (wire) decoder.fetch = (chunk, source, options, last) => worker.fetch(chunk, source, options, last, wire);
+    return decoder;
+  }
+
+  /** How a worker builds its own `provider`, or undefined when it cannot (no origin). */
+  #wire(provider: BackupProvider): WireProvider | undefined {
+    let wire = this.#wires.get(provider);
+    if (wire === undefined) {
+      const origin = providerOrigin(provider);
+      if (origin === undefined) return undefined;
+      wire = { id: this.#wires.size + 1, entry: origin.entry, env: origin.env };
+      this.#wires.set(provider, wire);
+    }
+    return wire;
   }
 
   /** Ends every worker; later jobs run in this thread. Running operations fail (the engine aborts them first). */
@@ -144,7 +192,7 @@ class ChunkWorker {
   #idleTimer: NodeJS.Timeout | undefined;
 
   constructor(onDead: () => void) {
-    this.#worker = new Worker(WORKER_URL, { name: 'backup-chunk-worker' });
+    this.#worker = new Worker(WORKER_URL, { name: 'backup-chunk-worker', execArgv: WORKER_EXEC_ARGV });
     this.#worker.on('message', (message: FromWorker) => this.#operations.get(message.id)?.onMessage(message));
     const die = (error: Error): void => {
       this.#failure ??= error;
@@ -174,9 +222,19 @@ class ChunkWorker {
     this.#idleTimer.unref();
   }
 
+  /** Lets the worker close the providers it built, then ends it (at once after {@link CLOSE_MS}). */
   async terminate(): Promise<void> {
+    const running = !this.dead;
     this.#failure ??= new BackupError(ErrorCode.ABORTED, 'the chunk worker pool was closed');
     clearTimeout(this.#idleTimer);
+    if (running) {
+      const exited = new Promise((resolve) => this.#worker.once('exit', resolve));
+      this.#worker.postMessage({ t: 'close' } satisfies ToWorker);
+      const timer = setTimeout(() => void this.#worker.terminate(), CLOSE_MS);
+      await exited;
+      clearTimeout(timer);
+      return;
+    }
     await this.#worker.terminate();
   }
 
@@ -258,7 +316,7 @@ class ChunkWorker {
       this.post({
         t: 'encode',
         id,
-        entries: planned.entries.map((entry) => ({ path: entry.file.path, offset: entry.offset, length: entry.length })),
+        entries: wireEntries(planned),
         root: options.root,
         compression: options.compression,
         encryptionKey: key ? new Uint8Array(key) : undefined,
@@ -270,6 +328,82 @@ class ChunkWorker {
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
     return { output, done, stop };
+  }
+
+  /**
+   * Encodes and writes a chunk in the worker with its own provider. A cancel
+   * waits for the worker's answer: its write is aborted, and must have ended
+   * before the caller clears the backup's objects away.
+   */
+  store(planned: PlannedChunk, options: JobEncodeOptions, target: ChunkTarget, provider: WireProvider): Promise<StoredChunk> {
+    const key = options.encryptionKey;
+    return this.#run<StoredChunk>(options.signal, options.onRawBytes, (id) => ({
+      t: 'store',
+      id,
+      entries: wireEntries(planned),
+      root: options.root,
+      compression: options.compression,
+      encryptionKey: key ? new Uint8Array(key) : undefined,
+      last: options.last,
+      provider,
+      target,
+    }));
+  }
+
+  /** Reads and decodes a chunk in the worker with its own provider; a cancel waits for the worker's answer (it may be extracting). */
+  fetch(chunk: ChunkRecord, source: ChunkSource, options: DecodeOptions, last: boolean, provider: WireProvider): Promise<string | undefined> {
+    const key = options.dataKey;
+    return this.#run<string | undefined>(options.signal, options.onBytes, (id) => ({
+      t: 'fetch',
+      id,
+      chunk,
+      codec: options.codec,
+      directory: options.directory,
+      dataKey: key ? new Uint8Array(key) : undefined,
+      last,
+      provider,
+      source,
+    }));
+  }
+
+  /** One operation whose bytes stay in the worker: progress comes here, then its result or error. */
+  #run<T>(signal: AbortSignal, onProgress: ((bytes: number) => void) | undefined, message: (id: number) => ToWorker): Promise<T> {
+    const id = nextId++;
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const finish = (error: Error | undefined, value?: T): void => {
+        if (settled) return;
+        settled = true;
+        this.#operations.delete(id);
+        signal.removeEventListener('abort', onAbort);
+        if (error) reject(error);
+        else resolve(value as T);
+      };
+      const onAbort = (): void => this.#post({ t: 'stop', id, error: serializeError(signal.reason) });
+      this.#operations.set(id, {
+        onMessage: (reply) => {
+          switch (reply.t) {
+            case 'progress':
+              return onProgress?.(reply.bytes);
+            case 'stored':
+              return finish(undefined, { chunk: reply.result, stored: reply.stored } as T);
+            case 'decoded':
+              return finish(undefined, reply.fileSha256 as T);
+            case 'error':
+              return finish(deserializeError(reply.error));
+          }
+        },
+        fail: (error) => finish(error),
+      });
+      try {
+        this.post(message(id));
+      } catch (error) {
+        finish(error as Error);
+        return;
+      }
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   decode(chunk: ChunkRecord, input: Readable, options: DecodeOptions, last: boolean): Promise<string | undefined> {
@@ -351,4 +485,8 @@ class ChunkWorker {
   #post(message: ToWorker, transfer?: ArrayBuffer[]): void {
     if (!this.#failure) this.#worker.postMessage(message, transfer ?? []);
   }
+}
+
+function wireEntries(planned: PlannedChunk): WireEntry[] {
+  return planned.entries.map((entry) => ({ path: entry.file.path, offset: entry.offset, length: entry.length }));
 }

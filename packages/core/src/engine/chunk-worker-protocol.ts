@@ -8,7 +8,9 @@
 import { BackupError, type ErrorCode } from '../errors.ts';
 import type { Codec, CompressionSpec } from '../format/compression-spec.ts';
 import type { ChunkRecord } from '../format/descriptors.ts';
-import type { EncodedChunk } from './chunk-encoder.ts';
+import type { WriteResult } from '../provider.ts';
+import type { ChunkSource } from './chunk-decoder.ts';
+import type { ChunkTarget, EncodedChunk } from './chunk-encoder.ts';
 
 /** Stored bytes travel in batches of this size: one message per MiB keeps per-message cost small. */
 export const BATCH_BYTES = 1024 * 1024;
@@ -28,6 +30,13 @@ export interface WireEntry {
   readonly path: string;
   readonly offset: number;
   readonly length: number;
+}
+
+/** A provider the worker builds for itself: `import(entry).backupModule.fromEnv(env)`, kept by `id`. */
+export interface WireProvider {
+  readonly id: number;
+  readonly entry: string;
+  readonly env: Readonly<Record<string, string>>;
 }
 
 export type ToWorker =
@@ -53,6 +62,32 @@ export type ToWorker =
       readonly dataKey?: Uint8Array | undefined;
       readonly last: boolean;
     }
+  /** Encode and write the chunk with the worker's own provider: no stored byte comes back. */
+  | {
+      readonly t: 'store';
+      readonly id: number;
+      readonly entries: readonly WireEntry[];
+      readonly root: string;
+      readonly compression: CompressionSpec;
+      readonly encryptionKey?: Uint8Array | undefined;
+      readonly last: boolean;
+      readonly provider: WireProvider;
+      readonly target: ChunkTarget;
+    }
+  /** Read the chunk with the worker's own provider and decode it: no stored byte goes to the worker. */
+  | {
+      readonly t: 'fetch';
+      readonly id: number;
+      readonly chunk: ChunkRecord;
+      readonly codec: Codec;
+      readonly directory: string;
+      readonly dataKey?: Uint8Array | undefined;
+      readonly last: boolean;
+      readonly provider: WireProvider;
+      readonly source: ChunkSource;
+    }
+  /** The pool is closing: close the providers, then end. */
+  | { readonly t: 'close' }
   | { readonly t: 'credit'; readonly id: number; readonly n: number }
   /** Restore input: a batch of stored bytes, the end, or why the download failed. */
   | { readonly t: 'input'; readonly id: number; readonly buffer: ArrayBuffer }
@@ -67,6 +102,7 @@ export type FromWorker =
   | { readonly t: 'progress'; readonly id: number; readonly bytes: number }
   | { readonly t: 'credit'; readonly id: number; readonly n: number }
   | { readonly t: 'encoded'; readonly id: number; readonly result: EncodedChunk }
+  | { readonly t: 'stored'; readonly id: number; readonly result: EncodedChunk; readonly stored: WriteResult }
   | { readonly t: 'decoded'; readonly id: number; readonly fileSha256?: string | undefined }
   | { readonly t: 'error'; readonly id: number; readonly error: SerializedError };
 

@@ -8,15 +8,33 @@
  * of the job the worker is leased for. Both directions are flow-controlled by
  * credits (`CREDITS` batches in flight), so memory stays bounded.
  *
+ * When the provider can be built here too (`ProviderModule.workerEntry`), the
+ * worker also writes (`store`) and reads (`fetch`) the stored bytes with its
+ * own instance, and the main thread sees none of them: only the chunk's
+ * record, progress, and the outcome.
+ *
  * Anything thrown here that escapes an operation is a crash the pool turns
  * into a BackupError on the operations of this worker (never the process's).
  */
 import { createHash, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { parentPort } from 'node:worker_threads';
-import { encodeChunk } from './chunk-encoder.ts';
+import { BackupError, ErrorCode } from '../errors.ts';
+import type { BackupProvider, ProviderModule } from '../provider.ts';
+import { encodeChunk, type ChunkEncoding } from './chunk-encoder.ts';
+import { fetchChunk } from './chunk-fetch.ts';
+import { storeEncoding } from './chunk-store.ts';
 import type { PlannedChunk } from './chunk-plan.ts';
-import { BATCH_BYTES, CREDITS, deserializeError, sendInBatches, serializeError, type FromWorker, type ToWorker } from './chunk-worker-protocol.ts';
+import {
+  BATCH_BYTES,
+  CREDITS,
+  deserializeError,
+  sendInBatches,
+  serializeError,
+  type FromWorker,
+  type ToWorker,
+  type WireProvider,
+} from './chunk-worker-protocol.ts';
 import { decodeChunk } from './chunk-decoder.ts';
 
 interface Operation {
@@ -55,25 +73,52 @@ function progressReporter(id: number): { add(bytes: number): void; flush(): void
   };
 }
 
-function encode(message: Extract<ToWorker, { t: 'encode' }>): void {
-  const { id } = message;
+/** The worker's own providers, by the pool's id for them; built on first use. */
+const providers = new Map<number, Promise<BackupProvider>>();
+
+function providerFor(wire: WireProvider): Promise<BackupProvider> {
+  let provider = providers.get(wire.id);
+  if (provider === undefined) {
+    provider = (async () => {
+      const loaded = (await import(wire.entry)) as { backupModule?: Partial<ProviderModule> };
+      const fromEnv = loaded.backupModule?.fromEnv;
+      if (typeof fromEnv !== 'function') throw new BackupError(ErrorCode.CONFIG, `${wire.entry} does not export a backupModule ({ name, fromEnv })`);
+      return fromEnv({ ...wire.env });
+    })();
+    // A provider that could not be built is tried again by the next chunk (and its error reported each time).
+    provider.catch(() => providers.delete(wire.id));
+    providers.set(wire.id, provider);
+  }
+  return provider;
+}
+
+function asBuffer(bytes: Uint8Array | undefined): Buffer | undefined {
+  return bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : undefined;
+}
+
+/** Starts encoding the chunk a message names, from the split file's committed hash. */
+function startEncoding(message: Extract<ToWorker, { t: 'encode' | 'store' }>, signal: AbortSignal, onRawBytes: (bytes: number) => void): ChunkEncoding {
   attempt = committed?.copy();
-  const local = new AbortController();
-  const progress = progressReporter(id);
-  const key = message.encryptionKey;
   const planned: PlannedChunk = {
     index: 0,
     entries: message.entries.map((entry) => ({ file: { path: entry.path, size: entry.length, shard: '' }, offset: entry.offset, length: entry.length })),
     rawSize: message.entries.reduce((sum, entry) => sum + entry.length, 0),
   };
-  const encoding = encodeChunk(planned, {
+  return encodeChunk(planned, {
     root: message.root,
     compression: message.compression,
-    signal: local.signal,
-    encryptionKey: key ? Buffer.from(key.buffer, key.byteOffset, key.byteLength) : undefined,
+    signal,
+    encryptionKey: asBuffer(message.encryptionKey),
     wholeFile: attempt && { hash: attempt, last: message.last },
-    onRawBytes: progress.add,
+    onRawBytes,
   });
+}
+
+function encode(message: Extract<ToWorker, { t: 'encode' }>): void {
+  const { id } = message;
+  const local = new AbortController();
+  const progress = progressReporter(id);
+  const encoding = startEncoding(message, local.signal, progress.add);
   let credits = CREDITS;
   let wake: (() => void) | undefined;
   let stopped: Error | undefined;
@@ -122,6 +167,61 @@ function encode(message: Extract<ToWorker, { t: 'encode' }>): void {
   })();
 }
 
+function store(message: Extract<ToWorker, { t: 'store' }>): void {
+  const { id } = message;
+  const local = new AbortController();
+  const progress = progressReporter(id);
+  const encoding = startEncoding(message, local.signal, progress.add);
+  operations.set(id, {
+    stop(error) {
+      local.abort(error);
+      encoding.stop(error);
+    },
+  });
+  void (async () => {
+    try {
+      const provider = await providerFor(message.provider);
+      const { chunk, stored } = await storeEncoding(encoding, provider, message.target, local.signal);
+      progress.flush();
+      post({ t: 'stored', id, result: chunk, stored: { size: stored.size } });
+    } catch (error) {
+      encoding.stop(error);
+      post({ t: 'error', id, error: serializeError(error) });
+    } finally {
+      operations.delete(id);
+    }
+  })();
+}
+
+function fetch(message: Extract<ToWorker, { t: 'fetch' }>): void {
+  const { id, chunk } = message;
+  attempt = committed?.copy();
+  const hash = attempt;
+  const local = new AbortController();
+  const progress = progressReporter(id);
+  operations.set(id, { stop: (error) => local.abort(error) });
+  const options = { codec: message.codec, directory: message.directory, signal: local.signal, onBytes: progress.add, dataKey: asBuffer(message.dataKey) };
+  void (async () => {
+    try {
+      const provider = await providerFor(message.provider);
+      await fetchChunk(chunk, provider, message.source, local.signal, (input) => decodeChunk(chunk, input, options, hash));
+      progress.flush();
+      post({ t: 'decoded', id, fileSha256: message.last && hash ? hash.copy().digest('hex') : undefined });
+    } catch (error) {
+      post({ t: 'error', id, error: serializeError(error) });
+    } finally {
+      operations.delete(id);
+    }
+  })();
+}
+
+/** Closes the providers built here (sockets, clients), then ends the thread. */
+async function close(): Promise<void> {
+  const built = await Promise.allSettled(providers.values());
+  await Promise.allSettled(built.map((result) => (result.status === 'fulfilled' ? result.value.close() : undefined)));
+  process.exit(0);
+}
+
 function decode(message: Extract<ToWorker, { t: 'decode' }>): void {
   const { id } = message;
   attempt = committed?.copy();
@@ -155,19 +255,12 @@ function decode(message: Extract<ToWorker, { t: 'decode' }>): void {
       input.destroy(error);
     },
   });
-  const key = message.dataKey;
   void (async () => {
     try {
       await decodeChunk(
         message.chunk,
         input,
-        {
-          codec: message.codec,
-          directory: message.directory,
-          signal: local.signal,
-          onBytes: progress.add,
-          dataKey: key ? Buffer.from(key.buffer, key.byteOffset, key.byteLength) : undefined,
-        },
+        { codec: message.codec, directory: message.directory, signal: local.signal, onBytes: progress.add, dataKey: asBuffer(message.dataKey) },
         hash,
       );
       progress.flush();
@@ -194,6 +287,12 @@ port.on('message', (message: ToWorker) => {
       return encode(message);
     case 'decode':
       return decode(message);
+    case 'store':
+      return store(message);
+    case 'fetch':
+      return fetch(message);
+    case 'close':
+      return void close();
     case 'credit':
       return operations.get(message.id)?.credit?.(message.n);
     case 'input':

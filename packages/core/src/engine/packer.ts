@@ -1,7 +1,8 @@
 import { BackupError, ErrorCode, abortError, isAbortLike } from '../errors.ts';
-import type { BackupProvider, Location, WriteResult } from '../provider.ts';
+import type { BackupProvider, Location } from '../provider.ts';
 import type { PackJob, PlannedChunk } from './chunk-plan.ts';
-import { inThreadJobEncoder, type ChunkEncoding, type EncodedChunk, type JobEncoder } from './chunk-encoder.ts';
+import { inThreadJobEncoder, type JobEncodeOptions, type JobEncoder, type StoredChunk } from './chunk-encoder.ts';
+import { storeEncoding } from './chunk-store.ts';
 import type { ChunkWorkerPool } from './chunk-worker-pool.ts';
 import type { CompressionSpec } from '../format/compression-spec.ts';
 import type { ChunkRecord, FileRecord } from '../format/descriptors.ts';
@@ -43,7 +44,7 @@ export interface PackedJob {
  */
 export async function packJob(job: PackJob, options: PackOptions): Promise<PackedJob> {
   // The parts of a split file go through one encoder in order, so one pass hashes the whole file.
-  const encoder = options.workers?.jobEncoder(job.splitFile !== undefined) ?? inThreadJobEncoder(job.splitFile !== undefined);
+  const encoder = options.workers?.jobEncoder(job.splitFile !== undefined, options.provider) ?? inThreadJobEncoder(job.splitFile !== undefined);
   try {
     return await packWith(encoder, job, options);
   } finally {
@@ -63,7 +64,7 @@ async function packWith(encoder: JobEncoder, job: PackJob, options: PackOptions)
       `upload of ${options.keyFor(planned.index)}`,
       options.retry ?? DEFAULT_RETRY_POLICY,
       // Each attempt hashes the split file from where the previous part left it.
-      async () => storeChunk(planned, encoder.encode(planned, { ...options, onRawBytes: attemptBytes(), last }), options),
+      async () => storeChunk(planned, encoder, { ...options, onRawBytes: attemptBytes(), last }),
       { signal: options.signal, events: options.chunkEvents },
     );
     encoder.commit();
@@ -87,23 +88,23 @@ async function packWith(encoder: JobEncoder, job: PackJob, options: PackOptions)
 
 async function storeChunk(
   planned: PlannedChunk,
-  encoding: ChunkEncoding,
-  options: PackOptions,
+  encoder: JobEncoder,
+  options: PackOptions & JobEncodeOptions,
 ): Promise<{ record: ChunkRecord; wholeFileSha256: string | undefined }> {
   const { provider, location, signal } = options;
   const key = options.keyFor(planned.index);
-  const writing = provider.write(key, encoding.output, { location, signal, sizeHint: planned.rawSize });
-  writing.catch((error: unknown) => encoding.stop(error));
-  const [encoded, written] = await Promise.allSettled([encoding.done, writing]);
-  if (signal.aborted) throw abortError(signal, `upload of ${key}`);
-  // The most telling error first: a file that could not be read or the codec, then the upload.
-  for (const result of [encoded, written]) {
-    if (result.status === 'rejected') throw describeFailure(result.reason, key);
+  const target = { key, location, sizeHint: planned.rawSize };
+  let stored: StoredChunk;
+  try {
+    // A worker with a provider of its own stores the chunk itself; otherwise its bytes come here.
+    stored = encoder.store ? await encoder.store(planned, options, target) : await storeEncoding(encoder.encode(planned, options), provider, target, signal);
+  } catch (error) {
+    if (signal.aborted) throw abortError(signal, `upload of ${key}`);
+    throw describeFailure(error, key);
   }
-  const chunk = (encoded as PromiseFulfilledResult<EncodedChunk>).value;
-  const stored = (written as PromiseFulfilledResult<WriteResult>).value;
-  if (stored.size !== chunk.size) {
-    throw new BackupError(ErrorCode.IO, `upload of ${key} stored ${stored.size} bytes, expected ${chunk.size}`);
+  const { chunk } = stored;
+  if (stored.stored.size !== chunk.size) {
+    throw new BackupError(ErrorCode.IO, `upload of ${key} stored ${stored.stored.size} bytes, expected ${chunk.size}`);
   }
   options.onChunkStored?.(key);
   return {

@@ -1,13 +1,12 @@
 import { rm } from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import { BackupError, ErrorCode, abortError, isAbortLike } from '../errors.ts';
+import { BackupError, ErrorCode } from '../errors.ts';
 import type { BackupProvider, Location } from '../provider.ts';
 import type { Codec } from '../format/compression-spec.ts';
 import type { ChunkRecord, FileRecord } from '../format/descriptors.ts';
 import { byteWatermark } from './byte-watermark.ts';
-import { corruptChunk, inThreadJobDecoder, type JobDecoder } from './chunk-decoder.ts';
+import { inThreadJobDecoder, type JobDecoder } from './chunk-decoder.ts';
+import { fetchChunk } from './chunk-fetch.ts';
 import type { ChunkWorkerPool } from './chunk-worker-pool.ts';
-import { openResumingRead } from './resuming-read.ts';
 import { DEFAULT_RETRY_POLICY, isTransient, withChunkRetries, type ChunkEvents, type RetryPolicy } from './retry.ts';
 import { safeEntryPath } from './safe-extract.ts';
 
@@ -65,7 +64,7 @@ export function planUnpack(chunks: readonly ChunkRecord[], files: readonly FileR
  * naming the chunk. Files land only below `directory` (see `extractTar`).
  */
 export async function unpackJob(job: UnpackJob, options: UnpackOptions): Promise<void> {
-  const decoder = options.workers?.jobDecoder(job.splitFile !== undefined) ?? inThreadJobDecoder(job.splitFile !== undefined);
+  const decoder = options.workers?.jobDecoder(job.splitFile !== undefined, options.provider) ?? inThreadJobDecoder(job.splitFile !== undefined);
   try {
     await unpackWith(decoder, job, options);
   } finally {
@@ -118,32 +117,10 @@ async function removeCreatedEntries(chunk: ChunkRecord, directory: string): Prom
   }
 }
 
-/**
- * Downloads one chunk and hands it to the decoder; a chunk missing from the
- * backup is CORRUPT naming it. A download that breaks midway goes on with a
- * ranged read from where it broke (providers with `rangedReads`), so the
- * decoder's hashes and codec state survive it.
- */
+/** Downloads one chunk and hands it to the decoder (see `fetchChunk`), or lets a decoder with a provider of its own do both. */
 async function unpackChunk(chunk: ChunkRecord, options: UnpackOptions, decoder: JobDecoder, last: boolean): Promise<string | undefined> {
   const { provider, location, signal } = options;
-  // Ends the download once the decoder stopped reading (done or failed), even mid-stall.
-  const reading = new AbortController();
-  const readSignal = AbortSignal.any([signal, reading.signal]);
-  let input: Readable;
-  try {
-    const bytes = await openResumingRead(provider, chunk.key, { location, signal: readSignal, retry: options.retry ?? DEFAULT_RETRY_POLICY });
-    input = Readable.from(bytes, { objectMode: false, highWaterMark: 256 * 1024 });
-  } catch (error) {
-    if (signal.aborted) throw abortError(signal, `restore of ${chunk.key}`);
-    if (BackupError.is(error, ErrorCode.NOT_FOUND)) throw corruptChunk(chunk, 'the chunk is missing from the backup', error);
-    if (BackupError.is(error) && error.code !== ErrorCode.CORRUPT) {
-      if (isAbortLike(error)) throw error;
-      throw new BackupError(error.code, `chunk ${chunk.key}: ${error.message}`, { cause: error });
-    }
-    throw corruptChunk(chunk, error instanceof Error ? error.message : String(error), error);
-  }
-  // Errors surface through the decoder; once it stopped, a late one has nobody to tell.
-  input.on('error', () => {});
+  const source = { location, retry: options.retry ?? DEFAULT_RETRY_POLICY };
   const decoding = {
     codec: chunk.codec ?? options.codec,
     directory: options.directory,
@@ -151,9 +128,6 @@ async function unpackChunk(chunk: ChunkRecord, options: UnpackOptions, decoder: 
     onBytes: options.onBytes,
     dataKey: options.dataKeyFor?.(chunk),
   };
-  try {
-    return await decoder.decode(chunk, input, decoding, last);
-  } finally {
-    reading.abort();
-  }
+  if (decoder.fetch) return await decoder.fetch(chunk, source, decoding, last);
+  return await fetchChunk(chunk, provider, source, signal, (input) => decoder.decode(chunk, input, decoding, last));
 }
