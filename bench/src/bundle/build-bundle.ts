@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { detectTools } from '../baselines.ts';
 import { versions } from '../machine.ts';
 import { bundleBinary } from './native-binaries.ts';
-import { BUNDLED_HARNESS, BUNDLED_PROTO_DIR, BUNDLED_SERVER_DIR, BUNDLED_SERVER_PATH } from './layout.ts';
+import { BUNDLED_HARNESS, BUNDLED_PROTO_DIR, BUNDLED_SERVER_DIR, BUNDLED_SERVER_PATH, BUNDLED_WORKER_PROVIDER } from './layout.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.resolve(HERE, '..', '..', '..');
@@ -81,6 +81,9 @@ export async function buildBundle(outDir: string, log: (line: string) => void): 
     await bundle(path.join(REPO_ROOT, worker), file);
   }
   if (workers.length === 0) log(`no worker-thread entries (${WORKER_ENTRY_GLOB})`);
+  const workerProvider = `${BUNDLED_SERVER_DIR}/${BUNDLED_WORKER_PROVIDER}`;
+  log(`bundling @backup/provider-filesystem into ${workerProvider} (the workers' own provider)`);
+  await bundle(path.join(path.dirname(require.resolve('@backup/provider-filesystem/package.json')), 'src', 'index.ts'), workerProvider);
 
   await fsp.cp(path.join(path.dirname(require.resolve('@backup/server/package.json')), 'proto'), path.join(out, BUNDLED_PROTO_DIR), { recursive: true });
   for (const { name, from } of RUNTIME_PACKAGES) {

@@ -6,8 +6,13 @@
  */
 import { registerHooks } from 'node:module';
 import * as filesystemProvider from '@backup/provider-filesystem';
+import { BUNDLED_WORKER_PROVIDER } from './layout.ts';
 
-const BUNDLED: Readonly<Record<string, unknown>> = { '@backup/provider-filesystem': filesystemProvider };
+// Worker threads build their own provider from `workerEntry`, which the module sets to its
+// own `import.meta.url`: inside this bundle, the server's file. They import the provider's
+// file of its own beside the server instead (build-bundle.ts).
+const filesystemModule = { ...filesystemProvider.backupModule, workerEntry: new URL(`./${BUNDLED_WORKER_PROVIDER}`, import.meta.url).href };
+const BUNDLED: Readonly<Record<string, unknown>> = { '@backup/provider-filesystem': { ...filesystemProvider, backupModule: filesystemModule } };
 const SCHEME = 'backup-bundled:';
 const REGISTRY = Symbol.for('@backup/bench bundled modules');
 

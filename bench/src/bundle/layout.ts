@@ -10,3 +10,9 @@ export const BUNDLED_SERVER_DIR = 'app/server';
 export const BUNDLED_SERVER_PATH = `${BUNDLED_SERVER_DIR}/server.mjs`;
 export const BUNDLED_PROTO_DIR = 'proto';
 export const BUNDLED_HARNESS = 'bench.mjs';
+/**
+ * The filesystem provider on its own, beside the server: what the bundle's
+ * worker threads import to build their own provider (its `workerEntry`, see
+ * bundled-providers.ts); the server's copy is inside `server.mjs`.
+ */
+export const BUNDLED_WORKER_PROVIDER = 'provider-filesystem.mjs';
