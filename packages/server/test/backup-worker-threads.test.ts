@@ -16,17 +16,27 @@ async function finished(server: TestServer, path: string): Promise<Record<string
   }
 }
 
-/** Threads of this process named like the pool's workers (Linux truncates names to 15 bytes). */
-function chunkWorkerThreads(): number {
-  let count = 0;
+/** The nice value of each thread of this process named like the pool's workers (Linux truncates names to 15 bytes). */
+function chunkWorkerNiceValues(): number[] {
+  const values: number[] = [];
   for (const task of readdirSync('/proc/self/task')) {
     try {
-      if (readFileSync(`/proc/self/task/${task}/comm`, 'utf8').startsWith('backup-chunk')) count++;
+      if (readFileSync(`/proc/self/task/${task}/comm`, 'utf8').startsWith('backup-chunk')) values.push(niceOf(`/proc/self/task/${task}/stat`));
     } catch {
       // the thread ended meanwhile
     }
   }
-  return count;
+  return values;
+}
+
+function chunkWorkerThreads(): number {
+  return chunkWorkerNiceValues().length;
+}
+
+/** Field 19 of a `stat` file; the fields after the command name start at field 3. */
+function niceOf(statFile: string): number {
+  const stat = readFileSync(statFile, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
 }
 
 test('BACKUP_WORKER_THREADS=on: backup and restore run in worker threads, which end with the server', { timeout: 120_000 }, async () => {
@@ -41,6 +51,9 @@ test('BACKUP_WORKER_THREADS=on: backup and restore run in worker threads, which 
   expect((await server.call('POST', '/backups/filesystem', { id: 'threads', config: { CompressionLevel: 'ZstdDefaultCompression' } })).status).toBe(200);
   expect(await finished(server, '/backups/filesystem/threads')).toMatchObject({ status: 'SUCCESS' });
   expect(chunkWorkerThreads()).toBeGreaterThan(0);
+  // They run at a lower CPU priority (nice 10, as documented) than the thread answering requests.
+  const mainNice = niceOf(`/proc/self/task/${process.pid}/stat`);
+  for (const nice of chunkWorkerNiceValues()) expect(nice).toBe(Math.max(mainNice, 10));
 
   expect((await server.call('DELETE', '/schema/Doc')).status).toBe(200);
   expect((await server.call('POST', '/backups/filesystem/threads/restore', {})).status).toBe(200);

@@ -24,6 +24,7 @@ import type { BackupProvider, ProviderModule } from '../provider.ts';
 import { encodeChunk, type ChunkEncoding } from './chunk-encoder.ts';
 import { fetchChunk } from './chunk-fetch.ts';
 import { storeEncoding } from './chunk-store.ts';
+import { lowerThisThreadPriority } from './thread-priority.ts';
 import type { PlannedChunk } from './chunk-plan.ts';
 import {
   BATCH_BYTES,
@@ -47,6 +48,8 @@ interface Operation {
 
 const port = parentPort;
 if (!port) throw new Error('chunk-worker.ts runs in a worker thread (see chunk-worker-pool.ts)');
+// Backup work yields to the requests the main thread answers (thread-priority.ts).
+lowerThisThreadPriority();
 const operations = new Map<number, Operation>();
 /** The split file's hash up to the last committed chunk, and the running attempt's. */
 let committed: Hash | undefined;
