@@ -66,8 +66,9 @@ describe('mode', () => {
     expect(BackupError.is(error, ErrorCode.CONFIG)).toBe(true);
   });
 
-  test('auto uses workers from 4 cores on; off never starts one', async () => {
-    expect(new ChunkWorkerPool({ mode: 'auto', cpuCount: 2 }).enabled).toBe(false);
+  test('auto uses workers from 2 cores on; off never starts one', async () => {
+    expect(new ChunkWorkerPool({ mode: 'auto', cpuCount: 1 }).enabled).toBe(false);
+    expect(new ChunkWorkerPool({ mode: 'auto', cpuCount: 2 }).enabled).toBe(true);
     expect(new ChunkWorkerPool({ mode: 'auto', cpuCount: 16 }).enabled).toBe(true);
     const off = pool('off');
     const files = await sourceFiles({ 'shard-a/x': sampleBytes(100_000) });

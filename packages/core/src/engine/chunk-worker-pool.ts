@@ -39,10 +39,12 @@ import type { ChunkSource, DecodeOptions, JobDecoder } from './chunk-decoder.ts'
 export type WorkerThreadsMode = 'auto' | 'on' | 'off';
 
 /**
- * Below this many cores `auto` keeps the work in the main thread. Measured on
- * 2 cores (docs/DESIGN.md, "Worker threads"): see the figures there.
+ * Below this many cores `auto` keeps the work in the main thread: on one core
+ * a worker only adds a thread to switch to. From 2 cores workers are as fast
+ * or faster and keep the requests' thread free (docs/DESIGN.md, "Worker
+ * threads", has the figures).
  */
-export const AUTO_MIN_CORES = 4;
+export const AUTO_MIN_CORES = 2;
 /** An idle worker ends after this long; the next job starts a new one. */
 const IDLE_MS = 30_000;
 /** How long a closing worker may take to close its providers before it is stopped. */
