@@ -63,11 +63,6 @@ export function workerThreadsMode(env: NodeJS.ProcessEnv = process.env): WorkerT
 const OWN_EXTENSION = /\.[cm]?[jt]s$/.exec(new URL(import.meta.url).pathname)?.[0] ?? '.js';
 // biome-ignore lint/style/useTemplate: this exact form is what bundles (the bench's) look for
 const WORKER_URL = new URL('./chunk-worker' + OWN_EXTENSION, import.meta.url);
-// From TypeScript sources, the worker resolves `@backup/*` packages (a provider's
-// imports) to their sources too, as the workspace's processes do.
-const SOURCE_CONDITION = '--conditions=@backup/source';
-const WORKER_EXEC_ARGV = OWN_EXTENSION === '.ts' && !process.execArgv.includes(SOURCE_CONDITION) ? [...process.execArgv, SOURCE_CONDITION] : process.execArgv;
-
 export interface ChunkWorkerPoolOptions {
   readonly mode?: WorkerThreadsMode | undefined;
   /** Cores `auto` decides by; default `os.availableParallelism()`. */
@@ -194,7 +189,7 @@ class ChunkWorker {
   #idleTimer: NodeJS.Timeout | undefined;
 
   constructor(onDead: () => void) {
-    this.#worker = new Worker(WORKER_URL, { name: 'backup-chunk-worker', execArgv: WORKER_EXEC_ARGV });
+    this.#worker = new Worker(WORKER_URL, { name: 'backup-chunk-worker' });
     this.#worker.on('message', (message: FromWorker) => this.#operations.get(message.id)?.onMessage(message));
     const die = (error: Error): void => {
       this.#failure ??= error;

@@ -17,6 +17,7 @@
  * into a BackupError on the operations of this worker (never the process's).
  */
 import { createHash, type Hash } from 'node:crypto';
+import { registerHooks } from 'node:module';
 import { Readable } from 'node:stream';
 import { parentPort } from 'node:worker_threads';
 import { BackupError, ErrorCode } from '../errors.ts';
@@ -46,10 +47,19 @@ interface Operation {
   stop(error: Error): void;
 }
 
+const SOURCE_CONDITION = '@backup/source';
 const port = parentPort;
 if (!port) throw new Error('chunk-worker.ts runs in a worker thread (see chunk-worker-pool.ts)');
 // Backup work yields to the requests the main thread answers (thread-priority.ts).
 lowerThisThreadPriority();
+// Run from TypeScript sources, a provider this worker imports must find `@backup/core` as
+// sources too (the same modules as this file's), as the workspace's processes do with
+// `--conditions=@backup/source`. An in-thread hook: a worker cannot be given every process flag.
+if (import.meta.url.endsWith('.ts')) {
+  registerHooks({
+    resolve: (specifier, context, nextResolve) => nextResolve(specifier, { ...context, conditions: [...context.conditions, SOURCE_CONDITION] }),
+  });
+}
 const operations = new Map<number, Operation>();
 /** The split file's hash up to the last committed chunk, and the running attempt's. */
 let committed: Hash | undefined;
