@@ -31,7 +31,11 @@ async function node(name: string, env: NodeJS.ProcessEnv, directory: string) {
   for (const [, provider] of providers) refuseChunksHere(provider);
   const engine = new BackupEngine({ source, providers, stateDir: join(directory, 'state'), workerThreads: 'on', cpuCount: 2, logger: { warn: () => {} } });
   await engine.start();
-  return { source, engine, close: async () => (await engine.close(), await lsmHost.close(source)) };
+  const close = async (): Promise<void> => {
+    await engine.close();
+    await lsmHost.close(source);
+  };
+  return { source, engine, close };
 }
 
 async function finished<T extends { status: string }>(probe: () => Promise<T>): Promise<T> {
