@@ -71,8 +71,10 @@ export function corruptChunk(chunk: ChunkRecord, why: string, cause?: unknown): 
 
 /**
  * Verifies and extracts one downloaded chunk: every stored byte is hashed on
- * the way in, every entry on the way out. Any mismatch and any archive damage
- * is CORRUPT naming the chunk; a download that broke off keeps its own error.
+ * the way in, every entry on the way out (a part of a split file into the
+ * file's running hash `wholeFile` only, when it records no sha256 of its own).
+ * Any mismatch and any archive damage is CORRUPT naming the chunk; a download
+ * that broke off keeps its own error.
  */
 export async function decodeChunk(chunk: ChunkRecord, input: Readable, options: DecodeOptions, wholeFile: Hash | undefined): Promise<void> {
   const { signal } = options;
@@ -81,7 +83,11 @@ export async function decodeChunk(chunk: ChunkRecord, input: Readable, options: 
   const expect = (name: string, size: number) => {
     const entry = chunk.entries[next++];
     if (!entry) throw corrupt(`unexpected extra entry ${JSON.stringify(name)} (size ${size})`);
-    return entry.unused ? { ...entry, skip: true } : entry;
+    // A part of a split file records no sha256 (format 2.3): the file's running hash verifies
+    // it, so it is not hashed twice. Any other entry that is written must record one.
+    const hash = entry.sha256 !== undefined;
+    if (!hash && !entry.unused && !wholeFile) throw corrupt(`entry ${JSON.stringify(entry.path)} records no sha256`);
+    return entry.unused ? { ...entry, skip: true, hash } : { ...entry, hash };
   };
   const digest = new DigestStream();
   let inputError: unknown;
@@ -101,7 +107,7 @@ export async function decodeChunk(chunk: ChunkRecord, input: Readable, options: 
     });
     for (const [index, entry] of extracted.entries()) {
       const recorded = chunk.entries[index];
-      if (!recorded || recorded.sha256 !== entry.sha256 || recorded.length !== entry.length) {
+      if (!recorded || (recorded.sha256 !== undefined && recorded.sha256 !== entry.sha256) || recorded.length !== entry.length) {
         throw corrupt(`content of ${entry.path} does not match its recorded sha256`);
       }
     }

@@ -26,7 +26,8 @@ export interface EncodeOptions {
   readonly signal: AbortSignal;
   /**
    * The parts of one split file go through one encoder in order; this hash
-   * sees all of them, and the last part reports its digest.
+   * sees all of them, and the last part reports its digest. The parts then
+   * record no sha256 of their own (format 2.3, `HashingRecord`).
    */
   readonly wholeFile?: { readonly hash: Hash; readonly last: boolean } | undefined;
   /** Called with file bytes as they are read (before compression). */
@@ -157,7 +158,10 @@ async function addEntry(pack: tar.Pack, entry: PlannedEntry, root: string, signa
           end: offset + length - 1,
           highWaterMark: READ_BUFFER,
         });
-  const hash = createHash('sha256');
+  // One pass per byte for the file: a whole file's own hash, or a split file's running hash
+  // (its parts record none: the file's sha256 verifies them, the chunk's sha256 names the chunk).
+  const hash = options.wholeFile?.hash ?? createHash('sha256');
+  const ownHash = options.wholeFile === undefined;
   let size = 0;
   let sink: ReturnType<tar.Pack['entry']> | undefined;
   const finished = new Promise<void>((resolve, reject) => {
@@ -174,7 +178,6 @@ async function addEntry(pack: tar.Pack, entry: PlannedEntry, root: string, signa
     for await (const chunk of source as AsyncIterable<Buffer>) {
       signal.throwIfAborted();
       hash.update(chunk);
-      options.wholeFile?.hash.update(chunk);
       size += chunk.byteLength;
       options.onRawBytes?.(chunk.byteLength);
       if (!entrySink.write(chunk)) await waitForDrain(entrySink, signal);
@@ -189,5 +192,5 @@ async function addEntry(pack: tar.Pack, entry: PlannedEntry, root: string, signa
   if (size !== length) {
     throw new BackupError(ErrorCode.IO, `${file.path} changed while it was backed up: read ${size} of ${length} bytes`);
   }
-  return { path: file.path, offset, length, sha256: hash.digest('hex') };
+  return ownHash ? { path: file.path, offset, length, sha256: hash.digest('hex') } : { path: file.path, offset, length };
 }

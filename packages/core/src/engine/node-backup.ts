@@ -4,6 +4,7 @@ import type { BackupSource, CollectionSnapshot } from '../source.ts';
 import { planChunks, type PackJob } from './chunk-plan.ts';
 import {
   FORMAT_VERSION,
+  HASHING,
   encodeDescriptor,
   decodeNodeDescriptor,
   type ChunkRecord,
@@ -144,6 +145,7 @@ export async function backupNode(request: NodeBackupRequest, context: NodeBackup
           }
         : {}),
       ...(encryption ? { encryption: encryption.record } : {}),
+      hashing: HASHING,
       collections,
     };
     throwIfAborted(signal, `backup ${request.id}`);

@@ -74,6 +74,7 @@ async function packWith(encoder: JobEncoder, job: PackJob, options: PackOptions)
     if (!job.splitFile) {
       for (const entry of record.entries) {
         const file = planned.entries.find((candidate) => candidate.file.path === entry.path)?.file;
+        if (entry.sha256 === undefined) throw new BackupError(ErrorCode.IO, `the encoder reported no sha256 for ${entry.path}`);
         files.push({ path: entry.path, shard: file?.shard ?? '', size: entry.length, sha256: entry.sha256, chunks: [record.key] });
       }
     }

@@ -17,13 +17,16 @@ export interface ExpectedEntry {
   readonly length: number;
   /** Read and hash the entry, write nothing (an unused entry of a reused chunk). */
   readonly skip?: boolean | undefined;
+  /** False: do not hash the entry (its bytes are verified another way, e.g. as part of a split file). Default true. */
+  readonly hash?: boolean | undefined;
 }
 
 export interface ExtractedEntry {
   readonly path: string;
   readonly offset: number;
   readonly length: number;
-  readonly sha256: string;
+  /** Absent when the entry was not to be hashed (`ExpectedEntry.hash`). */
+  readonly sha256?: string | undefined;
 }
 
 export interface ExtractOptions {
@@ -114,15 +117,15 @@ export async function extractTar(
       if (expected.path !== name || expected.length !== size) {
         throw rejected(name, `expected ${JSON.stringify(expected.path)} of ${expected.length} bytes`);
       }
+      const hash = expected.hash === false ? undefined : createHash('sha256');
       if (expected.skip) {
-        const hash = createHash('sha256');
         let read = 0;
         for await (const chunk of untilFailure(entry as AsyncIterable<Buffer>, failure)) {
           options.signal?.throwIfAborted();
-          hash.update(chunk);
+          hash?.update(chunk);
           read += chunk.byteLength;
         }
-        results.push({ path: name, offset: expected.offset, length: read, sha256: hash.digest('hex') });
+        results.push({ path: name, offset: expected.offset, length: read, sha256: hash?.digest('hex') });
         continue;
       }
       const target = safeEntryPath(directory, name);
@@ -130,13 +133,12 @@ export async function extractTar(
       const flags =
         expected.offset === 0 ? constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW : constants.O_WRONLY | constants.O_NOFOLLOW;
       const handle = await open(target, flags, 0o644);
-      const hash = createHash('sha256');
       let written = 0;
       try {
         // Positional writes: parts of a split file land at their offset.
         for await (const chunk of untilFailure(entry as AsyncIterable<Buffer>, failure)) {
           options.signal?.throwIfAborted();
-          hash.update(chunk);
+          hash?.update(chunk);
           options.onEntryBytes?.(name, chunk);
           await writeFully(handle, chunk, expected.offset + written);
           written += chunk.byteLength;
@@ -144,7 +146,7 @@ export async function extractTar(
       } finally {
         await handle.close();
       }
-      results.push({ path: name, offset: expected.offset, length: written, sha256: hash.digest('hex') });
+      results.push({ path: name, offset: expected.offset, length: written, sha256: hash?.digest('hex') });
     }
   })();
   // Destroyed without an error: streamx would emit it with nobody listening.

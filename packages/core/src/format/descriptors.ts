@@ -9,8 +9,24 @@ import { isBackupStatus, type BackupStatus } from './status.ts';
  * own or an older major, and refuses a newer major (it could not know what
  * changed). Bump MINOR for additive fields, MAJOR for anything else.
  */
-export const FORMAT_VERSION = '2.2';
+export const FORMAT_VERSION = '2.3';
 const SUPPORTED_MAJOR = 2;
+
+/**
+ * How a node's bytes are hashed (format 2.3; docs/DESIGN.md, "Integrity
+ * hashing"). `algorithm` hashes chunks' stored bytes, files and entries;
+ * `partHashes: false`: the parts of a split file record no sha256 of their
+ * own, the file's sha256 verifies them (and the chunk's sha256 its stored
+ * bytes). Absent (format 2.2 and older): sha256, every entry records one.
+ */
+export interface HashingRecord {
+  readonly algorithm: 'sha256';
+  readonly partHashes: boolean;
+}
+
+/** What this version writes. */
+export const HASHING: HashingRecord = { algorithm: 'sha256', partHashes: false };
+const KNOWN_HASH_ALGORITHMS: readonly string[] = ['sha256'];
 
 /** What a descriptor records of a chunk's encryption: everything a restore needs but the user's key (see engine/chunk-cipher.ts). */
 export interface EncryptionRecord {
@@ -27,8 +43,11 @@ export interface ChunkEntryRecord {
   /** Where in the file this entry's bytes start. */
   readonly offset: number;
   readonly length: number;
-  /** sha256 of these bytes, hex. */
-  readonly sha256: string;
+  /**
+   * sha256 of these bytes, hex. Absent on a part of a split file from format
+   * 2.3 on: the file's sha256 verifies it (see {@link HashingRecord}).
+   */
+  readonly sha256?: string | undefined;
   /**
    * Set on entries of a chunk reused from an earlier backup whose file is not
    * part of this backup (deleted or changed since): a restore reads and
@@ -119,6 +138,8 @@ export interface NodeDescriptor {
   readonly reusedStoredSizeBytes?: number | undefined;
   /** Set when this node's chunks are encrypted (client-side, AES-256-GCM): the wrapped data key. */
   readonly encryption?: EncryptionRecord | undefined;
+  /** How its bytes are hashed (format 2.3); absent: sha256 with a hash per entry (2.2 and older). */
+  readonly hashing?: HashingRecord | undefined;
   readonly collections: readonly CollectionRecord[];
 }
 
@@ -224,6 +245,10 @@ export function decodeNodeDescriptor(bytes: Uint8Array, what = 'node descriptor'
   const value = parseJson(bytes, what);
   checkVersion(value.version, what);
   requireFields(value, what, { id: 'string', node: 'string', status: 'string', collections: 'array', compression: 'object' });
+  const hashing = value.hashing as Partial<HashingRecord> | undefined;
+  if (hashing !== undefined && !KNOWN_HASH_ALGORITHMS.includes(String(hashing?.algorithm))) {
+    throw new BackupError(ErrorCode.NOT_SUPPORTED, `${what} is hashed with ${String(hashing?.algorithm)}, which this node does not know: upgrade to read it`);
+  }
   for (const collection of value.collections as unknown[]) {
     const record = collection as Partial<CollectionRecord>;
     if (typeof record?.name !== 'string' || !Array.isArray(record.chunks) || !Array.isArray(record.files)) {
