@@ -81,7 +81,7 @@ try {
     ['small', 512 * 1024],
   ] as const) {
     const files = await makeFiles(kind, fileSize);
-    const results = [];
+    const results: { backup: number; restore: number }[] = [];
     for (let trial = 0; trial < trials; trial++) results.push(await once(files, trial));
     const gib = total / (1024 * MiB);
     const best = (pick: (r: { backup: number; restore: number }) => number) => Math.min(...results.map(pick)) / gib;
