@@ -85,8 +85,8 @@ export interface ChunkTarget {
 
 /** A chunk encoded and written: what the encoder saw and what the provider stored. */
 export interface StoredChunk {
-  readonly chunk: EncodedChunk;
-  readonly stored: WriteResult;
+  readonly encoded: EncodedChunk;
+  readonly written: WriteResult;
 }
 
 export interface JobEncodeOptions extends Omit<EncodeOptions, 'wholeFile'> {

@@ -19,7 +19,7 @@ export async function storeEncoding(encoding: ChunkEncoding, provider: BackupPro
     if (result.status === 'rejected') throw result.reason;
   }
   return {
-    chunk: (encoded as PromiseFulfilledResult<EncodedChunk>).value,
-    stored: (written as PromiseFulfilledResult<WriteResult>).value,
+    encoded: (encoded as PromiseFulfilledResult<EncodedChunk>).value,
+    written: (written as PromiseFulfilledResult<WriteResult>).value,
   };
 }

@@ -63,6 +63,7 @@ export function workerThreadsMode(env: NodeJS.ProcessEnv = process.env): WorkerT
 const OWN_EXTENSION = /\.[cm]?[jt]s$/.exec(new URL(import.meta.url).pathname)?.[0] ?? '.js';
 // biome-ignore lint/style/useTemplate: this exact form is what bundles (the bench's) look for
 const WORKER_URL = new URL('./chunk-worker' + OWN_EXTENSION, import.meta.url);
+
 export interface ChunkWorkerPoolOptions {
   readonly mode?: WorkerThreadsMode | undefined;
   /** Cores `auto` decides by; default `os.availableParallelism()`. */
@@ -383,7 +384,7 @@ class ChunkWorker {
             case 'progress':
               return onProgress?.(reply.bytes);
             case 'stored':
-              return finish(undefined, { chunk: reply.result, stored: reply.stored } as T);
+              return finish(undefined, { encoded: reply.result, written: reply.written } as T);
             case 'decoded':
               return finish(undefined, reply.fileSha256 as T);
             case 'error':

@@ -102,7 +102,7 @@ export type FromWorker =
   | { readonly t: 'progress'; readonly id: number; readonly bytes: number }
   | { readonly t: 'credit'; readonly id: number; readonly n: number }
   | { readonly t: 'encoded'; readonly id: number; readonly result: EncodedChunk }
-  | { readonly t: 'stored'; readonly id: number; readonly result: EncodedChunk; readonly stored: WriteResult }
+  | { readonly t: 'stored'; readonly id: number; readonly result: EncodedChunk; readonly written: WriteResult }
   | { readonly t: 'decoded'; readonly id: number; readonly fileSha256?: string | undefined }
   | { readonly t: 'error'; readonly id: number; readonly error: SerializedError };
 

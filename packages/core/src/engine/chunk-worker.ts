@@ -180,7 +180,7 @@ function encode(message: Extract<ToWorker, { t: 'encode' }>): void {
   })();
 }
 
-function store(message: Extract<ToWorker, { t: 'store' }>): void {
+function encodeAndStore(message: Extract<ToWorker, { t: 'store' }>): void {
   const { id } = message;
   const local = new AbortController();
   const progress = progressReporter(id);
@@ -194,9 +194,9 @@ function store(message: Extract<ToWorker, { t: 'store' }>): void {
   void (async () => {
     try {
       const provider = await providerFor(message.provider);
-      const { chunk, stored } = await storeEncoding(encoding, provider, message.target, local.signal);
+      const { encoded, written } = await storeEncoding(encoding, provider, message.target, local.signal);
       progress.flush();
-      post({ t: 'stored', id, result: chunk, stored: { size: stored.size } });
+      post({ t: 'stored', id, result: encoded, written: { size: written.size } });
     } catch (error) {
       encoding.stop(error);
       post({ t: 'error', id, error: serializeError(error) });
@@ -206,7 +206,7 @@ function store(message: Extract<ToWorker, { t: 'store' }>): void {
   })();
 }
 
-function fetch(message: Extract<ToWorker, { t: 'fetch' }>): void {
+function fetchAndDecode(message: Extract<ToWorker, { t: 'fetch' }>): void {
   const { id, chunk } = message;
   attempt = committed?.copy();
   const hash = attempt;
@@ -301,9 +301,9 @@ port.on('message', (message: ToWorker) => {
     case 'decode':
       return decode(message);
     case 'store':
-      return store(message);
+      return encodeAndStore(message);
     case 'fetch':
-      return fetch(message);
+      return fetchAndDecode(message);
     case 'close':
       return void close();
     case 'credit':

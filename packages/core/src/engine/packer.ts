@@ -103,9 +103,9 @@ async function storeChunk(
     if (signal.aborted) throw abortError(signal, `upload of ${key}`);
     throw describeFailure(error, key);
   }
-  const { chunk } = stored;
-  if (stored.stored.size !== chunk.size) {
-    throw new BackupError(ErrorCode.IO, `upload of ${key} stored ${stored.stored.size} bytes, expected ${chunk.size}`);
+  const { encoded: chunk, written } = stored;
+  if (written.size !== chunk.size) {
+    throw new BackupError(ErrorCode.IO, `upload of ${key} stored ${written.size} bytes, expected ${chunk.size}`);
   }
   options.onChunkStored?.(key);
   return {
