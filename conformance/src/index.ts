@@ -13,6 +13,7 @@ export { copyTests } from './groups/copy.ts';
 export { isolationTests } from './groups/isolation.ts';
 export { progressTests } from './groups/progress.ts';
 export { initializeTests } from './groups/initialize.ts';
+export { workerEntryTests } from './groups/worker-entry.ts';
 export { manifestTests } from './groups/manifest.ts';
 
 // Helpers the groups use, for a provider's own tests.

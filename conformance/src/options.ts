@@ -1,4 +1,4 @@
-import type { BackupProvider, Location } from '@backup/core';
+import type { BackupProvider, Location, ProviderModule } from '@backup/core';
 
 /**
  * The runner's test function: vitest's or jest's `test`, or anything with the
@@ -27,6 +27,13 @@ export interface ProviderConformanceOptions {
    * `initialize` leave nothing behind.
    */
   readonly inspect?: ((provider: BackupProvider) => Promise<readonly string[]>) | undefined;
+  /**
+   * The provider's module and an environment its `fromEnv` reads (a fresh
+   * place per call, like `factory`). When the module declares `workerEntry`,
+   * the suite proves that worker threads build the provider from it and reach
+   * the same storage (the `workerEntry` group).
+   */
+  readonly module?: { readonly backupModule: ProviderModule; readonly env: () => NodeJS.ProcessEnv | Promise<NodeJS.ProcessEnv> } | undefined;
   /** Size of the streaming test's object; at least 64 MiB unless a test run says otherwise. */
   readonly largeObjectSize?: number | undefined;
   /** Per-test timeout in milliseconds (default 120 000). */

@@ -13,6 +13,7 @@ import { progressTests } from './groups/progress.ts';
 import { rangeTests } from './groups/ranges.ts';
 import { roundTripTests } from './groups/round-trip.ts';
 import { streamingTests } from './groups/streaming.ts';
+import { workerEntryTests } from './groups/worker-entry.ts';
 import type { ProviderConformanceOptions } from './options.ts';
 
 export interface RunProviderConformanceOptions extends ProviderConformanceOptions {
@@ -56,4 +57,5 @@ export function runProviderConformance(options: RunProviderConformanceOptions): 
   isolationTests(checked);
   progressTests(checked);
   initializeTests(checked);
+  workerEntryTests(checked);
 }

@@ -14,6 +14,7 @@ import {
   manifestTests,
   rangeTests,
   streamingTests,
+  workerEntryTests,
   type ProviderConformanceOptions,
 } from '../src/index.ts';
 import { MemoryProvider } from '../examples/memory-provider.ts';
@@ -85,4 +86,18 @@ describe('the conformance suite fails providers that break the contract', () => 
       ).toBe(true);
     });
   }
+});
+
+test('workerEntry: a module whose provider keeps objects in its thread’s memory fails the group', { timeout: 60_000 }, async () => {
+  const { backupModule } = await import('./memory-module.ts');
+  const registered: Array<{ name: string; fn: () => Promise<void> }> = [];
+  workerEntryTests({
+    test: (name, fn) => registered.push({ name, fn }),
+    factory: () => new MemoryProvider(),
+    alternateLocation: () => ({ path: 'alternate' }),
+    module: { backupModule, env: () => ({}) },
+  });
+  expect(registered.map(({ name }) => name)).toEqual([expect.stringMatching(/^workerEntry: /)]);
+  // The worker's instance cannot find the object this thread's instance wrote.
+  await expect((registered[0] as { fn: () => Promise<void> }).fn()).rejects.toMatchObject({ code: 'NOT_FOUND' });
 });

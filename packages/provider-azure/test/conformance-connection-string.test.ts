@@ -2,4 +2,8 @@
 import { azurite } from './azurite.ts';
 import { runAzureConformance } from './conformance.ts';
 
-runAzureConformance('connection-string', () => ({ connectionString: azurite().connectionString }));
+runAzureConformance(
+  'connection-string',
+  () => ({ connectionString: azurite().connectionString }),
+  () => ({ AZURE_STORAGE_CONNECTION_STRING: azurite().connectionString }),
+);

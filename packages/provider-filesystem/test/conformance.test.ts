@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, test } from 'vitest';
-import { FilesystemProvider } from '../src/index.ts';
+import { FilesystemProvider, backupModule } from '../src/index.ts';
 import { runProviderConformance } from '@backup/conformance';
 import { rawEntries, scratchRoot } from './scratch.ts';
 
@@ -19,4 +19,5 @@ runProviderConformance({
   capabilities: factory().capabilities,
   alternateLocation: () => ({ path: join(root, `override-${++instances}`) }),
   inspect: async (provider) => rawEntries((provider as FilesystemProvider).root),
+  module: { backupModule, env: () => ({ BACKUP_FILESYSTEM_PATH: join(root, `instance-${++instances}`) }) },
 });

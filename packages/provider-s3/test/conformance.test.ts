@@ -3,8 +3,8 @@
 // smallest part size so the suite's 6 MiB aborts happen mid-multipart-upload.
 import { afterAll, test } from 'vitest';
 import { runProviderConformance } from '@backup/conformance';
-import type { S3Provider } from '../src/index.ts';
-import { connection, minioProvider, rawClient, rawEntries, uniquePath } from './minio.ts';
+import { backupModule, type S3Provider } from '../src/index.ts';
+import { connection, minioEnv, minioProvider, rawClient, rawEntries, uniquePath } from './minio.ts';
 
 const client = rawClient();
 afterAll(() => client.destroy());
@@ -16,6 +16,7 @@ runProviderConformance({
   factory,
   capabilities: factory().capabilities,
   alternateLocation: () => ({ bucket: connection().alternateBucket, path: uniquePath('override') }),
+  module: { backupModule, env: () => minioEnv() },
   // Objects and unfinished multipart uploads under the instance's prefix.
   inspect: async (provider) => {
     const { bucket, path } = (provider as S3Provider).options;
