@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { startServer } from '../src/index.ts';
@@ -38,7 +38,12 @@ test('BACKUP_ENCRYPTION_KEY encrypts backups; a server without it refuses the re
     log: () => undefined,
     logDestination: () => undefined,
   });
-  servers.push({ stop: () => keyless.close() });
+  servers.push({
+    stop: async () => {
+      await keyless.close();
+      rmSync(root, { recursive: true, force: true });
+    },
+  });
   const refused = await call(keyless.url, 'POST', '/backups/filesystem/sealed/restore', {});
   expect(refused.status).toBe(422);
   expect(errorMessage(refused)).toMatch(/encrypted/);

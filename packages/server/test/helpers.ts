@@ -26,6 +26,7 @@ export interface ApiAnswer {
 /** A real server on 127.0.0.1 (ephemeral port) with its store and backups on tmpfs. */
 export async function startTestServer(env: NodeJS.ProcessEnv = {}, options: Partial<StartServerOptions> = {}): Promise<TestServer> {
   const root = scratch('api');
+  // A server that refuses to start (a test of bad configuration) leaves no scratch folder behind.
   const server = await startServer({
     port: 0,
     host: '127.0.0.1',
@@ -34,6 +35,9 @@ export async function startTestServer(env: NodeJS.ProcessEnv = {}, options: Part
     log: () => undefined,
     logDestination: () => undefined,
     ...options,
+  }).catch((error: unknown) => {
+    rmSync(root, { recursive: true, force: true });
+    throw error;
   });
   return {
     ...server,

@@ -1,6 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, onTestFinished, test } from 'vitest';
 import { pollStatus } from './backup-support.ts';
 import { scratch, startTestServer, type TestServer } from './helpers.ts';
 import { backupAndRestore, seedBooks } from './observe-support.ts';
@@ -97,6 +97,7 @@ const SECRETS = [AWS_KEY_ID, AWS_SECRET, AWS_TOKEN, AZURE_KEY, 'MIIEvQIBADANBgkq
 describe('no secret in a log line, a status or an error', { timeout: 120_000 }, () => {
   test('with every cloud configured against unreachable endpoints, and requests quoting the secrets', async () => {
     const dir = scratch('secrets');
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     mkdirSync(dir, { recursive: true });
     const keyFile = join(dir, 'service-account.json');
     writeFileSync(
