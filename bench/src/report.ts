@@ -46,7 +46,7 @@ export function formatReport(result: BenchResult): string {
     '',
   ]);
   rows.push([
-    `write p50 / p99 / max, during backup (${load.duringBackup.requests})`,
+    `write p50 / p99 / max, during backup (${load.duringBackup.requests}${load.rounds && load.rounds.length > 1 ? `, ${load.rounds.length} rounds: p99 ${load.rounds.map((r) => `${r.duringP99Ms.toFixed(1)}/${r.idleP99Ms.toFixed(1)}`).join(', ')} ms during/idle` : ''})`,
     `${load.duringBackup.p50Ms.toFixed(1)} / ${load.duringBackup.p99Ms.toFixed(1)} / ${load.duringBackup.maxMs.toFixed(1)} ms`,
     `${load.duringBackup.errors} errors`,
     `p99 ${ratioCell(load.p99Ratio)}`,

@@ -3,6 +3,7 @@
  * with the machine and versions it was measured on, and each target's verdict.
  */
 import type { LatencyStats } from './write-load.ts';
+import type { WriteImpactRound } from './write-impact.ts';
 import type { DatasetInfo } from './dataset.ts';
 import type { LsmStallBench } from './lsm-stall.ts';
 import type { MachineInfo, Versions } from './machine.ts';
@@ -141,10 +142,15 @@ export interface StallFigures {
 export interface WriteLoadFigures {
   /** Scheduled writes per second (object creates with a vector, POST /v1/objects). */
   readonly rate: number;
+  /** Every round's idle writes together (each round idle as long as its backup took). */
   readonly idle: LatencyStats;
+  /** Every round's writes during its backup together. */
   readonly duringBackup: LatencyStats;
+  /** Mean backup time of the rounds. */
   readonly backupSeconds: number;
-  /** p99 during the backup / p99 idle. */
+  /** Each round's own p99s (absent in results of older runs, which had one round and an idle phase of 10 s). */
+  readonly rounds?: WriteImpactRound[];
+  /** p99 during the backups / p99 idle, over all rounds' writes. */
   readonly p99Ratio: number;
   readonly targetRatio: number;
   readonly pass: boolean;

@@ -21,6 +21,8 @@ export interface WriteLoadOptions {
   readonly until?: Promise<unknown>;
   /** Distinct per load run, so objects never collide. */
   readonly seed: number;
+  /** Receives every successful write's latency (ms), to pool several runs into one set of percentiles. */
+  readonly latenciesMs?: number[];
 }
 
 export interface LatencyStats {
@@ -58,7 +60,10 @@ export async function runWriteLoad(options: WriteLoadOptions): Promise<LatencySt
     if (stop || performance.now() - started > options.maxMs) break;
     while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
     const request = writeOne(options.url, options.seed, i).then(
-      (ms) => void latencies.push(ms),
+      (ms) => {
+        latencies.push(ms);
+        options.latenciesMs?.push(ms);
+      },
       (error: unknown) => {
         errorCount++;
         if (errors.length < 5) errors.push(error instanceof Error ? error.message : String(error));
@@ -68,17 +73,21 @@ export async function runWriteLoad(options: WriteLoadOptions): Promise<LatencySt
     inFlight.add(tracked);
   }
   await Promise.all(inFlight);
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
+  return latencyStats(latencies, errorCount, (performance.now() - started) / 1000, errors);
+}
+
+/** Percentiles of `latenciesMs` (sorted in place) with the errors and the time they took. */
+export function latencyStats(latenciesMs: number[], errors: number, seconds: number, sampleErrors: string[]): LatencyStats {
+  latenciesMs.sort((a, b) => a - b);
   return {
-    requests: latencies.length + errorCount,
-    errors: errorCount,
-    p50Ms: percentile(latencies, 0.5),
-    p99Ms: percentile(latencies, 0.99),
-    maxMs: latencies.at(-1) ?? 0,
+    requests: latenciesMs.length + errors,
+    errors,
+    p50Ms: percentile(latenciesMs, 0.5),
+    p99Ms: percentile(latenciesMs, 0.99),
+    maxMs: latenciesMs.at(-1) ?? 0,
     seconds,
-    rate: latencies.length / seconds,
-    sampleErrors: errors,
+    rate: latenciesMs.length / seconds,
+    sampleErrors: sampleErrors.slice(0, 5),
   };
 }
 
