@@ -63,18 +63,34 @@ export async function measureWriteImpact(context: WriteImpactContext): Promise<W
   for (let round = 0; round < context.rounds; round++) {
     const seed = context.seed + 10 * (round + 1);
     const id = `bench-under-write-load-${round + 1}`;
-    const backup = runBackup(server.url, context.backupPath, { id, compressionLevel: 'DefaultCompression', cpuPercentage: context.level.cpuPercentage }, context.timeoutMs);
+    const backup = runBackup(
+      server.url,
+      context.backupPath,
+      { id, compressionLevel: 'DefaultCompression', cpuPercentage: context.level.cpuPercentage },
+      context.timeoutMs,
+    );
     // The load runs exactly as long as the backup (bounded by the timeout and a request cap).
-    const duringRound = await measurePhase(during, { url: server.url, rate, maxMs: context.timeoutMs, maxRequests: Math.ceil((rate * context.timeoutMs) / 1000), until: backup, seed });
+    const duringRound = await measurePhase(during, {
+      url: server.url,
+      rate,
+      maxMs: context.timeoutMs,
+      maxRequests: Math.ceil((rate * context.timeoutMs) / 1000),
+      until: backup,
+      seed,
+    });
     const run = await backup;
     backups.push(run);
     await fsp.rm(path.join(context.backupPath, id), { recursive: true, force: true });
     const idleSeconds = Math.max(context.idleSeconds, run.seconds);
-    const idleRound = await measurePhase(idle, { url: server.url, rate, maxMs: idleSeconds * 1000, maxRequests: Math.ceil(rate * idleSeconds), seed: seed + 1 });
+    const idleRound = await measurePhase(idle, {
+      url: server.url,
+      rate,
+      maxMs: idleSeconds * 1000,
+      maxRequests: Math.ceil(rate * idleSeconds),
+      seed: seed + 1,
+    });
     rounds.push({ idleP99Ms: idleRound.p99Ms, duringP99Ms: duringRound.p99Ms, backupSeconds: run.seconds });
-    log(
-      `  round ${round + 1}: during the backup (${run.seconds.toFixed(1)} s) ${describe(duringRound)}; idle ${describe(idleRound)}`,
-    );
+    log(`  round ${round + 1}: during the backup (${run.seconds.toFixed(1)} s) ${describe(duringRound)}; idle ${describe(idleRound)}`);
   }
   return { idle: phaseStats(idle), duringBackup: phaseStats(during), rounds, backups };
 }

@@ -58,7 +58,9 @@ test(`${PIPELINES} pipelines: peak RSS stays within idle + pipelines × 64 MiB a
   const large = await measure(512);
   expect(large.fileBytes).toBe(4 * small.fileBytes);
   const mib = (bytes: number): string => (bytes / MiB).toFixed(1);
-  console.log(`memory bound: idle ${mib(small.idleBytes)}/${mib(large.idleBytes)} MiB, peak ${mib(small.peakBytes)} MiB (${mib(small.fileBytes)} MiB) and ${mib(large.peakBytes)} MiB (${mib(large.fileBytes)} MiB)`);
+  console.log(
+    `memory bound: idle ${mib(small.idleBytes)}/${mib(large.idleBytes)} MiB, peak ${mib(small.peakBytes)} MiB (${mib(small.fileBytes)} MiB) and ${mib(large.peakBytes)} MiB (${mib(large.fileBytes)} MiB)`,
+  );
   for (const run of [small, large]) {
     expect(run.peakBytes - run.idleBytes, `${run.fileBytes / MiB} MiB backed up`).toBeLessThanOrEqual(PIPELINES * PER_PIPELINE_BYTES);
     // Proof that the measurement sees the backup at all: N workers started.

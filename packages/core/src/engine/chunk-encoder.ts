@@ -13,6 +13,7 @@ import { BackupError, ErrorCode } from '../errors.ts';
 import { waitForDrain } from './backpressure.ts';
 import type { PlannedChunk, PlannedEntry } from './chunk-plan.ts';
 import { createChunkEncryptor } from './chunk-cipher.ts';
+import { createBlockingCompressor } from './blocking-compressor.ts';
 import { createCompressor } from './compression.ts';
 import type { CompressionSpec } from '../format/compression-spec.ts';
 import type { ChunkEntryRecord } from '../format/descriptors.ts';
@@ -34,6 +35,12 @@ export interface EncodeOptions {
   readonly onRawBytes?: ((bytes: number) => void) | undefined;
   /** Data key: the compressed bytes are encrypted before they are hashed and stored (see chunk-cipher.ts). */
   readonly encryptionKey?: Buffer | undefined;
+  /**
+   * Compress in this thread, blocking it (blocking-compressor.ts): for
+   * worker threads only, so that the codec runs at the worker's priority.
+   * Default: zlib's streams, on libuv's thread pool.
+   */
+  readonly compressInThisThread?: boolean | undefined;
 }
 
 /** What a chunk turned out to be once its output has been read to the end. */
@@ -116,7 +123,7 @@ const READ_BUFFER = 256 * 1024;
 /** Starts encoding `planned`. Memory is bounded by the stream buffers and the codec's window. */
 export function encodeChunk(planned: PlannedChunk, options: EncodeOptions): ChunkEncoding {
   const pack = tar.pack();
-  const compressor = createCompressor(options.compression);
+  const compressor = options.compressInThisThread ? createBlockingCompressor(options.compression) : createCompressor(options.compression);
   const encryptor = options.encryptionKey ? createChunkEncryptor(options.encryptionKey) : undefined;
   const digest = new DigestStream();
   const entries: ChunkEntryRecord[] = [];

@@ -124,6 +124,8 @@ function startEncoding(message: Extract<ToWorker, { t: 'encode' | 'store' }>, si
     encryptionKey: asBuffer(message.encryptionKey),
     wholeFile: attempt && { hash: attempt, last: message.last },
     onRawBytes,
+    // This thread runs at a lowered priority: the codec should too, rather than on libuv's pool beside the server's I/O.
+    compressInThisThread: true,
   });
 }
 
