@@ -11,8 +11,8 @@ import { sampleBytes } from './fixtures/scratch.ts';
 
 async function through(input: readonly Buffer[], transform: NodeJS.ReadWriteStream): Promise<Buffer> {
   const parts: Buffer[] = [];
-  await pipeline(Readable.from(input), transform, async (source: AsyncIterable<Buffer>) => {
-    for await (const part of source) parts.push(part);
+  await pipeline(Readable.from(input), transform, async (source: AsyncIterable<string | Buffer>) => {
+    for await (const part of source) parts.push(Buffer.from(part));
   });
   return Buffer.concat(parts);
 }
