@@ -13,12 +13,12 @@ import { BackupError, ErrorCode } from '../errors.ts';
 import { waitForDrain } from './backpressure.ts';
 import type { PlannedChunk, PlannedEntry } from './chunk-plan.ts';
 import { createChunkEncryptor } from './chunk-cipher.ts';
-import { createBlockingCompressor } from './blocking-compressor.ts';
 import { createCompressor } from './compression.ts';
 import type { CompressionSpec } from '../format/compression-spec.ts';
 import type { ChunkEntryRecord } from '../format/descriptors.ts';
 import type { Location, WriteResult } from '../provider.ts';
 import { DigestStream } from './digest-stream.ts';
+import { createWorkerCompressor } from './worker-compressor.ts';
 
 export interface EncodeOptions {
   /** Directory the snapshot's file paths are relative to. */
@@ -36,7 +36,7 @@ export interface EncodeOptions {
   /** Data key: the compressed bytes are encrypted before they are hashed and stored (see chunk-cipher.ts). */
   readonly encryptionKey?: Buffer | undefined;
   /**
-   * Compress in this thread, blocking it (blocking-compressor.ts): for
+   * Compress gzip in this thread, blocking it (worker-compressor.ts): for
    * worker threads only, so that the codec runs at the worker's priority.
    * Default: zlib's streams, on libuv's thread pool.
    */
@@ -123,7 +123,7 @@ const READ_BUFFER = 256 * 1024;
 /** Starts encoding `planned`. Memory is bounded by the stream buffers and the codec's window. */
 export function encodeChunk(planned: PlannedChunk, options: EncodeOptions): ChunkEncoding {
   const pack = tar.pack();
-  const compressor = options.compressInThisThread ? createBlockingCompressor(options.compression) : createCompressor(options.compression);
+  const compressor = options.compressInThisThread ? createWorkerCompressor(options.compression) : createCompressor(options.compression);
   const encryptor = options.encryptionKey ? createChunkEncryptor(options.encryptionKey) : undefined;
   const digest = new DigestStream();
   const entries: ChunkEntryRecord[] = [];
