@@ -18,7 +18,6 @@ import type { CompressionSpec } from '../format/compression-spec.ts';
 import type { ChunkEntryRecord } from '../format/descriptors.ts';
 import type { Location, WriteResult } from '../provider.ts';
 import { DigestStream } from './digest-stream.ts';
-import { createWorkerCompressor } from './worker-compressor.ts';
 
 export interface EncodeOptions {
   /** Directory the snapshot's file paths are relative to. */
@@ -35,12 +34,6 @@ export interface EncodeOptions {
   readonly onRawBytes?: ((bytes: number) => void) | undefined;
   /** Data key: the compressed bytes are encrypted before they are hashed and stored (see chunk-cipher.ts). */
   readonly encryptionKey?: Buffer | undefined;
-  /**
-   * Compress gzip in this thread, blocking it (worker-compressor.ts): for
-   * worker threads only, so that the codec runs at the worker's priority.
-   * Default: zlib's streams, on libuv's thread pool.
-   */
-  readonly compressInThisThread?: boolean | undefined;
 }
 
 /** What a chunk turned out to be once its output has been read to the end. */
@@ -123,7 +116,7 @@ const READ_BUFFER = 256 * 1024;
 /** Starts encoding `planned`. Memory is bounded by the stream buffers and the codec's window. */
 export function encodeChunk(planned: PlannedChunk, options: EncodeOptions): ChunkEncoding {
   const pack = tar.pack();
-  const compressor = options.compressInThisThread ? createWorkerCompressor(options.compression) : createCompressor(options.compression);
+  const compressor = createCompressor(options.compression);
   const encryptor = options.encryptionKey ? createChunkEncryptor(options.encryptionKey) : undefined;
   const digest = new DigestStream();
   const entries: ChunkEntryRecord[] = [];

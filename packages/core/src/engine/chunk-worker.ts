@@ -124,8 +124,6 @@ function startEncoding(message: Extract<ToWorker, { t: 'encode' | 'store' }>, si
     encryptionKey: asBuffer(message.encryptionKey),
     wholeFile: attempt && { hash: attempt, last: message.last },
     onRawBytes,
-    // This thread runs at a lowered priority: gzip, most of a backup's CPU, should too, rather than on libuv's pool beside the server's I/O.
-    compressInThisThread: true,
   });
 }
 
