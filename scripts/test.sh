@@ -75,9 +75,8 @@ if [ -n "$floor_node" ]; then
   # background while the main run waits on emulators and child processes (its own log, its counts
   # in the total). Before 22.18 Node strips TypeScript types only when asked (the tests' child
   # processes run .ts). Left out there: the tests that kill processes, compare with a model or
-  # measure memory (long, and about the machine rather than the Node API; from sources on 22.15 each
-  # worker thread also loads its own type stripper: 8–16 MiB more per worker than on 24, measured in
-  # one CI run); they run in the main run.
+  # measure memory (long, and about the machine rather than the Node API; memory-bound also builds
+  # the dist/ it measures, which two runs at once would both write); they run in the main run.
   floor_log="$tools_dir/floor-node-tests.log"
   floor_counts=$(mktemp)
   say "meanwhile: the unit tests of @backup/core and @backup/lsm on Node $("$floor_node" --version | tr -d v), the oldest the packages declare (log: $floor_log)"
