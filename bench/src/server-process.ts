@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Server } from 'node:net';
+import { recommendedThreadPoolSize } from '@backup/core';
 import { BUNDLED_SERVER_PATH } from './bundle/layout.ts';
 
 export interface ServerProcessOptions {
@@ -37,14 +38,17 @@ const require = createRequire(import.meta.url);
 const START_TIMEOUT_MS = 60_000;
 
 /**
- * The server's bin, run from its TypeScript sources (Node strips the types);
- * in a bench bundle (`BACKUP_BENCH_BUNDLE`, see bundle/use-bundle.ts), the
- * bundle's server.
+ * The server's bin (`bin/backup-server.cjs`, as `npx backup-server` runs it),
+ * on its TypeScript sources (Node strips the types); in a bench bundle
+ * (`BACKUP_BENCH_BUNDLE`, see bundle/use-bundle.ts), the bundle's server.
  */
 export function serverCommand(): { script: string; nodeArgs: string[] } {
   const bundle = process.env.BACKUP_BENCH_BUNDLE;
   if (bundle !== undefined && bundle !== '') return { script: path.join(bundle, BUNDLED_SERVER_PATH), nodeArgs: [] };
-  return { script: path.join(path.dirname(require.resolve('@backup/server/package.json')), 'src', 'bin.ts'), nodeArgs: ['--conditions=@backup/source'] };
+  return {
+    script: path.join(path.dirname(require.resolve('@backup/server/package.json')), 'bin', 'backup-server.cjs'),
+    nodeArgs: ['--conditions=@backup/source'],
+  };
 }
 
 /** Starts a server on a free port of 127.0.0.1 with only the filesystem provider enabled. */
@@ -65,6 +69,9 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
         CLUSTER_HOSTNAME: 'node1',
         // Several servers at once: each takes a free gRPC port instead of 50051.
         GRPC_PORT: '0',
+        // The bin sizes libuv's pool (the codecs' threads) to the cores unless this is set; the bundle's
+        // server is an ES module entry, which cannot on Node 22, so the bench sets it for both alike.
+        UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? String(recommendedThreadPoolSize()),
         // In-thread or worker-thread chunk work, as the bench was asked (packages/server/README.md).
         ...(process.env.BACKUP_WORKER_THREADS ? { BACKUP_WORKER_THREADS: process.env.BACKUP_WORKER_THREADS } : {}),
         ...options.env,

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const BIN = fileURLToPath(new URL('../../packages/server/src/bin.ts', import.meta.url));
+const BIN = fileURLToPath(new URL('../../packages/server/bin/backup-server.cjs', import.meta.url));
 
 export interface MatrixServer {
   readonly port: number;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { collect, runBin, scratch, type Run } from './fixtures.ts';
 
 // The CLI against a real server process (the server package's bin, from its sources), over HTTP.
-const SERVER_BIN = fileURLToPath(new URL('../../server/src/bin.ts', import.meta.url));
+const SERVER_BIN = fileURLToPath(new URL('../../server/bin/backup-server.cjs', import.meta.url));
 const CLI_BIN = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
 const API_KEY = 'cli-test-key';
 

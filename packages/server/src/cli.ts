@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { BackupError } from '@backup/core';
+import { BackupError, threadPoolSize } from '@backup/core';
 import { parsePort } from './config.ts';
 import { startServer, type RunningServer } from './server.ts';
 
@@ -20,6 +20,7 @@ Environment:
   CLUSTER_JOIN                       other nodes: name=http://host:port,... (default: a single node)
   CLUSTER_SECRET                     secret the nodes share (default: the first API key)
   BACKUP_PARTICIPANT_TIMEOUT_MS      a node aborts a backup its coordinator went silent on (default 20000)
+  UV_THREADPOOL_SIZE                 threads for compression and file I/O (default: cores + 4)
   ENABLE_MODULES                     e.g. backup-filesystem,backup-s3,backup-gcs,backup-azure,backup-sftp
   BACKUP_FILESYSTEM_PATH             backup-filesystem: absolute folder (required)
   BACKUP_S3_BUCKET, BACKUP_S3_*      backup-s3 (see the README)
@@ -82,6 +83,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 
   io.out(`backup-server: node ${server.nodeName} listening on ${server.url} (API under ${server.url}/v1, gRPC on port ${server.grpcPort})`);
   io.out(`backup-server: data in ${server.dataPath}`);
+  io.out(`backup-server: ${threadPoolSize(io.env)} threads for compression and file I/O (UV_THREADPOOL_SIZE)`);
   io.out(`backup-server: backup providers: ${server.backends.length > 0 ? server.backends.join(', ') : 'none (set ENABLE_MODULES)'}`);
 
   const signal = await io.stopSignal();

@@ -111,7 +111,7 @@ export async function classNames(url: string): Promise<string[]> {
   return (answer.body.classes as { class: string }[]).map((entry) => entry.class).sort();
 }
 
-const BIN = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/backup-server.cjs', import.meta.url));
 
 export interface ChildServer {
   readonly child: ChildProcess;

@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
 import { call, scratch } from './helpers.ts';
 
-const BIN = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/backup-server.cjs', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -52,6 +53,12 @@ async function listening(spawned: Spawned, timeoutMs = 90_000): Promise<string> 
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`backup-server did not start:\n${spawned.stdout()}\n${spawned.stderr()}`);
+}
+
+/** Threads of `pid` that are libuv's pool (Node names them so from version 23). */
+function poolThreads(pid: number): number {
+  const tasks = readdirSync(`/proc/${pid}/task`);
+  return tasks.filter((task) => readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8').trim() === 'libuv-worker').length;
 }
 
 function workspace(): { root: string; env: NodeJS.ProcessEnv } {
@@ -149,6 +156,25 @@ describe('the backup-server bin', { timeout: 180_000 }, () => {
     expect(url).not.toMatch(/:1$/);
     server.child.kill('SIGTERM');
     expect((await server.exited).code).toBe(0);
+  });
+
+  test("sizes libuv's thread pool to the cores before anything uses it, unless UV_THREADPOOL_SIZE is set", async () => {
+    // Every pipeline compresses on that pool; libuv's default 4 threads would cap a backup at 4 cores.
+    for (const [extra, threads] of [
+      [{}, availableParallelism() + 4],
+      [{ UV_THREADPOOL_SIZE: '3' }, 3],
+    ] as const) {
+      const { env } = workspace();
+      const server = run([], { ...env, ...extra });
+      const url = await listening(server);
+      expect(server.stdout()).toContain(`${threads} threads for compression and file I/O`);
+      // libuv starts all of the pool's threads at its first use; a backup is one.
+      await call(url, 'POST', '/schema', { class: 'Pool' });
+      expect((await call(url, 'POST', '/backups/filesystem', { id: 'pool' })).status).toBe(200);
+      await expect.poll(() => poolThreads(server.child.pid!), { timeout: 10_000 }).toBe(threads);
+      server.child.kill('SIGTERM');
+      expect((await server.exited).code).toBe(0);
+    }
   });
 
   test('a missing BACKUP_FILESYSTEM_PATH stops start-up with a message naming it, without a stack trace', async () => {

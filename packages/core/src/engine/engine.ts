@@ -16,12 +16,13 @@ import { LocalParticipant } from './local-participant.ts';
 import { answersFromMemory, OperationRegistry } from './operation-registry.ts';
 import { recoverInterrupted, type RecoveryReport } from './recovery.ts';
 import { backupStatus, listBackups, restoreStatus } from './reports.ts';
-import { validateBackupId } from './request-validation.ts';
+import { MAX_CPU_PERCENTAGE, pipelineCount, validateBackupId } from './request-validation.ts';
 import { cancelRestore, startRestore } from './restore-flow.ts';
 import { planRetention, type RetentionPolicy } from './retention.ts';
 import { resolveRetryPolicy, type RetryPolicy } from './retry.ts';
 import { Scheduler } from './scheduler.ts';
 import { StatusRecorder } from './status-recorder.ts';
+import { threadPoolShortfall } from './thread-pool.ts';
 import type {
   BackupStatusReport,
   CreateBackupRequest,
@@ -54,6 +55,7 @@ export class BackupEngine {
   readonly redact: (text: string) => string;
   readonly #context: EngineContext;
   readonly #stateDir: string;
+  readonly #cpuCount: number;
   /** This node's participant: its worker threads end with the engine. */
   readonly #local: LocalParticipant;
   /** Deletions of this engine run one at a time (each reads every descriptor). */
@@ -69,6 +71,7 @@ export class BackupEngine {
     this.providers = ProviderRegistry.from(options.providers);
     this.nodeName = options.nodeName ?? options.source.nodeName;
     this.#stateDir = options.stateDir;
+    this.#cpuCount = options.cpuCount ?? availableParallelism();
     const journal = new Journal(join(options.stateDir, 'journal'));
     const logger = options.logger ?? { warn: (message: string) => process.emitWarning(message, 'BackupEngine') };
     const retry = resolveRetryPolicy(options.retry);
@@ -78,7 +81,7 @@ export class BackupEngine {
       source: options.source,
       providers: this.providers,
       node: this.nodeName,
-      cpuCount: options.cpuCount ?? availableParallelism(),
+      cpuCount: this.#cpuCount,
       retry,
       events: this.events,
       encryptionKey: options.encryptionKey,
@@ -114,6 +117,8 @@ export class BackupEngine {
     if (this.#state !== 'new') throw new BackupError(ErrorCode.CONFLICT, 'the backup engine was already started');
     const { journal, logger, cluster } = this.#context;
     await mkdir(this.#stateDir, { recursive: true });
+    const shortfall = threadPoolShortfall(pipelineCount(this.#cpuCount, MAX_CPU_PERCENTAGE), this.#cpuCount);
+    if (shortfall) logger.warn(shortfall);
     const report = await recoverInterrupted(journal, this.providers);
     for (const item of report.recovered) logger.info?.(`${item.kind} ${item.id} was interrupted by a restart: now FAILED`);
     for (const item of report.pending) {
