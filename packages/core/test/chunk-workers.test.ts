@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { FilesystemProvider } from '../../provider-filesystem/src/index.ts';
 import { BackupError, ErrorCode, type ChunkRecord, type SnapshotFile } from '../src/index.ts';
 import { planChunks } from '../src/engine/chunk-plan.ts';
-import { ChunkWorkerPool, workerThreadsMode } from '../src/engine/chunk-worker-pool.ts';
+import { ChunkWorkerPool, defaultMaxWorkers, workerThreadsMode } from '../src/engine/chunk-worker-pool.ts';
 import { BATCH_BYTES, CREDITS } from '../src/engine/chunk-worker-protocol.ts';
 import { compressionSpec, createDecompressor } from '../src/engine/compression.ts';
 import type { CompressionSpec } from '../src/format/compression-spec.ts';
@@ -23,8 +23,8 @@ let dir: string;
 let provider: FilesystemProvider;
 const pools: ChunkWorkerPool[] = [];
 
-function pool(mode: 'on' | 'off' = 'on'): ChunkWorkerPool {
-  const created = new ChunkWorkerPool({ mode });
+function pool(mode: 'on' | 'off' = 'on', maxWorkers?: number): ChunkWorkerPool {
+  const created = new ChunkWorkerPool({ mode, maxWorkers });
   pools.push(created);
   return created;
 }
@@ -92,6 +92,37 @@ describe('lifecycle', { timeout: 120_000 }, () => {
     }
     await workers.close();
     expect(workers.size).toBe(0);
+  });
+
+  test('a worker per 2 cores: 2 cores keep a worker per pipeline, 16 cores run their 13 pipelines on 8', () => {
+    expect(defaultMaxWorkers(1)).toBe(2);
+    expect(defaultMaxWorkers(2)).toBe(2);
+    expect(defaultMaxWorkers(4)).toBe(2);
+    expect(defaultMaxWorkers(16)).toBe(8);
+  });
+
+  test('more jobs than the cap share workers, each with its own split file: backup and restore stay whole', async () => {
+    const workers = pool('on', 2);
+    // Five split files, each a job of three chunks, all five running at once on two workers:
+    // any running hash shared between jobs would record (and then verify) a wrong file hash.
+    const files = await sourceFiles(Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`shard-a/f${i}`, sampleBytes(2 * MB + 1000 * i, 0.5)])));
+    const jobs = planChunks(files, MB);
+    expect(jobs.length).toBe(5);
+    const packed = await Promise.all(jobs.map((job) => packJob(job, packOptions(workers, compressionSpec('DefaultCompression')))));
+    expect(workers.size).toBe(2);
+    const fileRecords = packed.flatMap((job) => job.files);
+    for (const record of fileRecords) {
+      const bytes = await readFile(join(dir, 'src', ...record.path.split('/')));
+      expect(record.sha256, record.path).toBe(createHash('sha256').update(bytes).digest('hex'));
+    }
+    const chunks = packed.flatMap((job) => job.chunks);
+    await Promise.all(
+      planUnpack(chunks, fileRecords).map((job) =>
+        unpackJob(job, { provider, location: {}, codec: 'gzip', directory: join(dir, 'restored'), signal: new AbortController().signal, workers }),
+      ),
+    );
+    expect(workers.size).toBe(2);
+    expect(await treeDigest(join(dir, 'restored'))).toEqual(await treeDigest(join(dir, 'src')));
   });
 
   test('after close, jobs run in the main thread and still succeed', async () => {

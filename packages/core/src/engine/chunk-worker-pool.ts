@@ -1,14 +1,16 @@
 /**
  * Worker threads for the per-byte work of backups and restores (issue #14):
  * each pipeline's job leases one worker (chunk-worker.ts) for all its
- * chunks, so a split file's running hash stays in that worker. A provider
+ * chunks, so a split file's running hash stays in that worker. A worker
+ * runs a few jobs at once when there are more pipelines than the pool's
+ * cap (a worker per 2 cores), each job with its own state. A provider
  * with an origin (`providerOrigin`: built by `providersFromEnv` from a module
  * that declares `workerEntry`) is built again in each worker, which then
  * writes and reads the stored bytes itself: the main thread only
  * orchestrates. Any other provider is a user object that stays on the main
  * thread, which then moves batches of stored bytes between it and the worker.
  *
- * Workers start lazily, one per pipeline running at once, are reused, stop
+ * Workers start lazily, one per pipeline running at once up to the cap, are reused, stop
  * holding the process open while idle, end after {@link IDLE_MS} idle, and
  * all end on `close()`. A worker that crashes or exits fails the operations
  * it was running with IO; it is never a crash of the process.
@@ -45,6 +47,10 @@ export type WorkerThreadsMode = 'auto' | 'on' | 'off';
  * threads", has the figures).
  */
 export const AUTO_MIN_CORES = 2;
+/** Cores per worker thread (see {@link defaultMaxWorkers}). */
+export const CORES_PER_WORKER = 2;
+/** Workers the pool may always start: a 2-core machine keeps a worker per pipeline. */
+const MIN_WORKERS = 2;
 /** An idle worker ends after this long; the next job starts a new one. */
 const IDLE_MS = 30_000;
 /** How long a closing worker may take to close its providers before it is stopped. */
@@ -77,21 +83,35 @@ const WORKER_URL = new URL('./chunk-worker' + OWN_EXTENSION, import.meta.url);
 
 export interface ChunkWorkerPoolOptions {
   readonly mode?: WorkerThreadsMode | undefined;
-  /** Cores `auto` decides by; default `os.availableParallelism()`. */
+  /** Cores `auto` and the number of workers are decided by; default `os.availableParallelism()`. */
   readonly cpuCount?: number | undefined;
+  /** Most workers at once; more jobs share them. Default {@link defaultMaxWorkers} of `cpuCount`. */
+  readonly maxWorkers?: number | undefined;
+}
+
+/**
+ * One worker per {@link CORES_PER_WORKER} cores, and at least
+ * {@link MIN_WORKERS}: the codecs run on libuv's pool, so a worker's own
+ * thread has only the jobs' JavaScript (tar, hashing, streams) to do, while
+ * each worker costs ≈ 32 MiB of RSS (its isolate, heap and buffers; docs/DESIGN.md).
+ */
+export function defaultMaxWorkers(cpuCount: number): number {
+  return Math.max(MIN_WORKERS, Math.ceil(cpuCount / CORES_PER_WORKER));
 }
 
 export class ChunkWorkerPool {
   /** Whether jobs run in workers (else `jobEncoder`/`jobDecoder` return undefined: work in this thread). */
   readonly enabled: boolean;
-  readonly #idle: ChunkWorker[] = [];
+  readonly #maxWorkers: number;
   readonly #all = new Set<ChunkWorker>();
   readonly #wires = new Map<BackupProvider, WireProvider>();
   #closed = false;
 
   constructor(options: ChunkWorkerPoolOptions = {}) {
     const mode = options.mode ?? workerThreadsMode();
-    this.enabled = mode === 'on' || (mode === 'auto' && (options.cpuCount ?? availableParallelism()) >= AUTO_MIN_CORES);
+    const cpuCount = options.cpuCount ?? availableParallelism();
+    this.enabled = mode === 'on' || (mode === 'auto' && cpuCount >= AUTO_MIN_CORES);
+    this.#maxWorkers = Math.max(1, options.maxWorkers ?? defaultMaxWorkers(cpuCount));
   }
 
   /** Workers running now (busy or idle). */
@@ -100,38 +120,41 @@ export class ChunkWorkerPool {
   }
 
   /**
-   * An encoder for one backup job on a worker of its own, or undefined when
+   * An encoder for one backup job on a worker (its own while the pool may
+   * start more, else shared with the fewest other jobs), or undefined when
    * the pool is off or closed. With a `provider` the worker can build, the
    * encoder also `store`s: the worker writes the chunk itself.
    */
   jobEncoder(split: boolean, provider?: BackupProvider): JobEncoder | undefined {
-    const worker = this.#lease(split);
-    if (!worker) return undefined;
+    const leased = this.#lease(split);
+    if (!leased) return undefined;
+    const { worker, job } = leased;
     const encoder: JobEncoder = {
-      encode: (planned, options) => worker.encode(planned, options),
-      commit: () => split && worker.post({ t: 'commit' }),
-      release: () => this.#giveBack(worker),
+      encode: (planned, options) => worker.encode(job, planned, options),
+      commit: () => split && worker.post({ t: 'commit', job }),
+      release: () => this.#giveBack(worker, job),
     };
     const wire = provider && this.#wire(provider);
-    if (wire) encoder.store = (planned, options, target) => worker.store(planned, options, target, wire);
+    if (wire) encoder.store = (planned, options, target) => worker.store(job, planned, options, target, wire);
     return encoder;
   }
 
   /**
-   * A decoder for one restore job on a worker of its own, or undefined when
-   * the pool is off or closed. With a `provider` the worker can build, the
-   * decoder also `fetch`es: the worker reads the chunk itself.
+   * A decoder for one restore job on a worker (as {@link jobEncoder}), or
+   * undefined when the pool is off or closed. With a `provider` the worker
+   * can build, the decoder also `fetch`es: the worker reads the chunk itself.
    */
   jobDecoder(split: boolean, provider?: BackupProvider): JobDecoder | undefined {
-    const worker = this.#lease(split);
-    if (!worker) return undefined;
+    const leased = this.#lease(split);
+    if (!leased) return undefined;
+    const { worker, job } = leased;
     const decoder: JobDecoder = {
-      decode: (chunk, input, options, last) => worker.decode(chunk, input, options, last),
-      commit: () => split && worker.post({ t: 'commit' }),
-      release: () => this.#giveBack(worker),
+      decode: (chunk, input, options, last) => worker.decode(job, chunk, input, options, last),
+      commit: () => split && worker.post({ t: 'commit', job }),
+      release: () => this.#giveBack(worker, job),
     };
     const wire = provider && this.#wire(provider);
-    if (wire) decoder.fetch = (chunk, source, options, last) => worker.fetch(chunk, source, options, last, wire);
+    if (wire) decoder.fetch = (chunk, source, options, last) => worker.fetch(job, chunk, source, options, last, wire);
     return decoder;
   }
 
@@ -152,37 +175,37 @@ export class ChunkWorkerPool {
     this.#closed = true;
     const workers = [...this.#all];
     this.#all.clear();
-    this.#idle.length = 0;
     await Promise.all(workers.map((worker) => worker.terminate()));
   }
 
-  #lease(split: boolean): ChunkWorker | undefined {
+  /** A worker for a new job: an idle one, else a new one while under the cap, else the least busy. */
+  #lease(split: boolean): { worker: ChunkWorker; job: number } | undefined {
     if (!this.enabled || this.#closed) return undefined;
-    let worker = this.#idle.pop();
-    while (worker?.dead) worker = this.#idle.pop();
-    if (!worker) {
+    let worker: ChunkWorker | undefined;
+    for (const candidate of this.#all) if (!candidate.dead && (worker === undefined || candidate.jobs < worker.jobs)) worker = candidate;
+    if (worker === undefined || (worker.jobs > 0 && this.#all.size < this.#maxWorkers)) {
       const started = new ChunkWorker(() => this.#forget(started));
       worker = started;
       this.#all.add(worker);
     }
+    const job = nextJob++;
     worker.lease();
-    worker.post({ t: 'job', split });
-    return worker;
+    worker.post({ t: 'job', job, split });
+    return { worker, job };
   }
 
-  #giveBack(worker: ChunkWorker): void {
+  #giveBack(worker: ChunkWorker, job: number): void {
     if (worker.dead || this.#closed) return;
+    worker.post({ t: 'job-end', job });
+    if (worker.release() > 0) return;
     worker.idle(() => {
       this.#forget(worker);
       void worker.terminate();
     });
-    this.#idle.push(worker);
   }
 
   #forget(worker: ChunkWorker): void {
     this.#all.delete(worker);
-    const at = this.#idle.indexOf(worker);
-    if (at >= 0) this.#idle.splice(at, 1);
   }
 }
 
@@ -192,6 +215,7 @@ interface Operation {
 }
 
 let nextId = 1;
+let nextJob = 1;
 
 /** The main thread's side of one worker thread. */
 class ChunkWorker {
@@ -199,6 +223,7 @@ class ChunkWorker {
   readonly #operations = new Map<number, Operation>();
   #failure: Error | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
+  #jobs = 0;
 
   constructor(onDead: () => void) {
     this.#worker = new Worker(WORKER_URL, {
@@ -222,9 +247,21 @@ class ChunkWorker {
     return this.#failure !== undefined;
   }
 
+  /** Jobs running on this worker. */
+  get jobs(): number {
+    return this.#jobs;
+  }
+
   lease(): void {
+    this.#jobs++;
     clearTimeout(this.#idleTimer);
     this.#worker.ref();
+  }
+
+  /** A job ended; returns the jobs still running here. */
+  release(): number {
+    this.#jobs = Math.max(0, this.#jobs - 1);
+    return this.#jobs;
   }
 
   /** Lets the process exit while this worker waits, and ends it after a while. */
@@ -255,7 +292,7 @@ class ChunkWorker {
     this.#worker.postMessage(message, transfer);
   }
 
-  encode(planned: PlannedChunk, options: JobEncodeOptions): ChunkEncoding {
+  encode(job: number, planned: PlannedChunk, options: JobEncodeOptions): ChunkEncoding {
     const id = nextId++;
     const { signal } = options;
     let pendingCredit = 0;
@@ -328,6 +365,7 @@ class ChunkWorker {
       this.post({
         t: 'encode',
         id,
+        job,
         entries: wireEntries(planned),
         root: options.root,
         compression: options.compression,
@@ -347,11 +385,12 @@ class ChunkWorker {
    * waits for the worker's answer: its write is aborted, and must have ended
    * before the caller clears the backup's objects away.
    */
-  store(planned: PlannedChunk, options: JobEncodeOptions, target: ChunkTarget, provider: WireProvider): Promise<StoredChunk> {
+  store(job: number, planned: PlannedChunk, options: JobEncodeOptions, target: ChunkTarget, provider: WireProvider): Promise<StoredChunk> {
     const key = options.encryptionKey;
     return this.#run<StoredChunk>(options.signal, options.onRawBytes, (id) => ({
       t: 'store',
       id,
+      job,
       entries: wireEntries(planned),
       root: options.root,
       compression: options.compression,
@@ -363,11 +402,12 @@ class ChunkWorker {
   }
 
   /** Reads and decodes a chunk in the worker with its own provider; a cancel waits for the worker's answer (it may be extracting). */
-  fetch(chunk: ChunkRecord, source: ChunkSource, options: DecodeOptions, last: boolean, provider: WireProvider): Promise<string | undefined> {
+  fetch(job: number, chunk: ChunkRecord, source: ChunkSource, options: DecodeOptions, last: boolean, provider: WireProvider): Promise<string | undefined> {
     const key = options.dataKey;
     return this.#run<string | undefined>(options.signal, options.onBytes, (id) => ({
       t: 'fetch',
       id,
+      job,
       chunk,
       codec: options.codec,
       directory: options.directory,
@@ -418,7 +458,7 @@ class ChunkWorker {
     });
   }
 
-  decode(chunk: ChunkRecord, input: Readable, options: DecodeOptions, last: boolean): Promise<string | undefined> {
+  decode(job: number, chunk: ChunkRecord, input: Readable, options: DecodeOptions, last: boolean): Promise<string | undefined> {
     const id = nextId++;
     const { signal } = options;
     let credits = CREDITS;
@@ -463,7 +503,7 @@ class ChunkWorker {
     });
     const key = options.dataKey;
     try {
-      this.post({ t: 'decode', id, chunk, codec: options.codec, directory: options.directory, dataKey: key ? new Uint8Array(key) : undefined, last });
+      this.post({ t: 'decode', id, job, chunk, codec: options.codec, directory: options.directory, dataKey: key ? new Uint8Array(key) : undefined, last });
     } catch (error) {
       finish(error as Error);
       return promise;

@@ -40,13 +40,19 @@ export interface WireProvider {
 }
 
 export type ToWorker =
-  /** A new job starts on this worker: a split file's running hash starts empty. */
-  | { readonly t: 'job'; readonly split: boolean }
-  /** The last attempt's chunk was stored (or verified): the split file's hash moves past it. */
-  | { readonly t: 'commit' }
+  /**
+   * A new job starts on this worker (a worker may run a few at once, each
+   * with its own state): a split file's running hash starts empty.
+   */
+  | { readonly t: 'job'; readonly job: number; readonly split: boolean }
+  /** The job's last attempt's chunk was stored (or verified): the split file's hash moves past it. */
+  | { readonly t: 'commit'; readonly job: number }
+  /** The job ended: forget its state. */
+  | { readonly t: 'job-end'; readonly job: number }
   | {
       readonly t: 'encode';
       readonly id: number;
+      readonly job: number;
       readonly entries: readonly WireEntry[];
       readonly root: string;
       readonly compression: CompressionSpec;
@@ -56,6 +62,7 @@ export type ToWorker =
   | {
       readonly t: 'decode';
       readonly id: number;
+      readonly job: number;
       readonly chunk: ChunkRecord;
       readonly codec: Codec;
       readonly directory: string;
@@ -66,6 +73,7 @@ export type ToWorker =
   | {
       readonly t: 'store';
       readonly id: number;
+      readonly job: number;
       readonly entries: readonly WireEntry[];
       readonly root: string;
       readonly compression: CompressionSpec;
@@ -78,6 +86,7 @@ export type ToWorker =
   | {
       readonly t: 'fetch';
       readonly id: number;
+      readonly job: number;
       readonly chunk: ChunkRecord;
       readonly codec: Codec;
       readonly directory: string;

@@ -5,7 +5,7 @@
  * bytes in batches of a MiB. Restore: takes the stored bytes in batches,
  * verifies, decrypts, decompresses, extracts and verifies the files
  * (`decodeChunk`). A split file's running hash lives here, between the chunks
- * of the job the worker is leased for. Both directions are flow-controlled by
+ * of its job (a worker may run a few jobs at once, each with its own). Both directions are flow-controlled by
  * credits (`CREDITS` batches in flight), so memory stays bounded.
  *
  * When the provider can be built here too (`ProviderModule.workerEntry`), the
@@ -61,9 +61,21 @@ if (import.meta.url.endsWith('.ts')) {
   });
 }
 const operations = new Map<number, Operation>();
-/** The split file's hash up to the last committed chunk, and the running attempt's. */
-let committed: Hash | undefined;
-let attempt: Hash | undefined;
+
+/** A job's split file: its hash up to the last committed chunk, and the running attempt's. */
+interface JobState {
+  committed: Hash | undefined;
+  attempt: Hash | undefined;
+}
+const jobs = new Map<number, JobState>();
+
+/** The hash a chunk of `job` continues: a copy of the committed one (a retry starts from it again). */
+function startAttempt(job: number): Hash | undefined {
+  const state = jobs.get(job);
+  if (state === undefined) return undefined;
+  state.attempt = state.committed?.copy();
+  return state.attempt;
+}
 
 function post(message: FromWorker, transfer?: ArrayBuffer[]): void {
   port?.postMessage(message, transfer ?? []);
@@ -111,7 +123,7 @@ function asBuffer(bytes: Uint8Array | undefined): Buffer | undefined {
 
 /** Starts encoding the chunk a message names, from the split file's committed hash. */
 function startEncoding(message: Extract<ToWorker, { t: 'encode' | 'store' }>, signal: AbortSignal, onRawBytes: (bytes: number) => void): ChunkEncoding {
-  attempt = committed?.copy();
+  const attempt = startAttempt(message.job);
   const planned: PlannedChunk = {
     index: 0,
     entries: message.entries.map((entry) => ({ file: { path: entry.path, size: entry.length, shard: '' }, offset: entry.offset, length: entry.length })),
@@ -208,8 +220,7 @@ function encodeAndStore(message: Extract<ToWorker, { t: 'store' }>): void {
 
 function fetchAndDecode(message: Extract<ToWorker, { t: 'fetch' }>): void {
   const { id, chunk } = message;
-  attempt = committed?.copy();
-  const hash = attempt;
+  const hash = startAttempt(message.job);
   const local = new AbortController();
   const progress = progressReporter(id);
   operations.set(id, { stop: (error) => local.abort(error) });
@@ -237,8 +248,7 @@ async function close(): Promise<void> {
 
 function decode(message: Extract<ToWorker, { t: 'decode' }>): void {
   const { id } = message;
-  attempt = committed?.copy();
-  const hash = attempt;
+  const hash = startAttempt(message.job);
   const local = new AbortController();
   const progress = progressReporter(id);
   let pendingCredit = 0;
@@ -290,11 +300,15 @@ function decode(message: Extract<ToWorker, { t: 'decode' }>): void {
 port.on('message', (message: ToWorker) => {
   switch (message.t) {
     case 'job':
-      committed = message.split ? createHash('sha256') : undefined;
-      attempt = undefined;
+      jobs.set(message.job, { committed: message.split ? createHash('sha256') : undefined, attempt: undefined });
       return;
-    case 'commit':
-      committed = attempt;
+    case 'commit': {
+      const state = jobs.get(message.job);
+      if (state) state.committed = state.attempt;
+      return;
+    }
+    case 'job-end':
+      jobs.delete(message.job);
       return;
     case 'encode':
       return encode(message);
