@@ -10,10 +10,11 @@
  * orchestrates. Any other provider is a user object that stays on the main
  * thread, which then moves batches of stored bytes between it and the worker.
  *
- * Workers start lazily, one per pipeline running at once up to the cap, are reused, stop
- * holding the process open while idle, end after {@link IDLE_MS} idle, and
- * all end on `close()`. A worker that crashes or exits fails the operations
- * it was running with IO; it is never a crash of the process.
+ * Workers start lazily, one per pipeline running at once up to the cap, are
+ * reused, stop holding the process open while idle, end after
+ * {@link IDLE_MS} idle, and all end on `close()`. A worker that crashes or
+ * exits fails the operations it was running (of every job on it) with IO;
+ * it is never a crash of the process.
  */
 import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
