@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BaselineTool, ToolInfo } from './baselines.ts';
 import type { BundleInfo } from './bundle/build-bundle.ts';
+import { serverThreadPoolSize } from './server-process.ts';
 
 export interface MachineInfo {
   readonly cpuModel: string;
@@ -12,6 +13,11 @@ export interface MachineInfo {
   readonly cpus: number;
   /** What Node (and so the engine's CPUPercentage) sizes its work by. */
   readonly availableParallelism: number;
+  /**
+   * libuv threads the servers ran with (`UV_THREADPOOL_SIZE`): every pipeline compresses on them.
+   * Absent from results before 2026-12-06, whose servers had Node's default, 4.
+   */
+  readonly serverThreadPool?: number;
   readonly memoryBytes: number;
   readonly kernel: string;
   readonly platform: string;
@@ -46,6 +52,7 @@ export function machineInfo(): MachineInfo {
     cpuModel: cpus[0]?.model.trim() ?? 'unknown',
     cpus: cpus.length,
     availableParallelism: os.availableParallelism(),
+    serverThreadPool: serverThreadPoolSize(),
     memoryBytes: os.totalmem(),
     kernel: os.release(),
     platform: `${process.platform}-${process.arch}`,

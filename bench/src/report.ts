@@ -111,6 +111,7 @@ function withHeaderAndVerdicts(result: SpeedResult | BenchResult, rows: string[]
   const lines: string[] = [];
   lines.push(
     `Machine: ${machine.cpus} × ${machine.cpuModel}, ${(machine.memoryBytes / 1024 ** 3).toFixed(1)} GiB, ` +
+      `server thread pool ${machine.serverThreadPool ?? 4}, ` +
       `load average ${machine.loadAverageAtStart.toFixed(1)} → ${(machine.loadAverageAtEnd ?? 0).toFixed(1)}; node ${result.versions.node}, ` +
       `${result.versions.tools.pigz}, ${result.versions.tools.zstd}`,
   );

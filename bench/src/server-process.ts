@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Server } from 'node:net';
-import { recommendedThreadPoolSize } from '@backup/core';
+import { recommendedThreadPoolSize, threadPoolSize } from '@backup/core';
 import { BUNDLED_SERVER_PATH } from './bundle/layout.ts';
 
 export interface ServerProcessOptions {
@@ -51,6 +51,11 @@ export function serverCommand(): { script: string; nodeArgs: string[] } {
   };
 }
 
+/** libuv threads each server runs with: the bench's own UV_THREADPOOL_SIZE, else what the bin chooses. */
+export function serverThreadPoolSize(): number {
+  return threadPoolSize({ UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? String(recommendedThreadPoolSize()) });
+}
+
 /** Starts a server on a free port of 127.0.0.1 with only the filesystem provider enabled. */
 export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
   const server = serverCommand();
@@ -71,7 +76,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
         GRPC_PORT: '0',
         // The bin sizes libuv's pool (the codecs' threads) to the cores unless this is set; the bundle's
         // server is an ES module entry, which cannot on Node 22, so the bench sets it for both alike.
-        UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? String(recommendedThreadPoolSize()),
+        UV_THREADPOOL_SIZE: String(serverThreadPoolSize()),
         // In-thread or worker-thread chunk work, as the bench was asked (packages/server/README.md).
         ...(process.env.BACKUP_WORKER_THREADS ? { BACKUP_WORKER_THREADS: process.env.BACKUP_WORKER_THREADS } : {}),
         ...options.env,
