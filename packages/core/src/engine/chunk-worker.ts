@@ -5,8 +5,9 @@
  * bytes in batches of a MiB. Restore: takes the stored bytes in batches,
  * verifies, decrypts, decompresses, extracts and verifies the files
  * (`decodeChunk`). A split file's running hash lives here, between the chunks
- * of its job (a worker may run a few jobs at once, each with its own). Both directions are flow-controlled by
- * credits (`CREDITS` batches in flight), so memory stays bounded.
+ * of its job (a worker may run a few jobs at once, each with its own). Both
+ * directions are flow-controlled by credits (`CREDITS` batches in flight), so
+ * memory stays bounded.
  *
  * When the provider can be built here too (`ProviderModule.workerEntry`), the
  * worker also writes (`store`) and reads (`fetch`) the stored bytes with its
