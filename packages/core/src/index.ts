@@ -44,7 +44,7 @@ export { encryptionKeyFromEnv, parseEncryptionKey } from './engine/chunk-cipher.
 export { planRetention, type RetentionPolicy, type RetentionPlan } from './engine/retention.ts';
 export { BackupEvents } from './engine/events.ts';
 export { ChunkWorkerPool, defaultMaxWorkers, workerThreadsMode, type WorkerThreadsMode } from './engine/chunk-worker-pool.ts';
-export { DEFAULT_THREAD_POOL_SIZE, recommendedThreadPoolSize, sizeThreadPool, threadPoolShortfall, threadPoolSize } from './engine/thread-pool.ts';
+export { recommendedThreadPoolSize, threadPoolSize } from './engine/thread-pool.ts';
 export type { BackupEvent, BackupEventListener, OperationRef } from './engine/events.ts';
 export { DEFAULT_RETRY_POLICY, isTransient, withChunkRetries, resolveRetryPolicy, retryDelay, retryPolicyFromEnv, withRetries } from './engine/retry.ts';
 export type { ChunkEvents, RetryOptions, RetryPolicy } from './engine/retry.ts';

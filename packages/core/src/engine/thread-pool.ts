@@ -4,14 +4,14 @@
  * has 4 threads unless `UV_THREADPOOL_SIZE` says otherwise when it is first
  * used, so however many pipelines run, 4 of them compress at a time (issue
  * #14: on 16 cores every codec stopped near 380 MiB/s). A process that runs
- * backups sizes it first thing ({@link sizeThreadPool}, the server's bin
- * does); the engine warns at start when it is smaller than the pipelines a
- * backup may run ({@link threadPoolShortfall}).
+ * backups sets it to {@link recommendedThreadPoolSize} before it starts
+ * (the server's bin does); the engine warns at start when it is smaller than
+ * the pipelines a backup may run ({@link threadPoolShortfall}).
  */
 import { availableParallelism } from 'node:os';
 
 /** libuv's size when `UV_THREADPOOL_SIZE` is not set. */
-export const DEFAULT_THREAD_POOL_SIZE = 4;
+const DEFAULT_THREAD_POOL_SIZE = 4;
 /** libuv's largest pool. */
 const MAX_THREAD_POOL_SIZE = 1024;
 
@@ -31,18 +31,6 @@ export function threadPoolSize(env: NodeJS.ProcessEnv = process.env): number {
 /** A thread per core for the codecs, plus libuv's default 4 for everything else the process does. */
 export function recommendedThreadPoolSize(cores: number = availableParallelism()): number {
   return Math.min(cores + DEFAULT_THREAD_POOL_SIZE, MAX_THREAD_POOL_SIZE);
-}
-
-/**
- * Sets `UV_THREADPOOL_SIZE` to {@link recommendedThreadPoolSize} unless it
- * is set already (an operator's choice stands), and returns the size libuv
- * will use. It only counts before the pool's first use (the process's first
- * asynchronous file, zlib, crypto or DNS call), so an entry point calls it
- * before doing anything else.
- */
-export function sizeThreadPool(env: NodeJS.ProcessEnv = process.env, cores: number = availableParallelism()): number {
-  env.UV_THREADPOOL_SIZE ??= String(recommendedThreadPoolSize(cores));
-  return threadPoolSize(env);
 }
 
 /**
