@@ -13,7 +13,8 @@ import { randomBytes } from 'node:crypto';
 import { S3Provider } from '@backup/provider-s3';
 import { createMinioBuckets, startMinio, type RunningMinio } from '@backup/test-emulators/minio';
 import { call, waitFor } from './backup-api-client.ts';
-import { freePorts, type ServerProcess, startServerProcess } from './server-process.ts';
+import { freePorts } from '@backup/test-emulators/free-ports';
+import { type ServerProcess, startServerProcess } from './server-process.ts';
 
 export const CLUSTER_TARGETS = { coordinationSeconds: 1, stallMs: 20 } as const;
 const NODES = ['node1', 'node2', 'node3'];

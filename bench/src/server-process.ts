@@ -7,7 +7,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { once } from 'node:events';
-import { type AddressInfo, createServer, type Server } from 'node:net';
 import { recommendedThreadPoolSize, threadPoolSize } from '@backup/core';
 import { BUNDLED_SERVER_PATH } from './bundle/layout.ts';
 
@@ -131,20 +130,3 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** `count` distinct free TCP ports of 127.0.0.1 (a cluster's nodes must know each other's ports before they start). */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<Server>((resolve, reject) => {
-          const server = createServer();
-          server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((server) => (server.address() as AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
-}

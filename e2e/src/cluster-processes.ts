@@ -5,9 +5,9 @@
  * where the others are.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePorts } from '@backup/test-emulators/free-ports';
 
 const BIN = fileURLToPath(new URL('../../packages/server/src/bin.ts', import.meta.url));
 export const CLUSTER_SECRET = 'e2e-cluster-secret';
@@ -55,23 +55,6 @@ export interface ClusterOptions {
   readonly ports?: Readonly<Record<string, number>>;
 }
 
-/** Free TCP ports on loopback, all open at the same time so they differ. */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-          const server = createServer();
-          server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((server) => (server.address() as { port: number }).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
-}
 
 export async function call(url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
   const response = await fetch(`${url}${path}`, {

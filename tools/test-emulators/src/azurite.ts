@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { answers, freePort, launch, scratchDir, type RunningEmulator } from './launch.ts';
+import { freePort } from './free-ports.ts';
+import { answers, launch, scratchDir, type RunningEmulator } from './launch.ts';
 
 /** Azurite's one account, and its published key (not a secret: it is in every Azure SDK's docs). */
 export const AZURITE_ACCOUNT_NAME = 'devstoreaccount1';

@@ -2,7 +2,8 @@
 // provider tests and benchmarks run against. Built by scripts/emulators/install.sh.
 import { join } from 'node:path';
 import { emulatorBinary } from './binaries.ts';
-import { freePort, launch, scratchDir, type RunningEmulator } from './launch.ts';
+import { freePort } from './free-ports.ts';
+import { launch, scratchDir, type RunningEmulator } from './launch.ts';
 
 /** A running fake-gcs-server: `endpoint` is what `apiEndpoint` / `STORAGE_EMULATOR_HOST` should be. */
 export interface RunningFakeGcs extends RunningEmulator {

@@ -1,6 +1,7 @@
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { emulatorBinary } from './binaries.ts';
-import { freePorts, launch, scratchDir, type RunningEmulator } from './launch.ts';
+import { freePorts } from './free-ports.ts';
+import { launch, scratchDir, type RunningEmulator } from './launch.ts';
 
 /** Credentials of the MinIO the tests start (test-only, never used outside 127.0.0.1). */
 const ROOT_USER = 'backup-tests';
