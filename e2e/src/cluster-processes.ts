@@ -55,7 +55,6 @@ export interface ClusterOptions {
   readonly ports?: Readonly<Record<string, number>>;
 }
 
-
 export async function call(url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
   const response = await fetch(`${url}${path}`, {
     method,
