@@ -8,7 +8,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { runBackup } from './backup-api-client.ts';
 import { type BaselineTool, type ToolInfo, compressBaseline, runCompressBaseline } from './baselines.ts';
-import { cpuMeter } from './cpu-time.ts';
+import { cpuMeter, THREAD_ROLES, type ThreadRole } from './cpu-time.ts';
 import { watchMemory } from './memory.ts';
 import type { ParallelismLevel } from './parallelism.ts';
 import type { BackupComparison, MainThreadFigures, Timing } from './results.ts';
@@ -50,6 +50,8 @@ interface Accumulator {
   oursCpu: number[];
   /** The server's main-thread CPU seconds of each of our runs. */
   oursMainCpu: number[];
+  /** The server's CPU seconds by thread role of each of our runs. */
+  oursRoleCpu: Record<ThreadRole, number>[];
   baseline: number[];
   baselineCpu: number[];
   storedBytes: number;
@@ -75,6 +77,7 @@ export async function measureBackupSpeed(context: BackupSpeedContext): Promise<B
           ours: [],
           oursCpu: [],
           oursMainCpu: [],
+          oursRoleCpu: [],
           baseline: [],
           baselineCpu: [],
           storedBytes: 0,
@@ -104,6 +107,7 @@ export async function measureBackupSpeed(context: BackupSpeedContext): Promise<B
           const used = cpu.stop();
           entry.oursCpu.push(used.all);
           entry.oursMainCpu.push(used.main);
+          entry.oursRoleCpu.push(used.byRole);
           entry.storedBytes = run.storedBytes;
           entry.pipelines = run.pipelines;
           stallsMs.push(...run.shards.map((shard) => shard.writerStallMs));
@@ -161,7 +165,7 @@ export async function measureBackupSpeed(context: BackupSpeedContext): Promise<B
         parallelism: level,
         ours: {
           ...ours,
-          ...mainThreadFigures(entry.oursMainCpu, entry.oursCpu),
+          ...mainThreadFigures(entry.oursMainCpu, entry.oursCpu, entry.oursRoleCpu),
           storedBytes: entry.storedBytes,
           pipelines: entry.pipelines,
           peakRssBytes: entry.peakRssBytes,
@@ -197,13 +201,22 @@ export function timing(seconds: readonly number[], cpuSeconds: readonly number[]
 }
 
 /**
- * The server's main-thread CPU over all rounds, and its share of all the
- * server's CPU in them (summed, so one round's 1/100 s tick resolution weighs less).
+ * The server's main-thread CPU over all rounds, its share of all the
+ * server's CPU in them (summed, so one round's 1/100 s tick resolution weighs
+ * less), and the CPU of each thread role summed over the rounds.
  */
-export function mainThreadFigures(mainCpu: readonly number[], allCpu: readonly number[]): MainThreadFigures {
+export function mainThreadFigures(
+  mainCpu: readonly number[],
+  allCpu: readonly number[],
+  roleCpu: readonly Readonly<Record<ThreadRole, number>>[],
+): MainThreadFigures {
   const main = mainCpu.reduce((sum, value) => sum + value, 0);
   const all = allCpu.reduce((sum, value) => sum + value, 0);
-  return { mainThreadCpuSeconds: [...mainCpu], mainThreadShare: all > 0 ? main / all : null };
+  const threadCpuSeconds = Object.fromEntries(THREAD_ROLES.map((role) => [role, roleCpu.reduce((sum, round) => sum + round[role], 0)])) as Record<
+    ThreadRole,
+    number
+  >;
+  return { mainThreadCpuSeconds: [...mainCpu], mainThreadShare: all > 0 ? main / all : null, threadCpuSeconds };
 }
 
 export function percent(part: number, whole: number): string {

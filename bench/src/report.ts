@@ -1,5 +1,6 @@
 /** The terminal table of a {@link BenchResult}. */
 import type { ClusterResult } from './cluster-bench.ts';
+import type { CoreProjection, ProjectionLimit } from './core-projection.ts';
 import type { BaselineFigures, BenchResult, SpeedResult } from './results.ts';
 
 const MiB = 1024 * 1024;
@@ -122,6 +123,7 @@ function withHeaderAndVerdicts(result: SpeedResult | BenchResult, rows: string[]
   lines.push('');
   lines.push(...table(rows));
   lines.push('ratio = baseline seconds / our seconds (wall clock, best round); CPU-time ratio = baseline CPU / our CPU (less work is > 1).');
+  lines.push(...projectionLines(result.projection));
 
   const passed = result.targets.filter((t) => t.pass === true).length;
   const missed = result.targets.filter((t) => t.pass === false).length;
@@ -167,6 +169,38 @@ function speedRows(result: SpeedResult | BenchResult): string[][] {
     ]);
   }
   return rows;
+}
+
+const LIMIT_NAMES: Record<ProjectionLimit, string> = {
+  mainThread: 'main thread',
+  chunkWorkers: 'chunk workers',
+  threadPool: 'thread pool',
+  cores: 'cores',
+};
+
+/**
+ * What the CPU per GiB of each kind of server thread allows on more cores: a
+ * model, so apart from the measured table, with the machine's own core count
+ * first (compare it with the measured all-cores speeds above).
+ */
+function projectionLines(projections: readonly CoreProjection[] | undefined): string[] {
+  if (projections === undefined || projections.length === 0) return [];
+  const rows: string[][] = [];
+  for (const projection of projections) {
+    for (const codec of projection.codecs) {
+      const ceilings = (Object.entries(codec.ceilingsMiBps) as [ProjectionLimit, number | null][])
+        .map(([limit, value]) => `${LIMIT_NAMES[limit]} ${value === null ? 'none' : value.toFixed(0)}`)
+        .join(', ');
+      rows.push([
+        `${projection.cores} cores (${projection.pipelines} pipelines, ${projection.chunkWorkers} workers, pool ${projection.threadPool}), ${codec.name}`,
+        codec.projectedMiBps === null ? 'n/a' : `${codec.projectedMiBps.toFixed(0)} MiB/s`,
+        `limit: ${codec.limitedBy === null ? 'none' : LIMIT_NAMES[codec.limitedBy]}`,
+        `(${ceilings} MiB/s)`,
+      ]);
+    }
+  }
+  if (rows.length === 0) return [];
+  return ['', 'Projection from the CPU per GiB of each kind of server thread in this run (a model, not a measurement):', ...table(rows)];
 }
 
 /** Backup time at each size, seconds per GiB, and how it grew against the size. */

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { call, runRestore } from './backup-api-client.ts';
 import { RESTORE_BASELINE_LABEL, type ToolInfo, runRestoreBaseline } from './baselines.ts';
 import { mainThreadFigures, mibps, percent, timing } from './backup-speed.ts';
-import { cpuMeter } from './cpu-time.ts';
+import { cpuMeter, type ThreadRole } from './cpu-time.ts';
 import { COLLECTION_NAMES } from './dataset.ts';
 import type { ParallelismLevel } from './parallelism.ts';
 import type { RestoreComparison } from './results.ts';
@@ -31,7 +31,7 @@ export interface RestoreSpeedContext {
 
 export async function measureRestoreSpeed(context: RestoreSpeedContext): Promise<RestoreComparison[]> {
   const { levels, log } = context;
-  const ours = new Map<string, { seconds: number[]; cpu: number[]; mainCpu: number[] }>();
+  const ours = new Map<string, { seconds: number[]; cpu: number[]; mainCpu: number[]; roleCpu: Record<ThreadRole, number>[] }>();
   const theirs = { seconds: [] as number[], cpu: [] as number[] };
   const target = path.join(context.scratchPath, 'restore-target');
 
@@ -45,10 +45,11 @@ export async function measureRestoreSpeed(context: RestoreSpeedContext): Promise
           const run = await runRestore(server.url, context.backupId, level.cpuPercentage, context.timeoutMs);
           const used = meter.stop();
           await expectCollections(server.url);
-          const entry = ours.get(level.name) ?? { seconds: [], cpu: [], mainCpu: [] };
+          const entry = ours.get(level.name) ?? { seconds: [], cpu: [], mainCpu: [], roleCpu: [] };
           entry.seconds.push(run.seconds);
           entry.cpu.push(used.all);
           entry.mainCpu.push(used.main);
+          entry.roleCpu.push(used.byRole);
           ours.set(level.name, entry);
           log(
             `  ours restore@${level.name} round ${round + 1}: ${run.seconds.toFixed(2)} s (${mibps(context.datasetBytes, run.seconds)} MiB/s, main thread ${percent(used.main, used.all)} of ${used.all.toFixed(2)} CPU s)`,
@@ -81,7 +82,7 @@ export async function measureRestoreSpeed(context: RestoreSpeedContext): Promise
   const baselineTiming = theirs.seconds.length > 0 ? timing(theirs.seconds, theirs.cpu, context.datasetBytes) : undefined;
   return levels.map((level) => {
     const entry = ours.get(level.name)!;
-    const mine = { ...timing(entry.seconds, entry.cpu, context.datasetBytes), ...mainThreadFigures(entry.mainCpu, entry.cpu) };
+    const mine = { ...timing(entry.seconds, entry.cpu, context.datasetBytes), ...mainThreadFigures(entry.mainCpu, entry.cpu, entry.roleCpu) };
     const ratio = baselineTiming ? baselineTiming.seconds / mine.seconds : null;
     const cpuRatio = baselineTiming && mine.cpuSeconds > 0 ? baselineTiming.cpuSeconds / mine.cpuSeconds : null;
     return {

@@ -12,6 +12,8 @@ import type { ClusterResult } from './cluster-bench.ts';
 import type { IncrementalResult } from './incremental-bench.ts';
 import type { EncryptionResult } from './encryption-bench.ts';
 import type { ProviderFigures, ProviderName } from './providers.ts';
+import type { ThreadRole } from './cpu-time.ts';
+import type { CoreProjection } from './core-projection.ts';
 
 export const RESULT_SCHEMA_VERSION = 1;
 
@@ -32,6 +34,8 @@ export interface MainThreadFigures {
   readonly mainThreadCpuSeconds: number[];
   /** Main-thread CPU / all of the server's CPU, summed over the rounds (null when no CPU was counted). */
   readonly mainThreadShare: number | null;
+  /** The server's CPU seconds by thread role, summed over the rounds (absent in older results). */
+  readonly threadCpuSeconds?: Readonly<Record<ThreadRole, number>>;
 }
 
 /** The main-thread share per codec (backups at every parallelism together; the restore apart). */
@@ -42,6 +46,8 @@ export interface MainThreadShareFigures {
     readonly allCpuSeconds: number;
     readonly share: number | null;
     readonly pass: boolean | null;
+    /** The server's CPU seconds per GiB of shard files, by thread role and in all (absent in older results). */
+    readonly cpuSecondsPerGiB?: Readonly<Record<ThreadRole | 'all', number>>;
   }[];
   readonly targetShare: number;
 }
@@ -189,6 +195,8 @@ export interface BenchResult {
   readonly restore: RestoreComparison[];
   /** The server's main-thread share of its CPU during backups and restores, per codec (absent in older results). */
   readonly mainThread?: MainThreadShareFigures;
+  /** What the CPU per GiB of each thread role allows on more cores: a model, not a measurement (absent in older results). */
+  readonly projection?: CoreProjection[];
   /** How the backup time grows at 1×, 2× and 4× the size (absent in results of older runs). */
   readonly scaling?: ScalingFigures;
   readonly memory: MemoryFigures;
@@ -220,5 +228,6 @@ export type SpeedResult = Pick<
   | 'backup'
   | 'restore'
   | 'mainThread'
+  | 'projection'
   | 'targets'
 > & { readonly speedOnly: true };

@@ -33,6 +33,8 @@ import {
 import { type ServerProcess, startServerProcess } from './server-process.ts';
 import { measureWriteImpact } from './write-impact.ts';
 import { type ClusterResult, measureCluster } from './cluster-bench.ts';
+import { PROJECTED_CORES, projectToCores } from './core-projection.ts';
+import { THREAD_ROLES, type ThreadRole } from './cpu-time.ts';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -280,6 +282,9 @@ function speedFigures(run: {
   readonly restore: Awaited<ReturnType<typeof measureSpeed>>['restore'];
 }) {
   const { startedAt, finishedAt, speed, restore } = run;
+  const mainThread = mainThreadShares(speed.comparisons, restore, run.datasetBytes);
+  // This machine's own core count first: next to the measured speeds, it shows how far off the model is.
+  const projectedCores = [...new Set([run.machine.cpus, PROJECTED_CORES])];
   return {
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
@@ -292,7 +297,8 @@ function speedFigures(run: {
     parallelism: [...run.levels],
     backup: speed.comparisons,
     restore,
-    mainThread: mainThreadShares(speed.comparisons, restore),
+    mainThread,
+    projection: projectedCores.map((cores) => projectToCores(cores, mainThread)),
   };
 }
 
@@ -465,22 +471,37 @@ export function speedChecks(result: Pick<BenchResult, 'backup' | 'restore' | 'ma
 
 /**
  * The main thread's share of the server's CPU per codec: every backup of that
- * codec (all parallelism levels and rounds) together, and the restore apart.
+ * codec (all parallelism levels and rounds) together, and the restore apart;
+ * with the CPU per GiB of `datasetBytes` of every thread role.
  */
-export function mainThreadShares(backup: readonly BackupComparison[], restore: readonly RestoreComparison[]): MainThreadShareFigures {
-  const groups = new Map<string, { main: number; all: number }>();
-  const add = (name: string, main: readonly number[], all: readonly number[]): void => {
-    const group = groups.get(name) ?? { main: 0, all: 0 };
-    group.main += main.reduce((sum, value) => sum + value, 0);
-    group.all += all.reduce((sum, value) => sum + value, 0);
+export function mainThreadShares(backup: readonly BackupComparison[], restore: readonly RestoreComparison[], datasetBytes: number): MainThreadShareFigures {
+  interface Group {
+    main: number;
+    all: number;
+    runs: number;
+    roles: Record<ThreadRole, number>;
+  }
+  const groups = new Map<string, Group>();
+  const add = (name: string, ours: RestoreComparison['ours']): void => {
+    const group = groups.get(name) ?? { main: 0, all: 0, runs: 0, roles: Object.fromEntries(THREAD_ROLES.map((role) => [role, 0])) as Group['roles'] };
+    group.main += ours.mainThreadCpuSeconds.reduce((sum, value) => sum + value, 0);
+    group.all += ours.allCpuSeconds.reduce((sum, value) => sum + value, 0);
+    group.runs += ours.allCpuSeconds.length;
+    for (const role of THREAD_ROLES) group.roles[role] += ours.threadCpuSeconds?.[role] ?? 0;
     groups.set(name, group);
   };
-  for (const c of backup) add(`backup ${c.name.split('@')[0]}`, c.ours.mainThreadCpuSeconds, c.ours.allCpuSeconds);
-  for (const c of restore) add(c.name.split('@')[0]!, c.ours.mainThreadCpuSeconds, c.ours.allCpuSeconds);
+  for (const c of backup) add(`backup ${c.name.split('@')[0]}`, c.ours);
+  for (const c of restore) add(c.name.split('@')[0]!, c.ours);
   return {
-    codecs: [...groups].map(([name, { main, all }]) => {
+    codecs: [...groups].map(([name, { main, all, runs, roles }]) => {
       const share = all > 0 ? main / all : null;
-      return { name, mainCpuSeconds: main, allCpuSeconds: all, share, pass: share === null ? null : share <= TARGETS.mainThreadShare };
+      const gib = (runs * datasetBytes) / GiB;
+      const perGiB = (seconds: number): number => (gib > 0 ? seconds / gib : 0);
+      const cpuSecondsPerGiB = {
+        ...(Object.fromEntries(THREAD_ROLES.map((role) => [role, perGiB(roles[role])])) as Record<ThreadRole, number>),
+        all: perGiB(all),
+      };
+      return { name, mainCpuSeconds: main, allCpuSeconds: all, share, pass: share === null ? null : share <= TARGETS.mainThreadShare, cpuSecondsPerGiB };
     }),
     targetShare: TARGETS.mainThreadShare,
   };

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AUTO_MIN_CORES } from '@backup/core';
 import { afterAll, expect, test } from 'vitest';
 import { BACKUP_CONFIGS } from '../src/backup-speed.ts';
 import type { BaselineTool } from '../src/baselines.ts';
@@ -110,12 +111,30 @@ function expectCompleteResult(result: BenchResult): void {
       expect(main).toBeLessThanOrEqual(comparison.ours.allCpuSeconds[round]!);
     });
   }
+  // Every CPU second of the server is given to a kind of thread; the chunk workers do the per-byte work wherever the engine starts them.
+  for (const comparison of [...result.backup, ...result.restore]) {
+    const roles = comparison.ours.threadCpuSeconds!;
+    const all = comparison.ours.allCpuSeconds.reduce((sum, seconds) => sum + seconds, 0);
+    expect(Object.values(roles).reduce((sum, seconds) => sum + seconds, 0)).toBeGreaterThanOrEqual(all - 1e-9);
+    expect(roles.main).toBeCloseTo(
+      comparison.ours.mainThreadCpuSeconds.reduce((sum, seconds) => sum + seconds, 0),
+      6,
+    );
+    if (os.availableParallelism() >= AUTO_MIN_CORES) expect(roles.chunkWorkers, comparison.name).toBeGreaterThan(0);
+  }
   const codecs = result.mainThread!.codecs;
   expect(codecs.map((codec) => codec.name)).toEqual([...BACKUP_CONFIGS.map((config) => `backup ${config.key}`), 'restore-gzip-default']);
   for (const codec of codecs) {
     expect(codec.allCpuSeconds).toBeGreaterThan(0);
     expect(codec.share).toBeGreaterThan(0);
     expect(codec.share).toBeLessThanOrEqual(1);
+    expect(codec.cpuSecondsPerGiB!.all).toBeGreaterThan(0);
+  }
+  // The model's projection: to this machine's cores and to 16, every codec with a limit named.
+  expect(result.projection!.map((projection) => projection.cores)).toEqual([...new Set([result.machine.cpus, 16])]);
+  for (const projection of result.projection!) {
+    expect(projection.codecs.map((codec) => codec.name)).toEqual(codecs.map((codec) => codec.name));
+    for (const codec of projection.codecs) expect(codec.projectedMiBps).toBe(codec.ceilingsMiBps[codec.limitedBy!]);
   }
 
   // Peak RSS and backup time at 1×, 2× and 4× the size, the time per GiB at each, and how it grew.

@@ -43,7 +43,7 @@ export type { DeletionReport } from './engine/backup-deletion.ts';
 export { encryptionKeyFromEnv, parseEncryptionKey } from './engine/chunk-cipher.ts';
 export { planRetention, type RetentionPolicy, type RetentionPlan } from './engine/retention.ts';
 export { BackupEvents } from './engine/events.ts';
-export { ChunkWorkerPool, defaultMaxWorkers, workerThreadsMode, type WorkerThreadsMode } from './engine/chunk-worker-pool.ts';
+export { AUTO_MIN_CORES, ChunkWorkerPool, defaultMaxWorkers, workerThreadsMode, type WorkerThreadsMode } from './engine/chunk-worker-pool.ts';
 export { recommendedThreadPoolSize, threadPoolSize } from './engine/thread-pool.ts';
 export type { BackupEvent, BackupEventListener, OperationRef } from './engine/events.ts';
 export { DEFAULT_RETRY_POLICY, isTransient, withChunkRetries, resolveRetryPolicy, retryDelay, retryPolicyFromEnv, withRetries } from './engine/retry.ts';
