@@ -184,23 +184,30 @@ const LIMIT_NAMES: Record<ProjectionLimit, string> = {
  * first (compare it with the measured all-cores speeds above).
  */
 function projectionLines(projections: readonly CoreProjection[] | undefined): string[] {
-  if (projections === undefined || projections.length === 0) return [];
+  const limits = Object.keys(LIMIT_NAMES) as ProjectionLimit[];
   const rows: string[][] = [];
-  for (const projection of projections) {
+  for (const projection of projections ?? []) {
     for (const codec of projection.codecs) {
-      const ceilings = (Object.entries(codec.ceilingsMiBps) as [ProjectionLimit, number | null][])
-        .map(([limit, value]) => `${LIMIT_NAMES[limit]} ${value === null ? 'none' : value.toFixed(0)}`)
-        .join(', ');
       rows.push([
         `${projection.cores} cores (${projection.pipelines} pipelines, ${projection.chunkWorkers} workers, pool ${projection.threadPool}), ${codec.name}`,
         codec.projectedMiBps === null ? 'n/a' : `${codec.projectedMiBps.toFixed(0)} MiB/s`,
-        `limit: ${codec.limitedBy === null ? 'none' : LIMIT_NAMES[codec.limitedBy]}`,
-        `(${ceilings} MiB/s)`,
+        codec.limitedBy === null ? 'none' : LIMIT_NAMES[codec.limitedBy],
+        ...limits.map((limit) => codec.ceilingsMiBps[limit]?.toFixed(0) ?? 'none'),
       ]);
     }
   }
   if (rows.length === 0) return [];
-  return ['', 'Projection from the CPU per GiB of each kind of server thread in this run (a model, not a measurement):', ...table(rows)];
+  const header = [
+    'projection from the CPU per GiB of each kind of server thread here',
+    'projected',
+    'limited by',
+    ...limits.map((limit) => LIMIT_NAMES[limit]),
+  ];
+  return [
+    '',
+    ...table([header, ...rows]),
+    'A model, not a measurement: each ceiling (MiB/s) = its threads, one core each, / their CPU seconds per GiB in this run; the lowest is the projection.',
+  ];
 }
 
 /** Backup time at each size, seconds per GiB, and how it grew against the size. */
