@@ -1,26 +1,5 @@
-export { BackupError, ErrorCode, abortError, throwIfAborted, isAbortLike } from './errors.ts';
-export { normalizeKey, normalizePrefix, normalizeFolder, normalizeRootPath, joinKey, MAX_KEY_BYTES } from './keys.ts';
-export { defineCapabilities, writeBufferBytes } from './capabilities.ts';
-export { errorCodeForHttpStatus, resolveRoot, resolveBucket, rootPrefix, folderFromCommonPrefix } from './provider-helpers.ts';
-export type { ProviderCapabilities, MultipartLimits } from './capabilities.ts';
-export type {
-  BackupProvider,
-  Location,
-  CallOptions,
-  WriteOptions,
-  ReadOptions,
-  CopyOptions,
-  ListOptions,
-  ByteRange,
-  ObjectInfo,
-  WriteResult,
-  WriteBody,
-  ProviderModule,
-} from './provider.ts';
-export { compactLocation } from './location.ts';
-export { AbstractBackupProvider } from './abstract-provider.ts';
-export type { InternalCallOptions, InternalCopyOptions, InternalReadOptions, InternalWriteOptions, ErrorContext } from './abstract-provider.ts';
-export { ProgressDeadline, DEFAULT_PROGRESS_TIMEOUT_MS, checkProgressTimeout, progressTimeoutFromEnv } from './progress-deadline.ts';
+// What a storage provider builds on (also its own entry, `@backup/core/provider`).
+export * from './provider-api.ts';
 export type {
   BackupSource,
   CollectionInfo,

@@ -20,7 +20,7 @@ import {
   type ObjectInfo,
   type ProviderCapabilities,
   checkProgressTimeout,
-} from '@backup/core';
+} from '@backup/core/provider';
 import { stageBlocksWith } from './abortable-staging.ts';
 import { azureErrorCode, httpStatus, mapAzureError } from './errors.ts';
 import {

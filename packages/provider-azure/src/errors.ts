@@ -1,4 +1,4 @@
-import { BackupError, ErrorCode, errorCodeForHttpStatus, type ErrorContext } from '@backup/core';
+import { BackupError, ErrorCode, errorCodeForHttpStatus, type ErrorContext } from '@backup/core/provider';
 
 /** What the messages name: the container and account the failed call talked to. */
 export interface AzureErrorScope {

@@ -8,7 +8,7 @@ export {
   DEFAULT_UPLOAD_CONCURRENCY,
 } from './options.ts';
 
-import type { ProviderModule } from '@backup/core';
+import type { ProviderModule } from '@backup/core/provider';
 import { AzureProvider } from './azure-provider.ts';
 import { azureOptionsFromEnv } from './options.ts';
 

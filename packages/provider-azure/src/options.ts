@@ -1,5 +1,5 @@
 import type { BlobServiceClient, StorageRetryOptions } from '@azure/storage-blob';
-import { BackupError, ErrorCode, normalizeRootPath, progressTimeoutFromEnv } from '@backup/core';
+import { BackupError, ErrorCode, normalizeRootPath, progressTimeoutFromEnv } from '@backup/core/provider';
 
 const MiB = 1024 * 1024;
 

@@ -1,6 +1,6 @@
 import { mkdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { BackupError, ErrorCode } from '@backup/core';
+import { BackupError, ErrorCode } from '@backup/core/provider';
 
 /** Longest file name and path Linux takes (NAME_MAX, PATH_MAX); longer ones failed as ENAMETOOLONG 500s. */
 const MAX_NAME_BYTES = 255;

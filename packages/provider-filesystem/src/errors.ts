@@ -1,4 +1,4 @@
-import { BackupError, ErrorCode, type ErrorContext } from '@backup/core';
+import { BackupError, ErrorCode, type ErrorContext } from '@backup/core/provider';
 
 const CODES: Readonly<Record<string, ErrorCode>> = {
   ENOENT: ErrorCode.NOT_FOUND,

@@ -15,7 +15,7 @@ import {
   type Location,
   type ObjectInfo,
   checkProgressTimeout,
-} from '@backup/core';
+} from '@backup/core/provider';
 import { checkConfined, confine, makeDirectories } from './confinement.ts';
 import { mapFsError } from './errors.ts';
 import { checkRoot, type FilesystemProviderOptions } from './options.ts';

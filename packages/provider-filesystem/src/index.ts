@@ -1,7 +1,7 @@
 export { FilesystemProvider } from './filesystem-provider.ts';
 export { filesystemOptionsFromEnv, type FilesystemProviderOptions } from './options.ts';
 
-import type { ProviderModule } from '@backup/core';
+import type { ProviderModule } from '@backup/core/provider';
 import { FilesystemProvider } from './filesystem-provider.ts';
 import { filesystemOptionsFromEnv } from './options.ts';
 

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { BackupError, ErrorCode, progressTimeoutFromEnv } from '@backup/core';
+import { BackupError, ErrorCode, progressTimeoutFromEnv } from '@backup/core/provider';
 
 export interface FilesystemProviderOptions {
   /** Absolute directory that holds all backups; created if missing. */

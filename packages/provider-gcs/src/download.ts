@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RETRYABLE_ERR_FN_DEFAULT, type CreateReadStreamOptions, type File } from '@google-cloud/storage';
-import { abortError } from '@backup/core';
+import { abortError } from '@backup/core/provider';
 
 type RequestOptions = ReturnType<File['interceptors'][number]['request']>;
 

@@ -1,4 +1,4 @@
-import { BackupError, ErrorCode, errorCodeForHttpStatus, type ErrorContext } from '@backup/core';
+import { BackupError, ErrorCode, errorCodeForHttpStatus, type ErrorContext } from '@backup/core/provider';
 
 /** Where a failed call pointed, for messages a person can act on. */
 export interface GcsErrorTarget {

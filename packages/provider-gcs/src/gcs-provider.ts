@@ -20,7 +20,7 @@ import {
   type ObjectInfo,
   type ProviderCapabilities,
   checkProgressTimeout,
-} from '@backup/core';
+} from '@backup/core/provider';
 import { createStorage } from './client.ts';
 import { mapGcsError } from './errors.ts';
 import { CHUNK_GRANULARITY, DEFAULT_CHUNK_SIZE, DEFAULT_LIST_PAGE_SIZE, checkChunkSize, checkListPageSize, type GcsProviderOptions } from './options.ts';

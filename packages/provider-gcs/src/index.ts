@@ -3,7 +3,7 @@ export { gcsOptionsFromEnv, type GcsConnectionOptions, type GcsProviderOptions }
 export { createStorage, defaultRetryOptions } from './client.ts';
 export { nativeCrc32cGenerator } from './crc32c.ts';
 
-import type { ProviderModule } from '@backup/core';
+import type { ProviderModule } from '@backup/core/provider';
 import { GcsProvider } from './gcs-provider.ts';
 import { gcsOptionsFromEnv } from './options.ts';
 

@@ -1,5 +1,5 @@
 import type { Storage, StorageOptions } from '@google-cloud/storage';
-import { BackupError, ErrorCode, normalizeRootPath, progressTimeoutFromEnv } from '@backup/core';
+import { BackupError, ErrorCode, normalizeRootPath, progressTimeoutFromEnv } from '@backup/core/provider';
 
 /** The SDK's retry settings (its index does not export the type). */
 export type RetryOptions = NonNullable<StorageOptions['retryOptions']>;

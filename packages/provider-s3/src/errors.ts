@@ -1,4 +1,4 @@
-import { BackupError, ErrorCode, errorCodeForHttpStatus, type ErrorContext } from '@backup/core';
+import { BackupError, ErrorCode, errorCodeForHttpStatus, type ErrorContext } from '@backup/core/provider';
 
 /** Where a failed call went, so messages say which bucket and endpoint to check. */
 export interface S3ErrorScope {

@@ -10,7 +10,7 @@ export {
 } from './options.ts';
 export { mapS3Error, type S3ErrorScope } from './errors.ts';
 
-import type { ProviderModule } from '@backup/core';
+import type { ProviderModule } from '@backup/core/provider';
 import { s3OptionsFromEnv } from './options.ts';
 import { S3Provider } from './s3-provider.ts';
 

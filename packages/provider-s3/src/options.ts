@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { BackupError, ErrorCode, normalizeRootPath, progressTimeoutFromEnv } from '@backup/core';
+import { BackupError, ErrorCode, normalizeRootPath, progressTimeoutFromEnv } from '@backup/core/provider';
 
 const MiB = 1024 * 1024;
 

@@ -28,7 +28,7 @@ import {
   type ObjectInfo,
   type ProviderCapabilities,
   checkProgressTimeout,
-} from '@backup/core';
+} from '@backup/core/provider';
 import { createS3Client, describeEndpoint } from './client.ts';
 import { isInvalidRange, mapS3Error } from './errors.ts';
 import { resolveS3Options, S3_LIMITS, type ResolvedS3Options, type S3ProviderOptions } from './options.ts';

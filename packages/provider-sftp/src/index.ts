@@ -1,7 +1,7 @@
 export { SftpProvider } from './sftp-provider.ts';
 export { sftpOptionsFromEnv, type SftpProviderOptions } from './options.ts';
 
-import type { ProviderModule } from '@backup/core';
+import type { ProviderModule } from '@backup/core/provider';
 import { sftpOptionsFromEnv } from './options.ts';
 import { SftpProvider } from './sftp-provider.ts';
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { BackupError, ErrorCode } from '@backup/core';
+import { BackupError, ErrorCode } from '@backup/core/provider';
 
 export interface SftpProviderOptions {
   readonly host: string;

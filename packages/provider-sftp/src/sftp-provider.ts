@@ -15,7 +15,7 @@ import {
   type InternalWriteOptions,
   type Location,
   type ObjectInfo,
-} from '@backup/core';
+} from '@backup/core/provider';
 import SftpClient from 'ssh2-sftp-client';
 import type { SftpProviderOptions } from './options.ts';
 
