@@ -1,9 +1,9 @@
 /**
- * `@backup/core/provider` is what providers import, and so what every chunk
- * worker that builds its own provider loads. It must stay the same API as
- * `@backup/core`'s and hold no engine code: a worker that loaded the engine
- * spent 1.3–2.4 CPU s per GiB in V8's collector marking it (docs/DESIGN.md,
- * "A lean provider entry").
+ * What a chunk worker loads: its own modules and its provider's, which build
+ * on `@backup/core/provider`. Neither may pull in the engine, HTTP API or
+ * cluster code: a worker that loaded them spent 1.3–2.4 CPU s per GiB in
+ * V8's collector marking that code (docs/DESIGN.md, "A lean provider entry").
+ * `@backup/core/provider` must also stay the same API as `@backup/core`'s.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +13,9 @@ const SRC = path.resolve(import.meta.dirname, '../src');
 const PACKAGES = path.resolve(import.meta.dirname, '../..');
 /** Relative imports and re-exports that load a module at run time (`import type` does not). */
 const RUNTIME_IMPORT = /^(?:import|export)\s+(?!type\s)[^;]*?from\s+['"](\.{1,2}\/[^'"]+)['"]/gms;
+
+/** Directories of src/ a worker must never load: the engine's orchestration lives there and in index.ts. */
+const NOT_FOR_WORKERS = /^(http|cluster|transfer|config)\/|^index\.ts$|^engine\/engine\.ts$/;
 
 /** Every source file `entry` loads at run time, itself included. */
 function runtimeModuleGraph(entry: string): Set<string> {
@@ -56,5 +59,13 @@ describe('@backup/core/provider', () => {
       sourceFiles(path.join(PACKAGES, name, 'src')).filter((file) => /from\s+['"]@backup\/core['"]/.test(readFileSync(file, 'utf8'))),
     );
     expect(offenders.map((file) => path.relative(PACKAGES, file))).toEqual([]);
+  });
+});
+
+describe('the chunk worker', () => {
+  it('loads the per-byte modules of engine/ and none of the orchestration, HTTP, cluster, transfer or config code', () => {
+    const loaded = [...runtimeModuleGraph(path.join(SRC, 'engine', 'chunk-worker.ts'))].map((file) => path.relative(SRC, file)).sort();
+    expect(loaded).toEqual(expect.arrayContaining(['engine/chunk-encoder.ts', 'engine/chunk-decoder.ts']));
+    expect(loaded.filter((file) => NOT_FOR_WORKERS.test(file))).toEqual([]);
   });
 });
